@@ -1,0 +1,35 @@
+/* cli.h: what the subcommands of the sitewatch program share. */
+#ifndef SW_CLI_H
+#define SW_CLI_H
+
+#include "sitewatch/sitewatch.h"
+
+/* Exit statuses: 0 success, 1 the job failed, 2 bad usage. */
+enum { EXIT_JOB = 1, EXIT_USAGE = 2 };
+
+int cmd_detect(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+
+/* Prints "sitewatch: error: MSG" on one line; returns the exit status for
+ * code (2 for SW_EARG, else 1). */
+int cli_fail(int code, const char *msg);
+/* Usage error with a printf message; returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A progress bar on stderr when it is a terminal and not quiet. */
+typedef struct cli_progress {
+    int enabled;
+    int last;
+} cli_progress;
+void cli_progress_init(cli_progress *p, int quiet);
+int cli_progress_cb(double done, const char *msg, void *user);
+void cli_progress_end(cli_progress *p);
+
+/* "512M", "2G", "1048576" -> bytes; -1 when malformed. */
+int64_t cli_parse_size(const char *s);
+/* The command line as one string, for summaries (static buffer). */
+const char *cli_command_line(void);
+void cli_set_command_line(int argc, char **argv);
+
+#endif

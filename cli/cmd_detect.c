@@ -1,0 +1,138 @@
+/* cmd_detect.c: `sitewatch detect BEFORE AFTER -o OUTDIR [options]`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sitewatch detect BEFORE AFTER -o OUTDIR [options]\n"
+            "\n"
+            "BEFORE, AFTER: a raster GDAL reads, a folder of single-band files (a Sentinel-2\n"
+            "band set: B01..B12, B8A), or @LIST, a text file naming such files one per line.\n"
+            "AFTER is put on BEFORE's grid; outputs are on BEFORE's grid.\n"
+            "\n"
+            "  -o, --output DIR        where to write the outputs (created if missing)\n"
+            "  -m, --method M          cva (default) or irmad\n"
+            "  -t, --threshold T       otsu (default), chi2[:P] (IR-MAD, no-change\n"
+            "                          probability P, default 0.01) or a score value\n"
+            "  -a, --min-area A        drop objects smaller than A m^2 (pixels without\n"
+            "                          georeferencing); default 10 pixels\n"
+            "  -b, --bands LIST        bands by 1-based index or name: 3,2,1 or B04,B03,B02,B08\n"
+            "  -r, --resampling R      warping of AFTER: bilinear (default), near, cubic\n"
+            "  -j, --threads N         worker threads (default: all cores)\n"
+            "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
+            "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
+            "      --sample-pixels N   pixels sampled to fit the method (default 2000000)\n"
+            "  -q, --quiet             no progress bar and no summary line\n"
+            "  -h, --help              this help\n");
+}
+
+int cmd_detect(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'},      {"method", required_argument, 0, 'm'},
+        {"threshold", required_argument, 0, 't'},   {"min-area", required_argument, 0, 'a'},
+        {"bands", required_argument, 0, 'b'},       {"resampling", required_argument, 0, 'r'},
+        {"threads", required_argument, 0, 'j'},     {"tile-rows", required_argument, 0, 1},
+        {"max-memory", required_argument, 0, 2},    {"sample-pixels", required_argument, 0, 3},
+        {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    sw_detect_opts o;
+    sw_detect_opts_init(&o);
+    const char *outdir = NULL, *threshold = NULL;
+    int quiet = 0, c;
+    char *end;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:m:t:a:b:r:j:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': outdir = optarg; break;
+        case 'm':
+            if (sw_method_parse(optarg, &o.method) != 0)
+                return cli_usage("detect", "unknown method '%s' (cva, irmad)", optarg);
+            break;
+        case 't': threshold = optarg; break;
+        case 'a':
+            o.min_area = strtod(optarg, &end);
+            if (*end || o.min_area < 0)
+                return cli_usage("detect", "--min-area needs a number >= 0, got '%s'", optarg);
+            break;
+        case 'b': o.bands = optarg; break;
+        case 'r':
+            if (strcmp(optarg, "near") && strcmp(optarg, "bilinear") && strcmp(optarg, "cubic") &&
+                strcmp(optarg, "cubicspline") && strcmp(optarg, "lanczos") && strcmp(optarg, "average"))
+                return cli_usage("detect", "unknown resampling '%s'", optarg);
+            o.resampling = optarg;
+            break;
+        case 'j':
+            o.threads = (int)strtol(optarg, &end, 10);
+            if (*end || o.threads < 1 || o.threads > 1024)
+                return cli_usage("detect", "--threads needs a count from 1 to 1024, got '%s'", optarg);
+            break;
+        case 1:
+            o.tile_rows = (int)strtol(optarg, &end, 10);
+            if (*end || o.tile_rows < 1 || o.tile_rows > 65536)
+                return cli_usage("detect", "--tile-rows needs a count from 1 to 65536, got '%s'", optarg);
+            break;
+        case 2:
+            if ((o.max_memory = cli_parse_size(optarg)) < 0)
+                return cli_usage("detect", "--max-memory needs a size such as 512M, got '%s'", optarg);
+            break;
+        case 3:
+            o.sample_pixels = strtoll(optarg, &end, 10);
+            if (*end || o.sample_pixels < 1000)
+                return cli_usage("detect", "--sample-pixels needs a count of at least 1000, got '%s'", optarg);
+            break;
+        case 'q': quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        case ':': return cli_usage("detect", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("detect", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage("detect", "needs BEFORE and AFTER (got %d paths)", argc - optind);
+    if (!outdir)
+        return cli_usage("detect", "needs -o OUTDIR");
+    if (threshold) {
+        if (strcmp(threshold, "otsu") == 0) {
+            o.threshold = SW_THRESHOLD_OTSU;
+        } else if (strncmp(threshold, "chi2", 4) == 0) {
+            o.threshold = SW_THRESHOLD_CHI2;
+            if (threshold[4] == ':') {
+                o.threshold_value = strtod(threshold + 5, &end);
+                if (*end || !(o.threshold_value > 0 && o.threshold_value < 1))
+                    return cli_usage("detect", "chi2:P needs a probability in (0, 1), got '%s'", threshold + 5);
+            } else if (threshold[4]) {
+                return cli_usage("detect", "unknown threshold '%s'", threshold);
+            }
+        } else {
+            o.threshold = SW_THRESHOLD_FIXED;
+            o.threshold_value = strtod(threshold, &end);
+            if (*end || end == threshold)
+                return cli_usage("detect", "unknown threshold '%s' (otsu, chi2[:P] or a number)", threshold);
+        }
+    }
+    cli_progress prog;
+    cli_progress_init(&prog, quiet);
+    o.progress = cli_progress_cb;
+    o.progress_user = &prog;
+    o.command_line = cli_command_line();
+    sw_ctx *ctx = sw_ctx_new();
+    sw_detect_result res;
+    int rc = sw_detect_run(ctx, argv[optind], argv[optind + 1], outdir, &o, &res);
+    cli_progress_end(&prog);
+    int status = 0;
+    if (rc)
+        status = cli_fail(rc, sw_ctx_errmsg(ctx));
+    else if (!quiet)
+        printf("%lld x %lld px, %lld valid; threshold %.6g; %lld objects, %lld changed px (%.1f %s); %.2f s\n",
+               (long long)res.width, (long long)res.height, (long long)res.valid_pixels, res.threshold,
+               (long long)res.objects, (long long)res.changed_pixels, res.changed_area_m2,
+               res.changed_area_m2 == (double)res.changed_pixels ? "px" : "m2", res.seconds);
+    sw_ctx_free(ctx);
+    return status;
+}

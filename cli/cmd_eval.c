@@ -1,0 +1,235 @@
+/*
+ * cmd_eval.c: `sitewatch eval PRED TRUTH` — one pair of files, or two
+ * folders whose files are matched by name (extension and case aside),
+ * scored per pair and pooled (summed confusion matrix).
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sitewatch eval PRED TRUTH [options]\n"
+            "\n"
+            "PRED: a change map (non-zero = change; its nodata is left out, as for mask.tif).\n"
+            "TRUTH: the reference. Both files, or both folders (files matched by name).\n"
+            "\n"
+            "  -v, --truth-values E  truth encoding: auto (default), 0,255  0,1  1,2  gt127\n"
+            "  -i, --ignore V        a truth value to leave out of every count\n"
+            "  -j, --json            JSON output\n"
+            "  -h, --help            this help\n");
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Same name up to the extension, ignoring case. */
+static int same_stem(const char *a, const char *b)
+{
+    const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
+    size_t la = da ? (size_t)(da - a) : strlen(a), lb = db ? (size_t)(db - b) : strlen(b);
+    return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+static int is_raster_name(const char *n)
+{
+    static const char *const ext[] = {".tif", ".tiff", ".png", ".bmp", ".jpg", ".jpeg", ".jp2", ".img", NULL};
+    const char *d = strrchr(n, '.');
+    if (!d || n[0] == '.')
+        return 0;
+    for (int i = 0; ext[i]; i++)
+        if (strcasecmp(d, ext[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **list_dir(const char *dir, int *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    int cap = 64;
+    char **v = malloc((size_t)cap * sizeof *v);
+    struct dirent *de;
+    while (v && (de = readdir(d))) {
+        if (!is_raster_name(de->d_name))
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            char **nv = realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[(*n)++] = strdup(de->d_name);
+    }
+    closedir(d);
+    if (v)
+        qsort(v, (size_t)*n, sizeof *v, cmp_name);
+    return v;
+}
+
+static void print_scores(FILE *f, const char *label, const sw_confusion *c, int json, int comma)
+{
+    sw_scores s;
+    sw_scores_compute(c, &s);
+    if (json) {
+        fprintf(f,
+                "%s{%s\"tp\":%lld,\"fp\":%lld,\"fn\":%lld,\"tn\":%lld,\"ignored\":%lld,"
+                "\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,\"iou\":%.6f,"
+                "\"overall_accuracy\":%.6f,\"kappa\":%.6f}",
+                comma ? "," : "", label ? label : "", (long long)c->tp, (long long)c->fp,
+                (long long)c->fn, (long long)c->tn, (long long)c->ignored, s.precision, s.recall, s.f1,
+                s.iou, s.overall_accuracy, s.kappa);
+    } else {
+        fprintf(f, "%-40s P %.4f  R %.4f  F1 %.4f  IoU %.4f  OA %.4f  kappa %.4f  (TP %lld FP %lld FN %lld TN %lld)\n",
+                label, s.precision, s.recall, s.f1, s.iou, s.overall_accuracy, s.kappa, (long long)c->tp,
+                (long long)c->fp, (long long)c->fn, (long long)c->tn);
+    }
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"truth-values", required_argument, 0, 'v'},
+                                             {"ignore", required_argument, 0, 'i'},
+                                             {"json", no_argument, 0, 'j'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    sw_eval_opts o;
+    sw_eval_opts_init(&o);
+    int json = 0, c;
+    char *end;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":v:i:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            if (sw_truth_encoding_parse(optarg, &o.truth) != 0)
+                return cli_usage("eval", "unknown truth encoding '%s' (auto, 0,255, 0,1, 1,2, gt127)", optarg);
+            break;
+        case 'i':
+            o.ignore_value = (int)strtol(optarg, &end, 10);
+            if (*end || o.ignore_value < 0 || o.ignore_value > 65535)
+                return cli_usage("eval", "--ignore needs a value 0-65535, got '%s'", optarg);
+            break;
+        case 'j': json = 1; break;
+        case 'h': usage(stdout); return 0;
+        case ':': return cli_usage("eval", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("eval", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 2)
+        return cli_usage("eval", "needs PRED and TRUTH (got %d paths)", argc - optind);
+    const char *pred = argv[optind], *truth = argv[optind + 1];
+    sw_ctx *ctx = sw_ctx_new();
+    int status = 0;
+    if (is_dir(pred) != is_dir(truth)) {
+        sw_ctx_free(ctx);
+        return cli_usage("eval", "PRED and TRUTH must both be files or both be folders");
+    }
+    if (!is_dir(pred)) {
+        sw_confusion cm;
+        sw_truth_encoding used = o.truth;
+        int rc = sw_eval_pair(ctx, pred, truth, &o, &cm, &used);
+        if (rc) {
+            status = cli_fail(rc, sw_ctx_errmsg(ctx));
+        } else if (json) {
+            char lab[64];
+            snprintf(lab, sizeof lab, "\"truth_encoding\":\"%s\",", sw_truth_encoding_name(used));
+            print_scores(stdout, lab, &cm, 1, 0);
+            printf("\n");
+        } else {
+            print_scores(stdout, base_name(pred), &cm, 0, 0);
+        }
+        sw_ctx_free(ctx);
+        return status;
+    }
+    int np = 0, nt = 0;
+    char **pv = list_dir(pred, &np), **tv = list_dir(truth, &nt);
+    sw_confusion pooled = {0};
+    int npairs = 0;
+    if (np == 0)
+        status = cli_fail(SW_EIO, "no raster files in the prediction folder");
+    if (json && !status)
+        printf("{\"pairs\":[");
+    for (int i = 0; i < np && !status; i++) {
+        int k = -1;
+        for (int t = 0; t < nt && k < 0; t++)
+            if (same_stem(pv[i], tv[t]))
+                k = t;
+        char perr[1024];
+        if (k < 0) {
+            if (json)
+                printf("]}\n");
+            snprintf(perr, sizeof perr, "%s/%s: no truth file of that name in %s", pred, pv[i], truth);
+            status = cli_fail(SW_EMISMATCH, perr);
+            break;
+        }
+        size_t lp = strlen(pred) + strlen(pv[i]) + 2, lt = strlen(truth) + strlen(tv[k]) + 2;
+        char *pp = malloc(lp), *tp = malloc(lt);
+        snprintf(pp, lp, "%s/%s", pred, pv[i]);
+        snprintf(tp, lt, "%s/%s", truth, tv[k]);
+        sw_confusion cm;
+        int rc = sw_eval_pair(ctx, pp, tp, &o, &cm, NULL);
+        free(pp);
+        free(tp);
+        if (rc) {
+            if (json)
+                printf("]}\n");
+            status = cli_fail(rc, sw_ctx_errmsg(ctx));
+            break;
+        }
+        sw_confusion_add(&pooled, &cm);
+        if (json) {
+            char lab[600];
+            snprintf(lab, sizeof lab, "\"name\":\"%s\",", pv[i]);
+            print_scores(stdout, lab, &cm, 1, npairs > 0);
+        } else {
+            print_scores(stdout, pv[i], &cm, 0, 0);
+        }
+        npairs++;
+    }
+    if (!status) {
+        if (json) {
+            printf("],\"pooled\":");
+            char lab[64];
+            snprintf(lab, sizeof lab, "\"pairs\":%d,", npairs);
+            print_scores(stdout, lab, &pooled, 1, 0);
+            printf("}\n");
+        } else {
+            char lab[64];
+            snprintf(lab, sizeof lab, "pooled (%d pairs)", npairs);
+            print_scores(stdout, lab, &pooled, 0, 0);
+        }
+    }
+    for (int i = 0; i < np; i++)
+        free(pv[i]);
+    for (int i = 0; i < nt; i++)
+        free(tv[i]);
+    free(pv);
+    free(tv);
+    sw_ctx_free(ctx);
+    return status;
+}

@@ -1,0 +1,134 @@
+/*
+ * main.c: the sitewatch program: a thin front over libsitewatch. Each
+ * subcommand lives in cmd_<name>.c; this file dispatches and holds the
+ * helpers they share (errors, progress, sizes).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static char cmdline[4096];
+
+void cli_set_command_line(int argc, char **argv)
+{
+    size_t n = 0;
+    for (int i = 0; i < argc && n < sizeof cmdline - 1; i++)
+        n += (size_t)snprintf(cmdline + n, sizeof cmdline - n, "%s%s", i ? " " : "", argv[i]);
+}
+
+const char *cli_command_line(void)
+{
+    return cmdline;
+}
+
+int cli_fail(int code, const char *msg)
+{
+    fprintf(stderr, "sitewatch: error: %s\n", msg && *msg ? msg : sw_strerror(code));
+    return code == SW_EARG ? EXIT_USAGE : EXIT_JOB;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "sitewatch %s: %s (see 'sitewatch %s --help')\n", cmd, msg, cmd);
+    return EXIT_USAGE;
+}
+
+void cli_progress_init(cli_progress *p, int quiet)
+{
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->last = -1;
+}
+
+int cli_progress_cb(double done, const char *msg, void *user)
+{
+    cli_progress *p = user;
+    if (!p->enabled)
+        return 1;
+    int pct = (int)(done * 100.0);
+    if (pct == p->last)
+        return 1;
+    p->last = pct;
+    int bar = pct * 30 / 100;
+    fprintf(stderr, "\r[%.*s%*s] %3d%% %-12s", bar, "##############################", 30 - bar, "", pct,
+            msg ? msg : "");
+    fflush(stderr);
+    return 1;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->enabled && p->last >= 0)
+        fprintf(stderr, "\r%60s\r", "");
+}
+
+int64_t cli_parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !(v > 0))
+        return -1;
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case '\0': break;
+    default: return -1;
+    }
+    if (*end == 'B' || *end == 'b' || *end == 'i')
+        end++;
+    if (*end)
+        return -1;
+    return (int64_t)(v * mult);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sitewatch COMMAND [options]\n"
+            "\n"
+            "commands:\n"
+            "  detect BEFORE AFTER -o OUTDIR   change between two images: score.tif, mask.tif,\n"
+            "                                  changes.geojson/.gpkg, summary.json, quicklook.png\n"
+            "  eval PRED TRUTH                 precision, recall, F1, IoU, OA, kappa (files or folders)\n"
+            "  synth OUTDIR                    a synthetic georeferenced pair with its truth\n"
+            "  version                         versions of sitewatch and its libraries\n"
+            "\n"
+            "'sitewatch COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    cli_set_command_line(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "detect") == 0)
+        return cmd_detect(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "synth") == 0)
+        return cmd_synth(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("%s\n", sw_version());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "sitewatch: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

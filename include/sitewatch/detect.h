@@ -1,0 +1,79 @@
+/*
+ * sitewatch/detect.h: change between two images of the same place.
+ *
+ * sw_detect_run() is the whole `sitewatch detect` job as one library call:
+ * it opens BEFORE and AFTER (a raster, a folder of single-band files such as
+ * a Sentinel-2 band set, or "@list.txt" naming such files), puts AFTER on
+ * BEFORE's grid, scores change per pixel, thresholds it, turns the changed
+ * pixels into objects and writes score.tif, mask.tif, changes.geojson,
+ * changes.gpkg, summary.json and quicklook.png into an output folder.
+ * Work is done in full-width strips in bounded memory, on several threads;
+ * the result does not depend on the thread count or the strip height.
+ */
+#ifndef SITEWATCH_DETECT_H
+#define SITEWATCH_DETECT_H
+
+#include "sitewatch/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sw_method {
+    SW_METHOD_CVA = 0, /* change-vector magnitude on standardized bands */
+    SW_METHOD_IRMAD    /* iteratively reweighted MAD, chi-square score */
+} sw_method;
+
+typedef enum sw_threshold_kind {
+    SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped */
+    SW_THRESHOLD_CHI2,     /* IR-MAD only: no-change probability below a value */
+    SW_THRESHOLD_FIXED     /* a score value */
+} sw_threshold_kind;
+
+typedef struct sw_detect_opts {
+    sw_method method;
+    sw_threshold_kind threshold;
+    double threshold_value;  /* FIXED: the score; CHI2: the probability (0.01) */
+    double min_area;         /* m², or pixels without georeferencing; < 0: 10 pixels */
+    const char *bands;       /* "1,2,4" or "B02,B03,B04,B08"; NULL: all (no alpha) */
+    const char *resampling;  /* warping of AFTER: "bilinear" (NULL), "near", "cubic" */
+    int threads;             /* worker threads; 0: all cores */
+    int tile_rows;           /* strip height; 0: from max_memory */
+    int64_t max_memory;      /* bytes; 0: 1 GiB */
+    int irmad_iterations;    /* most IR-MAD iterations; 0: 30 */
+    int64_t sample_pixels;   /* pixels sampled for statistics; 0: up to 2 million */
+    const char *command_line;/* recorded in summary.json; may be NULL */
+    sw_progress_fn progress; /* may be NULL */
+    void *progress_user;
+} sw_detect_opts;
+
+/* What a run found, for the caller to print. */
+typedef struct sw_detect_result {
+    int64_t width, height;      /* the output grid (BEFORE's) */
+    int64_t valid_pixels;       /* valid on both dates */
+    int64_t changed_pixels;     /* in kept objects */
+    int64_t objects;            /* objects written */
+    double threshold;           /* score threshold used */
+    double changed_area_m2;     /* or pixels without georeferencing */
+    double seconds;
+} sw_detect_result;
+
+/* Fills opts with the defaults (CVA, Otsu, all bands, all cores). */
+void sw_detect_opts_init(sw_detect_opts *opts);
+
+/* Runs detection. before, after: paths (see above); outdir: created if
+ * missing. Outputs are written under temporary names and renamed when all
+ * are complete; on failure none of them is left. result may be NULL.
+ * Returns 0, or a negative SW_E... code with a one-line message in ctx. */
+int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
+                  const char *outdir, const sw_detect_opts *opts,
+                  sw_detect_result *result);
+
+/* Parses a method name ("cva", "irmad"); returns 0 or SW_EARG. */
+int sw_method_parse(const char *name, sw_method *out);
+const char *sw_method_name(sw_method m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

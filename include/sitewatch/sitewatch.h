@@ -1,0 +1,8 @@
+/* sitewatch/sitewatch.h: the whole public interface of libsitewatch. */
+#ifndef SITEWATCH_H
+#define SITEWATCH_H
+#include "sitewatch/core.h"
+#include "sitewatch/detect.h"
+#include "sitewatch/eval.h"
+#include "sitewatch/synth.h"
+#endif

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Installs what sitewatch needs to build and test, from Debian 12 packages.
+# Called by the README's commands and by .ci/run. Run as root (or with sudo).
+set -eu
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+    build-essential cmake pkg-config ca-certificates \
+    libgdal-dev gdal-bin libfftw3-dev liblapacke-dev libopenblas-dev \
+    libsqlite3-dev libssl-dev libcmocka-dev \
+    python3 python3-numpy python3-gdal >/dev/null

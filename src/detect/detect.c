@@ -1,0 +1,974 @@
+/*
+ * detect.c: the `detect` pipeline, as passes of the tile engine.
+ *
+ *   open      both dates on BEFORE's grid (src/io/pair.c)
+ *   sample    a regular grid of pixels (every step-th row and column) is
+ *             read; it fits the method (CVA's standardization, IR-MAD's
+ *             transform), sets the threshold, and is the quicklook
+ *   score     full-width strips in parallel: read, score, threshold; the
+ *             ordered sink writes score.tif and a raw mask and runs pass 1
+ *             of the streaming connected-component labelling
+ *   label     strips of the raw mask again: pass 2 gives every pixel its
+ *             object id (small objects dropped); mask.tif and an id raster
+ *   vectorize polygons of the id raster, with per-object attributes
+ *   report    quicklook.png, summary.json; temporary names renamed last
+ *
+ * Everything that sums over pixels happens in the sample (fixed by the
+ * grid, not by threads) or in the ordered sink, so the outputs are the
+ * same for any thread count and strip height.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../io/io.h"
+#include "detect_int.h"
+
+enum { NSTAGE = 8, SAMPLE_ROWS_PER_JOB = 8, QL_MAX = 1024 };
+static const char *const stage_names[NSTAGE] = {"open", "sample", "fit", "score", "label",
+                                                "vectorize", "quicklook", "hash"};
+enum { T_OPEN, T_SAMPLE, T_FIT, T_SCORE, T_LABEL, T_VECTOR, T_QUICKLOOK, T_HASH };
+
+enum { OUT_SCORE, OUT_MASK, OUT_GEOJSON, OUT_GPKG, OUT_QUICKLOOK, OUT_SUMMARY, OUT_RAW, OUT_IDS, NOUT };
+static const char *const out_names[NOUT] = {"score.tif", "mask.tif", "changes.geojson",
+                                            "changes.gpkg", "quicklook.png", "summary.json",
+                                            "raw-mask.tif", "ids.tif"};
+
+typedef struct run {
+    sw_ctx *ctx;
+    const sw_detect_opts *o;
+    sw__pair *pair;
+    const sw__pair_info *info;
+    int64_t W, H;
+    int nb, threads, strip;
+    int64_t nstrips;
+    /* the sample grid: pixels (off + i*step, off + j*step) */
+    int64_t step, off, gw, gh;
+    float *sx, *sy;        /* valid samples, nb floats each */
+    int64_t ns;
+    float *ql[2];          /* display bands on the grid, 3 per cell */
+    uint8_t *qvalid, *qmask;
+    sw__model model;
+    double threshold, otsu_clip;
+    const char *threshold_rule;
+    int64_t min_pixels;
+    double min_area;
+    /* outputs */
+    char *tmp[NOUT], *final[NOUT];
+    sw__rwriter *w_score, *w_raw, *w_mask, *w_ids;
+    sw__ccl *ccl;
+    int64_t valid_pixels, nobj_all, nobj;
+    sw__vobject *vobj;
+    double t[NSTAGE];
+} run;
+
+typedef struct worker {
+    run *r;
+    sw__reader *rd;
+    sw__band *band;        /* label pass: the raw mask */
+    float *bx, *by, *score;
+    uint8_t *valid, *mask;
+    uint16_t *u16;
+    uint32_t *ids;
+    float *ox, *oy;        /* sample pass: valid samples of this job */
+    int64_t on, valid_count;
+    int64_t y0;
+    int nrows;
+} worker;
+
+void sw_detect_opts_init(sw_detect_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->method = SW_METHOD_CVA;
+    o->threshold = SW_THRESHOLD_OTSU;
+    o->threshold_value = 0.01;
+    o->min_area = -1.0;
+}
+
+int sw_method_parse(const char *name, sw_method *out)
+{
+    if (strcmp(name, "cva") == 0)
+        *out = SW_METHOD_CVA;
+    else if (strcmp(name, "irmad") == 0)
+        *out = SW_METHOD_IRMAD;
+    else
+        return SW_EARG;
+    return 0;
+}
+
+const char *sw_method_name(sw_method m)
+{
+    return m == SW_METHOD_IRMAD ? "irmad" : "cva";
+}
+
+static void score_pixels(const sw__model *m, const float *x, const float *y, const uint8_t *valid,
+                         int64_t n, float *score)
+{
+    if (m->method == SW_METHOD_IRMAD)
+        sw__irmad_score(m, x, y, valid, n, score);
+    else
+        sw__cva_score(m, x, y, valid, n, score);
+}
+
+static void worker_free(worker *w)
+{
+    if (!w)
+        return;
+    sw__reader_close(w->rd);
+    sw__band_close(w->band);
+    free(w->bx);
+    free(w->by);
+    free(w->score);
+    free(w->valid);
+    free(w->mask);
+    free(w->u16);
+    free(w->ids);
+    free(w->ox);
+    free(w->oy);
+    free(w);
+}
+
+static void stop_worker(void *state)
+{
+    worker_free(state);
+}
+
+/* A worker with a pair reader and strip buffers for `rows` rows. */
+static worker *worker_new(run *r, sw_ctx *wctx, int rows, int with_reader)
+{
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->r = r;
+    size_t npix = (size_t)r->W * (size_t)rows;
+    if (with_reader) {
+        w->rd = sw__reader_open(wctx, r->pair);
+        w->bx = malloc(npix * (size_t)r->nb * sizeof(float));
+        w->by = malloc(npix * (size_t)r->nb * sizeof(float));
+    }
+    w->score = malloc(npix * sizeof(float));
+    w->valid = malloc(npix);
+    w->mask = malloc(npix);
+    if ((with_reader && (!w->rd || !w->bx || !w->by)) || !w->score || !w->valid || !w->mask) {
+        if (!wctx->code)
+            sw__err(wctx, SW_ENOMEM, "out of memory for a %d-row strip", rows);
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* ---- pass 1: the sample ---- */
+
+static void *sample_start(void *user, sw_ctx *wctx)
+{
+    run *r = user;
+    worker *w = worker_new(r, wctx, 1, 1);
+    if (!w)
+        return NULL;
+    size_t cap = (size_t)SAMPLE_ROWS_PER_JOB * (size_t)r->gw * (size_t)r->nb;
+    w->ox = malloc(cap * sizeof(float));
+    w->oy = malloc(cap * sizeof(float));
+    if (!w->ox || !w->oy) {
+        sw__err(wctx, SW_ENOMEM, "out of memory for the sample");
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int sample_generate(void *state, int64_t job, sw_ctx *wctx)
+{
+    worker *w = state;
+    run *r = w->r;
+    const int nb = r->nb;
+    const int *disp = r->info->display;
+    w->on = 0;
+    for (int64_t j = job * SAMPLE_ROWS_PER_JOB; j < (job + 1) * SAMPLE_ROWS_PER_JOB && j < r->gh; j++) {
+        int64_t y = r->off + j * r->step;
+        int rc = sw__reader_read(w->rd, wctx, y, 1, w->bx, w->by, w->valid);
+        if (rc)
+            return rc;
+        for (int64_t i = 0; i < r->gw; i++) {
+            int64_t x = r->off + i * r->step, cell = j * r->gw + i;
+            const float *px = w->bx + x * nb, *py = w->by + x * nb;
+            for (int c = 0; c < 3; c++) {
+                r->ql[0][cell * 3 + c] = px[disp[c]];
+                r->ql[1][cell * 3 + c] = py[disp[c]];
+            }
+            r->qvalid[cell] = w->valid[x];
+            if (w->valid[x]) {
+                memcpy(w->ox + w->on * nb, px, (size_t)nb * sizeof(float));
+                memcpy(w->oy + w->on * nb, py, (size_t)nb * sizeof(float));
+                w->on++;
+            }
+        }
+    }
+    return 0;
+}
+
+static int sample_sink(void *state, int64_t job, sw_ctx *wctx)
+{
+    (void)job;
+    (void)wctx;
+    worker *w = state;
+    run *r = w->r;
+    memcpy(r->sx + r->ns * r->nb, w->ox, (size_t)w->on * (size_t)r->nb * sizeof(float));
+    memcpy(r->sy + r->ns * r->nb, w->oy, (size_t)w->on * (size_t)r->nb * sizeof(float));
+    r->ns += w->on;
+    return 0;
+}
+
+/* ---- pass 2: score ---- */
+
+static void *score_start(void *user, sw_ctx *wctx)
+{
+    run *r = user;
+    return worker_new(r, wctx, r->strip, 1);
+}
+
+static int score_generate(void *state, int64_t job, sw_ctx *wctx)
+{
+    worker *w = state;
+    run *r = w->r;
+    w->y0 = job * r->strip;
+    w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
+    int rc = sw__reader_read(w->rd, wctx, w->y0, w->nrows, w->bx, w->by, w->valid);
+    if (rc)
+        return rc;
+    int64_t n = r->W * w->nrows, nvalid = 0;
+    score_pixels(&r->model, w->bx, w->by, w->valid, n, w->score);
+    const float t = (float)r->threshold;
+    for (int64_t i = 0; i < n; i++) {
+        nvalid += w->valid[i];
+        w->mask[i] = w->valid[i] ? (uint8_t)(w->score[i] > t) : 255;
+    }
+    w->valid_count = nvalid;
+    return 0;
+}
+
+static int score_sink(void *state, int64_t job, sw_ctx *wctx)
+{
+    (void)job;
+    worker *w = state;
+    run *r = w->r;
+    int rc = sw__rwriter_write(r->w_score, wctx, w->y0, w->nrows, w->score);
+    if (!rc)
+        rc = sw__rwriter_write(r->w_raw, wctx, w->y0, w->nrows, w->mask);
+    if (rc)
+        return rc;
+    for (int k = 0; k < w->nrows; k++) {
+        uint8_t *m = w->mask + (int64_t)k * r->W;
+        /* The labeller sees 1 for change, 0 for anything else. */
+        for (int64_t x = 0; x < r->W; x++)
+            w->valid[x] = m[x] == 1;
+        if (sw__ccl_row(r->ccl, w->valid, w->score + (int64_t)k * r->W, NULL) != 0)
+            return sw__err(wctx, SW_ENOMEM, "out of memory labelling change objects");
+    }
+    r->valid_pixels += w->valid_count;
+    return 0;
+}
+
+/* ---- pass 3: label ---- */
+
+static void *label_start(void *user, sw_ctx *wctx)
+{
+    run *r = user;
+    worker *w = worker_new(r, wctx, r->strip, 0);
+    if (!w)
+        return NULL;
+    size_t npix = (size_t)r->W * (size_t)r->strip;
+    w->u16 = malloc(npix * sizeof(uint16_t));
+    w->ids = malloc(npix * sizeof(uint32_t));
+    w->band = sw__band_open(wctx, r->tmp[OUT_RAW]);
+    if (!w->u16 || !w->ids || !w->band) {
+        if (!wctx->code)
+            sw__err(wctx, SW_ENOMEM, "out of memory");
+        worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int label_generate(void *state, int64_t job, sw_ctx *wctx)
+{
+    worker *w = state;
+    run *r = w->r;
+    w->y0 = job * r->strip;
+    w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
+    int rc = sw__band_read(w->band, wctx, w->y0, w->nrows, w->u16, w->valid);
+    if (rc)
+        return rc;
+    int64_t n = r->W * w->nrows;
+    for (int64_t i = 0; i < n; i++)
+        w->mask[i] = (uint8_t)w->u16[i];
+    return 0;
+}
+
+static int label_sink(void *state, int64_t job, sw_ctx *wctx)
+{
+    (void)job;
+    worker *w = state;
+    run *r = w->r;
+    for (int k = 0; k < w->nrows; k++) {
+        uint8_t *m = w->mask + (int64_t)k * r->W, *fg = w->valid;
+        uint32_t *ids = w->ids + (int64_t)k * r->W;
+        for (int64_t x = 0; x < r->W; x++)
+            fg[x] = m[x] == 1;
+        if (sw__ccl_row2(r->ccl, fg, ids) != 0)
+            return sw__err(wctx, SW_EINTERNAL, "labelling passes disagree");
+        int64_t y = w->y0 + k, gy = y / r->step;
+        for (int64_t x = 0; x < r->W; x++) {
+            if (m[x] == 1 && !ids[x])
+                m[x] = 0; /* part of a dropped small object */
+            if (ids[x] && gy < r->gh)
+                r->qmask[gy * r->gw + x / r->step] = 1;
+        }
+    }
+    int rc = sw__rwriter_write(r->w_mask, wctx, w->y0, w->nrows, w->mask);
+    if (!rc)
+        rc = sw__rwriter_write(r->w_ids, wctx, w->y0, w->nrows, w->ids);
+    return rc;
+}
+
+/* ---- the threshold ---- */
+
+static int choose_threshold(run *r)
+{
+    const sw_detect_opts *o = r->o;
+    if (o->threshold == SW_THRESHOLD_FIXED) {
+        r->threshold = o->threshold_value;
+        r->threshold_rule = "fixed";
+        return 0;
+    }
+    if (o->threshold == SW_THRESHOLD_CHI2) {
+        if (r->model.method != SW_METHOD_IRMAD)
+            return sw__err(r->ctx, SW_EARG, "--threshold chi2 needs --method irmad");
+        if (!(o->threshold_value > 0.0 && o->threshold_value < 1.0))
+            return sw__err(r->ctx, SW_EARG, "--threshold chi2 probability must be in (0, 1), got %g",
+                           o->threshold_value);
+        r->threshold = sw__chi2_quantile(1.0 - o->threshold_value, (double)r->model.k);
+        r->threshold_rule = "chi2";
+        return 0;
+    }
+    /* Otsu on the sample's scores, with the heavy tail clipped into the
+     * top bin so that a few extreme pixels do not flatten the histogram. */
+    float *s = malloc((size_t)r->ns * sizeof *s);
+    uint8_t *ones = malloc((size_t)r->ns);
+    enum { NBINS = 1024 };
+    int64_t *hist = calloc(NBINS, sizeof *hist);
+    if (!s || !ones || !hist) {
+        free(s);
+        free(ones);
+        free(hist);
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+    }
+    memset(ones, 1, (size_t)r->ns);
+    score_pixels(&r->model, r->sx, r->sy, ones, r->ns, s);
+    double lo = 0.0;
+    float *copy = malloc((size_t)r->ns * sizeof *copy);
+    double hi = NAN;
+    if (copy) {
+        memcpy(copy, s, (size_t)r->ns * sizeof *copy);
+        hi = sw__quantile(copy, r->ns, 0.995);
+        free(copy);
+    }
+    if (!(hi > lo))
+        hi = lo + 1.0;
+    for (int64_t i = 0; i < r->ns; i++) {
+        double f = (s[i] - lo) / (hi - lo) * NBINS;
+        int b = f < 0 ? 0 : f >= NBINS ? NBINS - 1 : (int)f;
+        hist[b]++;
+    }
+    r->threshold = sw__otsu(hist, NBINS, lo, hi);
+    r->otsu_clip = hi;
+    r->threshold_rule = "otsu";
+    free(s);
+    free(ones);
+    free(hist);
+    return 0;
+}
+
+/* ---- quicklook ---- */
+
+static uint8_t stretch(float v, double lo, double hi)
+{
+    double f = (v - lo) / (hi - lo) * 255.0;
+    return (uint8_t)(f < 0 ? 0 : f > 255 ? 255 : f + 0.5);
+}
+
+static int write_quicklook(run *r)
+{
+    /* Panels at most QL_MAX wide or high: every s2-th cell of the grid. */
+    int64_t s2 = ((r->gw > r->gh ? r->gw : r->gh) + QL_MAX - 1) / QL_MAX;
+    int64_t pw = (r->gw + s2 - 1) / s2, ph = (r->gh + s2 - 1) / s2, gap = 4;
+    int64_t iw = 3 * pw + 2 * gap;
+    uint8_t *img = malloc((size_t)iw * (size_t)ph * 3);
+    uint8_t *pm = calloc((size_t)pw * (size_t)ph, 1);
+    float *vals = malloc((size_t)r->gw * (size_t)r->gh * 3 * sizeof(float));
+    if (!img || !pm || !vals) {
+        free(img);
+        free(pm);
+        free(vals);
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory for the quicklook");
+    }
+    memset(img, 255, (size_t)iw * (size_t)ph * 3);
+    /* A 2-98 % stretch per date, shared by its three bands so colours keep
+     * their balance; float cells hold 3 values each. */
+    double lo[2], hi[2];
+    for (int d = 0; d < 2; d++) {
+        int64_t n = 0;
+        for (int64_t i = 0; i < r->gw * r->gh; i++)
+            if (r->qvalid[i])
+                for (int c = 0; c < 3; c++)
+                    vals[n++] = r->ql[d][i * 3 + c];
+        lo[d] = n ? sw__quantile(vals, n, 0.02) : 0.0;
+        hi[d] = n ? sw__quantile(vals, n, 0.98) : 1.0;
+        if (!(hi[d] > lo[d]))
+            hi[d] = lo[d] + 1.0;
+    }
+    for (int64_t gy = 0; gy < r->gh; gy++)
+        for (int64_t gx = 0; gx < r->gw; gx++)
+            if (r->qmask[gy * r->gw + gx])
+                pm[(gy / s2) * pw + gx / s2] = 1;
+    for (int64_t py = 0; py < ph; py++)
+        for (int64_t px = 0; px < pw; px++) {
+            int64_t cell = (py * s2) * r->gw + px * s2;
+            for (int p = 0; p < 3; p++) {
+                uint8_t *o = img + (py * iw + p * (pw + gap) + px) * 3;
+                int d = p == 0 ? 0 : 1;
+                for (int c = 0; c < 3; c++)
+                    o[c] = r->qvalid[cell] ? stretch(r->ql[d][cell * 3 + c], lo[d], hi[d]) : 0;
+            }
+            if (pm[py * pw + px]) {
+                int edge = px == 0 || py == 0 || px == pw - 1 || py == ph - 1 ||
+                           !pm[py * pw + px - 1] || !pm[py * pw + px + 1] ||
+                           !pm[(py - 1) * pw + px] || !pm[(py + 1) * pw + px];
+                if (edge) {
+                    uint8_t *o = img + (py * iw + 2 * (pw + gap) + px) * 3;
+                    o[0] = 255;
+                    o[1] = 0;
+                    o[2] = 0;
+                }
+            }
+        }
+    int rc = sw__png_write(r->ctx, r->tmp[OUT_QUICKLOOK], iw, ph, img);
+    free(img);
+    free(pm);
+    free(vals);
+    return rc;
+}
+
+/* ---- summary.json ---- */
+
+static void json_side(sw__json *j, const sw__side *s, char (*hex)[65])
+{
+    sw__json_obj(j);
+    sw__json_key(j, "path");
+    sw__json_str(j, s->given);
+    sw__json_key(j, "width");
+    sw__json_int(j, s->width);
+    sw__json_key(j, "height");
+    sw__json_int(j, s->height);
+    sw__json_key(j, "bands");
+    sw__json_int(j, s->nbands_total);
+    sw__json_key(j, "files");
+    sw__json_arr(j);
+    for (int i = 0; i < s->nfiles; i++) {
+        struct stat st;
+        sw__json_obj(j);
+        sw__json_key(j, "path");
+        sw__json_str(j, s->files[i]);
+        sw__json_key(j, "bytes");
+        sw__json_int(j, stat(s->files[i], &st) == 0 ? (int64_t)st.st_size : -1);
+        sw__json_key(j, "sha256");
+        sw__json_str(j, hex[i]);
+        sw__json_end(j, '}');
+    }
+    sw__json_end(j, ']');
+    sw__json_end(j, '}');
+}
+
+static int write_summary(run *r, const char *before, const char *after, sw_detect_result *res)
+{
+    const sw__pair_info *in = r->info;
+    char(*hex[2])[65] = {NULL, NULL};
+    double t0 = sw__now();
+    const sw__side *sides[2] = {&in->before, &in->after};
+    for (int d = 0; d < 2; d++) {
+        hex[d] = calloc((size_t)sides[d]->nfiles, sizeof(*hex[d]));
+        if (!hex[d]) {
+            free(hex[0]);
+            return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+        }
+        for (int i = 0; i < sides[d]->nfiles; i++)
+            if (sw__sha256_file(r->ctx, sides[d]->files[i], hex[d][i]) != 0) {
+                free(hex[0]);
+                free(hex[1]);
+                return r->ctx->code;
+            }
+    }
+    r->t[T_HASH] = sw__now() - t0;
+    (void)before;
+    (void)after;
+    sw__buf b = {0};
+    sw__json j;
+    sw__json_init(&j, &b);
+    sw__json_obj(&j);
+    sw__json_key(&j, "tool");
+    sw__json_str(&j, "sitewatch detect");
+    sw__json_key(&j, "version");
+    sw__json_str(&j, SW_VERSION_STRING);
+    sw__json_key(&j, "libraries");
+    sw__json_str(&j, sw_version());
+    time_t now = time(NULL);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    sw__json_key(&j, "created");
+    sw__json_str(&j, ts);
+    sw__json_key(&j, "command");
+    sw__json_str(&j, r->o->command_line);
+    sw__json_key(&j, "inputs");
+    sw__json_obj(&j);
+    sw__json_key(&j, "before");
+    json_side(&j, &in->before, hex[0]);
+    sw__json_key(&j, "after");
+    json_side(&j, &in->after, hex[1]);
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "grid");
+    sw__json_obj(&j);
+    sw__json_key(&j, "width");
+    sw__json_int(&j, r->W);
+    sw__json_key(&j, "height");
+    sw__json_int(&j, r->H);
+    sw__json_key(&j, "georeferenced");
+    sw__json_bool(&j, in->grid.georef);
+    sw__json_key(&j, "geotransform");
+    sw__json_arr(&j);
+    for (int i = 0; i < 6; i++)
+        sw__json_num(&j, in->grid.gt[i]);
+    sw__json_end(&j, ']');
+    sw__json_key(&j, "crs_wkt");
+    sw__json_str(&j, in->grid.wkt);
+    sw__json_key(&j, "pixel_size_m");
+    sw__json_arr(&j);
+    sw__json_num(&j, in->grid.georef ? in->grid.pixel_w_m : NAN);
+    sw__json_num(&j, in->grid.georef ? in->grid.pixel_h_m : NAN);
+    sw__json_end(&j, ']');
+    sw__json_key(&j, "after_warped");
+    sw__json_bool(&j, in->warped);
+    sw__json_key(&j, "overlap_window");
+    sw__json_arr(&j);
+    sw__json_int(&j, in->ov_x0);
+    sw__json_int(&j, in->ov_y0);
+    sw__json_int(&j, in->ov_x1 - in->ov_x0);
+    sw__json_int(&j, in->ov_y1 - in->ov_y0);
+    sw__json_end(&j, ']');
+    sw__json_key(&j, "bands");
+    sw__json_arr(&j);
+    for (int i = 0; i < r->nb; i++)
+        sw__json_str(&j, in->band_names[i]);
+    sw__json_end(&j, ']');
+    sw__json_end(&j, '}');
+
+    const sw_detect_opts *o = r->o;
+    sw__json_key(&j, "parameters");
+    sw__json_obj(&j);
+    sw__json_key(&j, "method");
+    sw__json_str(&j, sw_method_name(o->method));
+    sw__json_key(&j, "threshold");
+    sw__json_str(&j, r->threshold_rule);
+    sw__json_key(&j, "threshold_value");
+    if (o->threshold == SW_THRESHOLD_OTSU)
+        sw__json_str(&j, NULL);
+    else
+        sw__json_num(&j, o->threshold_value);
+    sw__json_key(&j, "min_area");
+    sw__json_num(&j, r->min_area);
+    sw__json_key(&j, "min_area_unit");
+    sw__json_str(&j, in->grid.georef ? "m2" : "pixels");
+    sw__json_key(&j, "bands");
+    sw__json_str(&j, o->bands);
+    sw__json_key(&j, "resampling");
+    sw__json_str(&j, o->resampling ? o->resampling : "bilinear");
+    sw__json_key(&j, "threads");
+    sw__json_int(&j, r->threads);
+    sw__json_key(&j, "tile_rows");
+    sw__json_int(&j, r->strip);
+    sw__json_key(&j, "max_memory");
+    sw__json_int(&j, o->max_memory > 0 ? o->max_memory : (int64_t)1 << 30);
+    sw__json_key(&j, "sample_step");
+    sw__json_int(&j, r->step);
+    sw__json_key(&j, "sample_pixels");
+    sw__json_int(&j, r->ns);
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "model");
+    sw__json_obj(&j);
+    if (r->model.method == SW_METHOD_IRMAD) {
+        sw__json_key(&j, "iterations");
+        sw__json_int(&j, r->model.iterations);
+        sw__json_key(&j, "variates");
+        sw__json_int(&j, r->model.k);
+        sw__json_key(&j, "canonical_correlations");
+        sw__json_arr(&j);
+        for (int i = 0; i < r->model.k; i++)
+            sw__json_num(&j, r->model.rho[i]);
+        sw__json_end(&j, ']');
+    } else {
+        for (int d = 0; d < 2; d++) {
+            sw__json_key(&j, d ? "after_mean" : "before_mean");
+            sw__json_arr(&j);
+            for (int k = 0; k < r->nb; k++)
+                sw__json_num(&j, r->model.mean[d][k]);
+            sw__json_end(&j, ']');
+            sw__json_key(&j, d ? "after_sd" : "before_sd");
+            sw__json_arr(&j);
+            for (int k = 0; k < r->nb; k++)
+                sw__json_num(&j, r->model.isd[d][k] > 0 ? 1.0 / r->model.isd[d][k] : 0.0);
+            sw__json_end(&j, ']');
+        }
+    }
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "thresholds");
+    sw__json_obj(&j);
+    sw__json_key(&j, "rule");
+    sw__json_str(&j, r->threshold_rule);
+    sw__json_key(&j, "score");
+    sw__json_num(&j, r->threshold);
+    if (o->threshold == SW_THRESHOLD_OTSU) {
+        sw__json_key(&j, "histogram_clip");
+        sw__json_num(&j, r->otsu_clip);
+    }
+    if (r->model.method == SW_METHOD_IRMAD) {
+        sw__json_key(&j, "chi2_dof");
+        sw__json_int(&j, r->model.k);
+        sw__json_key(&j, "no_change_probability");
+        sw__json_num(&j, 1.0 - sw__chi2_cdf(r->threshold, (double)r->model.k));
+    }
+    sw__json_key(&j, "min_object_pixels");
+    sw__json_int(&j, r->min_pixels);
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "counts");
+    sw__json_obj(&j);
+    sw__json_key(&j, "pixels");
+    sw__json_int(&j, r->W * r->H);
+    sw__json_key(&j, "valid_pixels");
+    sw__json_int(&j, res->valid_pixels);
+    sw__json_key(&j, "changed_pixels");
+    sw__json_int(&j, res->changed_pixels);
+    sw__json_key(&j, "changed_fraction");
+    sw__json_num(&j, res->valid_pixels ? (double)res->changed_pixels / (double)res->valid_pixels : 0.0);
+    sw__json_key(&j, "objects_before_min_area");
+    sw__json_int(&j, r->nobj_all);
+    sw__json_key(&j, "objects");
+    sw__json_int(&j, res->objects);
+    sw__json_key(&j, "changed_area");
+    sw__json_num(&j, res->changed_area_m2);
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "timings_s");
+    sw__json_obj(&j);
+    double total = 0.0;
+    for (int i = 0; i < NSTAGE; i++) {
+        sw__json_key(&j, stage_names[i]);
+        sw__json_num(&j, r->t[i]);
+        total += r->t[i];
+    }
+    sw__json_key(&j, "total");
+    sw__json_num(&j, total);
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "outputs");
+    sw__json_arr(&j);
+    for (int i = 0; i < OUT_RAW; i++)
+        sw__json_str(&j, out_names[i]);
+    sw__json_end(&j, ']');
+    sw__json_end(&j, '}');
+    sw__buf_putc(&b, '\n');
+    free(hex[0]);
+    free(hex[1]);
+    int rc = b.failed ? sw__err(r->ctx, SW_ENOMEM, "out of memory writing the summary")
+                      : sw__file_write_atomic(r->ctx, r->tmp[OUT_SUMMARY], b.data, b.len);
+    sw__buf_free(&b);
+    return rc;
+}
+
+/* ---- the run ---- */
+
+static char *join_path(const char *dir, const char *name, const char *prefix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(prefix) + 40;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s%s", dir, prefix, name);
+    return p;
+}
+
+static void cleanup(run *r, int failed)
+{
+    sw__rwriter_abort(r->w_score);
+    sw__rwriter_abort(r->w_raw);
+    sw__rwriter_abort(r->w_mask);
+    sw__rwriter_abort(r->w_ids);
+    for (int i = 0; i < NOUT; i++) {
+        if (r->tmp[i] && (failed || i >= OUT_RAW)) {
+            if (i == OUT_SUMMARY || i == OUT_QUICKLOOK)
+                unlink(r->tmp[i]);
+            else
+                sw__io_delete(r->tmp[i]);
+            unlink(r->tmp[i]);
+        }
+        free(r->tmp[i]);
+        free(r->final[i]);
+    }
+    sw__ccl_free(r->ccl);
+    sw__model_clear(&r->model);
+    free(r->sx);
+    free(r->sy);
+    free(r->ql[0]);
+    free(r->ql[1]);
+    free(r->qvalid);
+    free(r->qmask);
+    free(r->vobj);
+    sw__pair_close(r->pair);
+}
+
+static int run_pool(run *r, int64_t njobs, void *(*start)(void *, sw_ctx *),
+                    int (*gen)(void *, int64_t, sw_ctx *), int (*sink)(void *, int64_t, sw_ctx *),
+                    double from, double to, const char *msg)
+{
+    sw__pool_job job = {
+        .njobs = njobs, .threads = r->threads, .user = r, .start = start, .generate = gen,
+        .sink = sink, .stop = stop_worker, .progress = r->o->progress,
+        .progress_user = r->o->progress_user, .progress_from = from, .progress_to = to,
+        .progress_msg = msg};
+    return sw__pool_run(r->ctx, &job);
+}
+
+int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char *outdir,
+                  const sw_detect_opts *opts, sw_detect_result *result)
+{
+    sw_detect_opts defaults;
+    if (!opts) {
+        sw_detect_opts_init(&defaults);
+        opts = &defaults;
+    }
+    sw_detect_result res = {0};
+    run R = {0}, *r = &R;
+    r->ctx = ctx;
+    r->o = opts;
+    int rc = 0;
+    double t0 = sw__now(), tstart = t0;
+    int64_t budget = opts->max_memory > 0 ? opts->max_memory : (int64_t)1 << 30;
+    if (budget < ((int64_t)64 << 20))
+        return sw__err(ctx, SW_EARG, "--max-memory must be at least 64M");
+    if (opts->threshold == SW_THRESHOLD_CHI2 && opts->method != SW_METHOD_IRMAD)
+        return sw__err(ctx, SW_EARG, "--threshold chi2 needs --method irmad");
+    sw__io_init(budget / 4);
+    r->threads = opts->threads > 0 ? opts->threads : sw__ncores();
+
+    /* open */
+    r->pair = sw__pair_open(ctx, before, after, opts->bands, opts->resampling);
+    if (!r->pair)
+        return ctx->code;
+    r->info = sw__pair_get_info(r->pair);
+    r->W = r->info->grid.width;
+    r->H = r->info->grid.height;
+    r->nb = r->info->nbands;
+    if (r->nb > 64) {
+        rc = sw__err(ctx, SW_EARG, "%s: %d bands; at most 64 can be analysed (select with --bands)",
+                     before, r->nb);
+        goto out;
+    }
+    if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
+        goto out;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, ".sw-tmp-%ld-", (long)getpid());
+    for (int i = 0; i < NOUT; i++) {
+        r->tmp[i] = join_path(outdir, out_names[i], prefix);
+        r->final[i] = join_path(outdir, out_names[i], "");
+        if (!r->tmp[i] || !r->final[i]) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    /* Strip height from the memory budget: half of it for the strips in
+     * flight, a quarter for GDAL's block cache, the rest for the sample. */
+    int64_t per_row = r->W * (int64_t)(2 * r->nb * 4 + 4 + 1 + 1 + 1 + 2 + 4);
+    int64_t rows = budget / 2 / r->threads / (per_row > 0 ? per_row : 1);
+    r->strip = opts->tile_rows > 0 ? opts->tile_rows : (int)(rows < 1 ? 1 : rows > 256 ? 256 : rows);
+    r->nstrips = (r->H + r->strip - 1) / r->strip;
+    r->t[T_OPEN] = sw__now() - t0;
+
+    /* sample */
+    t0 = sw__now();
+    int64_t target = opts->sample_pixels > 0 ? opts->sample_pixels : 2000000;
+    int64_t cap_by_mem = budget / 8 / (int64_t)(2 * r->nb * 4 + 32);
+    if (target > cap_by_mem)
+        target = cap_by_mem;
+    r->step = (int64_t)ceil(sqrt((double)r->W * (double)r->H / (double)target));
+    if (r->step < 1)
+        r->step = 1;
+    r->off = r->step / 2;
+    r->gw = (r->W - r->off + r->step - 1) / r->step;
+    r->gh = (r->H - r->off + r->step - 1) / r->step;
+    size_t gcells = (size_t)r->gw * (size_t)r->gh;
+    r->sx = malloc(gcells * (size_t)r->nb * sizeof(float));
+    r->sy = malloc(gcells * (size_t)r->nb * sizeof(float));
+    r->ql[0] = malloc(gcells * 3 * sizeof(float));
+    r->ql[1] = malloc(gcells * 3 * sizeof(float));
+    r->qvalid = calloc(gcells, 1);
+    r->qmask = calloc(gcells, 1);
+    if (!r->sx || !r->sy || !r->ql[0] || !r->ql[1] || !r->qvalid || !r->qmask) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory for the sample");
+        goto out;
+    }
+    rc = run_pool(r, (r->gh + SAMPLE_ROWS_PER_JOB - 1) / SAMPLE_ROWS_PER_JOB, sample_start,
+                  sample_generate, sample_sink, 0.0, 0.1, "sampling");
+    if (rc)
+        goto out;
+    if (r->ns < 16) {
+        rc = sw__err(ctx, SW_ENODATA, "%s and %s: %s", before, after,
+                     r->ns == 0 ? "no pixel is valid on both dates (all nodata, masked, or outside the overlap)"
+                                : "too few pixels are valid on both dates");
+        goto out;
+    }
+    r->t[T_SAMPLE] = sw__now() - t0;
+
+    /* fit */
+    t0 = sw__now();
+    if (opts->method == SW_METHOD_IRMAD)
+        rc = sw__irmad_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb,
+                           opts->irmad_iterations > 0 ? opts->irmad_iterations : 30);
+    else
+        rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+    if (rc || (rc = choose_threshold(r)) != 0)
+        goto out;
+    r->t[T_FIT] = sw__now() - t0;
+
+    /* score */
+    t0 = sw__now();
+    r->w_score = sw__rwriter_create(ctx, r->tmp[OUT_SCORE], &r->info->grid, 1, SW__F32, NAN, 1);
+    r->w_raw = r->w_score ? sw__rwriter_create(ctx, r->tmp[OUT_RAW], &r->info->grid, 1, SW__U8, NAN, 1) : NULL;
+    r->ccl = sw__ccl_new(r->W);
+    if (!r->w_score || !r->w_raw || !r->ccl) {
+        rc = ctx->code ? ctx->code : sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = run_pool(r, r->nstrips, score_start, score_generate, score_sink, 0.1, 0.6, "scoring");
+    if (rc)
+        goto out;
+    rc = sw__rwriter_close(r->w_raw, ctx, 0);
+    r->w_raw = NULL;
+    if (!rc) {
+        const char *desc[1] = {sw_method_name(opts->method)};
+        sw__rwriter_describe(r->w_score, desc);
+        rc = sw__rwriter_close(r->w_score, ctx, 1);
+    }
+    r->w_score = NULL;
+    if (rc)
+        goto out;
+    if (r->valid_pixels == 0) {
+        rc = sw__err(ctx, SW_ENODATA, "%s and %s: no pixel is valid on both dates", before, after);
+        goto out;
+    }
+    r->t[T_SCORE] = sw__now() - t0;
+
+    /* label */
+    t0 = sw__now();
+    r->nobj_all = sw__ccl_finish(r->ccl);
+    if (r->nobj_all < 0) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory labelling change objects");
+        goto out;
+    }
+    double pix_area = sw__grid_pixel_area(&r->info->grid, 0.5 * (double)r->H);
+    r->min_area = opts->min_area >= 0.0 ? opts->min_area : 10.0 * pix_area;
+    r->min_pixels = (int64_t)ceil(r->min_area / pix_area - 1e-9);
+    if (r->min_pixels < 1)
+        r->min_pixels = 1;
+    r->nobj = sw__ccl_keep(r->ccl, r->min_pixels);
+    sw__ccl_rewind(r->ccl);
+    r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, 1);
+    r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[OUT_IDS], &r->info->grid, 1, SW__U32, NAN, 1) : NULL;
+    if (!r->w_mask || !r->w_ids) {
+        rc = ctx->code;
+        goto out;
+    }
+    rc = run_pool(r, r->nstrips, label_start, label_generate, label_sink, 0.6, 0.85, "labelling");
+    if (rc)
+        goto out;
+    rc = sw__rwriter_close(r->w_mask, ctx, 0);
+    r->w_mask = NULL;
+    if (!rc)
+        rc = sw__rwriter_close(r->w_ids, ctx, 0);
+    r->w_ids = NULL;
+    if (rc)
+        goto out;
+    r->t[T_LABEL] = sw__now() - t0;
+
+    /* vectorize */
+    t0 = sw__now();
+    r->vobj = calloc((size_t)r->nobj + 1, sizeof *r->vobj);
+    if (!r->vobj) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    const sw__object *objs = sw__ccl_objects(r->ccl);
+    int64_t k = 0;
+    for (int64_t i = 0; i < r->nobj_all; i++) {
+        const sw__object *ob = &objs[i];
+        if (!ob->id)
+            continue;
+        sw__vobject *v = &r->vobj[k++];
+        v->id = ob->id;
+        v->npix = ob->npix;
+        v->cx = ob->sum_x / (double)ob->npix + 0.5;
+        v->cy = ob->sum_y / (double)ob->npix + 0.5;
+        v->area_m2 = (double)ob->npix * sw__grid_pixel_area(&r->info->grid, v->cy);
+        v->score_mean = ob->score_sum / (double)ob->npix;
+        v->score_max = ob->score_max;
+        v->lon = v->lat = NAN;
+        sw__pair_lonlat(r->pair, v->cx, v->cy, &v->lon, &v->lat);
+        res.changed_pixels += ob->npix;
+        res.changed_area_m2 += v->area_m2;
+    }
+    rc = sw__vectors_write(ctx, r->tmp[OUT_IDS], &r->info->grid, r->vobj, r->nobj,
+                           r->tmp[OUT_GPKG], r->tmp[OUT_GEOJSON]);
+    if (rc)
+        goto out;
+    r->t[T_VECTOR] = sw__now() - t0;
+
+    t0 = sw__now();
+    if ((rc = write_quicklook(r)) != 0)
+        goto out;
+    r->t[T_QUICKLOOK] = sw__now() - t0;
+
+    res.width = r->W;
+    res.height = r->H;
+    res.valid_pixels = r->valid_pixels;
+    res.objects = r->nobj;
+    res.threshold = r->threshold;
+    if ((rc = write_summary(r, before, after, &res)) != 0)
+        goto out;
+    /* Everything is whole: rename, summary last. */
+    for (int i = 0; i < OUT_RAW && rc == 0; i++)
+        if (rename(r->tmp[i], r->final[i]) != 0)
+            rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", r->final[i], strerror(errno));
+    res.seconds = sw__now() - tstart;
+    if (result)
+        *result = res;
+out:
+    if (opts->progress && rc == 0)
+        opts->progress(1.0, "done", opts->progress_user);
+    cleanup(r, rc != 0);
+    return rc;
+}

@@ -1,0 +1,251 @@
+/*
+ * irmad.c: iteratively reweighted multivariate alteration detection
+ * (Nielsen 2007). The MAD variates are differences of canonical variates
+ * of the two dates; each iteration weights every pixel by its chi-square
+ * probability of no change and refits, so the fit comes to rest on the
+ * unchanged pixels.
+ *
+ * Regularization: each date's covariance is whitened through its
+ * eigen-decomposition, keeping only directions with variance above 1e-9 of
+ * the largest, so duplicate or constant bands drop out instead of making
+ * the problem singular; the canonical correlations are then the singular
+ * values of the whitened cross-covariance. The score is
+ * chi2 = sum_i MAD_i^2 / sigma_i^2 with k = number of variates kept.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include "detect_int.h"
+
+enum { CHUNK = 4096 };
+
+/* Weighted mean and covariance of the stacked vectors z = (x, y), 2nb wide. */
+static int weighted_cov(const float *x, const float *y, const double *w, int64_t n, int nb,
+                        double *mean, double *cov)
+{
+    const int p = 2 * nb;
+    double *z = malloc((size_t)CHUNK * (size_t)p * sizeof *z);
+    if (!z)
+        return -1;
+    double sw = 0.0;
+    memset(mean, 0, (size_t)p * sizeof *mean);
+    for (int64_t i = 0; i < n; i++) {
+        sw += w[i];
+        for (int b = 0; b < nb; b++) {
+            mean[b] += w[i] * x[i * nb + b];
+            mean[nb + b] += w[i] * y[i * nb + b];
+        }
+    }
+    if (!(sw > 0.0)) {
+        free(z);
+        return -1;
+    }
+    for (int j = 0; j < p; j++)
+        mean[j] /= sw;
+    memset(cov, 0, (size_t)p * (size_t)p * sizeof *cov);
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+        int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        for (int64_t i = 0; i < m; i++) {
+            double s = sqrt(w[i0 + i]);
+            for (int b = 0; b < nb; b++) {
+                z[i * p + b] = s * (x[(i0 + i) * nb + b] - mean[b]);
+                z[i * p + nb + b] = s * (y[(i0 + i) * nb + b] - mean[nb + b]);
+            }
+        }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, p, (int)m, 1.0, z, p, 1.0, cov, p);
+    }
+    for (int r = 0; r < p; r++)
+        for (int c = r; c < p; c++) {
+            cov[r * p + c] /= sw;
+            cov[c * p + r] = cov[r * p + c];
+        }
+    free(z);
+    return 0;
+}
+
+/* Whitening of the nb x nb block s: W (nb x r) with W' S W = I. Returns r. */
+static int whiten(const double *s, int nb, int ld, double *W)
+{
+    double *a = malloc((size_t)nb * nb * sizeof *a), *ev = malloc((size_t)nb * sizeof *ev);
+    if (!a || !ev) {
+        free(a);
+        free(ev);
+        return -1;
+    }
+    for (int r = 0; r < nb; r++)
+        for (int c = 0; c < nb; c++)
+            a[r * nb + c] = s[r * ld + c];
+    int r = -1;
+    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'U', nb, a, nb, ev) == 0) {
+        double top = ev[nb - 1];
+        r = 0;
+        for (int j = nb - 1; j >= 0; j--) {  /* largest first */
+            if (!(top > 0.0) || ev[j] <= 1e-9 * top)
+                break;
+            double f = 1.0 / sqrt(ev[j]);
+            for (int i = 0; i < nb; i++)
+                W[i * nb + r] = a[i * nb + j] * f;
+            r++;
+        }
+    }
+    free(a);
+    free(ev);
+    return r;
+}
+
+int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb,
+                  int max_iter)
+{
+    if (n < 2 * (int64_t)nb + 2)
+        return sw__err(ctx, SW_ENODATA, "too few valid pixels (%lld) for IR-MAD on %d bands",
+                       (long long)n, nb);
+    const int p = 2 * nb;
+    m->method = SW_METHOD_IRMAD;
+    m->nb = nb;
+    double *w = malloc((size_t)n * sizeof *w);
+    double *mean = malloc((size_t)p * sizeof *mean), *cov = malloc((size_t)p * p * sizeof *cov);
+    double *Wx = calloc((size_t)nb * nb, sizeof *Wx), *Wy = calloc((size_t)nb * nb, sizeof *Wy);
+    double *K = malloc((size_t)nb * nb * sizeof *K), *U = malloc((size_t)nb * nb * sizeof *U);
+    double *Vt = malloc((size_t)nb * nb * sizeof *Vt), *sv = malloc((size_t)nb * sizeof *sv);
+    double *superb = malloc((size_t)nb * sizeof *superb), *prev = calloc((size_t)nb, sizeof *prev);
+    m->a_raw = calloc((size_t)nb * nb, sizeof(double));
+    m->b_raw = calloc((size_t)nb * nb, sizeof(double));
+    m->rho = calloc((size_t)nb, sizeof(double));
+    m->sigma = calloc((size_t)nb, sizeof(double));
+    double *mu = calloc((size_t)p, sizeof *mu);
+    int rc = 0;
+    if (!w || !mean || !cov || !Wx || !Wy || !K || !U || !Vt || !sv || !superb || !prev ||
+        !m->a_raw || !m->b_raw || !m->rho || !m->sigma || !mu) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory in IR-MAD");
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++)
+        w[i] = 1.0;
+    int k = 0, it;
+    for (it = 0; it < max_iter; it++) {
+        if (weighted_cov(x, y, w, n, nb, mean, cov) != 0) {
+            rc = sw__err(ctx, SW_ENUMERIC, "IR-MAD: every pixel got zero weight");
+            goto done;
+        }
+        int rx = whiten(cov, nb, p, Wx), ry = whiten(cov + (size_t)nb * p + nb, nb, p, Wy);
+        if (rx < 1 || ry < 1) {
+            rc = sw__err(ctx, SW_ENUMERIC, "IR-MAD: a date has no band with variance");
+            goto done;
+        }
+        /* K = Wx' Sxy Wy (rx x ry) */
+        for (int i = 0; i < rx; i++)
+            for (int j = 0; j < ry; j++) {
+                double s = 0.0;
+                for (int a = 0; a < nb; a++)
+                    for (int b = 0; b < nb; b++)
+                        s += Wx[a * nb + i] * cov[a * p + nb + b] * Wy[b * nb + j];
+                K[i * ry + j] = s;
+            }
+        if (LAPACKE_dgesvd(LAPACK_ROW_MAJOR, 'S', 'S', rx, ry, K, ry, sv, U, rx < ry ? rx : ry, Vt,
+                           ry, superb) != 0) {
+            rc = sw__err(ctx, SW_ENUMERIC, "IR-MAD: SVD did not converge");
+            goto done;
+        }
+        k = rx < ry ? rx : ry;
+        /* a_i = Wx U_i, b_i = Wy V_i: unit variance, correlation rho_i. */
+        for (int i = 0; i < k; i++) {
+            for (int a = 0; a < nb; a++) {
+                double sa = 0.0, sb = 0.0;
+                for (int j = 0; j < rx; j++)
+                    sa += Wx[a * nb + j] * U[j * k + i];
+                for (int j = 0; j < ry; j++)
+                    sb += Wy[a * nb + j] * Vt[i * ry + j];
+                m->a_raw[i * nb + a] = sa;
+                m->b_raw[i * nb + a] = sb;
+            }
+            double r = sv[i] > 1.0 ? 1.0 : sv[i];
+            m->rho[i] = r;
+            double var = 2.0 * (1.0 - r);
+            m->sigma[i] = sqrt(var > 1e-12 ? var : 1e-12);
+        }
+        memcpy(mu, mean, (size_t)p * sizeof *mu);
+        double delta = 0.0;
+        for (int i = 0; i < k; i++) {
+            double d = fabs(m->rho[i] - prev[i]);
+            if (d > delta)
+                delta = d;
+            prev[i] = m->rho[i];
+        }
+        /* New weights: probability of no change. */
+        for (int64_t q = 0; q < n; q++) {
+            double chi = 0.0;
+            for (int i = 0; i < k; i++) {
+                double v = 0.0;
+                for (int b = 0; b < nb; b++)
+                    v += m->a_raw[i * nb + b] * (x[q * nb + b] - mu[b]) -
+                         m->b_raw[i * nb + b] * (y[q * nb + b] - mu[nb + b]);
+                v /= m->sigma[i];
+                chi += v * v;
+            }
+            w[q] = 1.0 - sw__chi2_cdf(chi, (double)k);
+        }
+        if (it > 0 && delta < 1e-6) {
+            it++;
+            break;
+        }
+    }
+    m->k = k;
+    m->iterations = it;
+    m->A = malloc((size_t)k * nb * sizeof(float));
+    m->B = malloc((size_t)k * nb * sizeof(float));
+    m->c = malloc((size_t)k * sizeof(float));
+    if (!m->A || !m->B || !m->c) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory in IR-MAD");
+        goto done;
+    }
+    for (int i = 0; i < k; i++) {
+        double c = 0.0;
+        for (int b = 0; b < nb; b++) {
+            double a = m->a_raw[i * nb + b] / m->sigma[i], bb = m->b_raw[i * nb + b] / m->sigma[i];
+            m->A[i * nb + b] = (float)a;
+            m->B[i * nb + b] = (float)bb;
+            c += a * mu[b] - bb * mu[nb + b];
+        }
+        m->c[i] = (float)c;
+    }
+done:
+    free(w);
+    free(mean);
+    free(cov);
+    free(Wx);
+    free(Wy);
+    free(K);
+    free(U);
+    free(Vt);
+    free(sv);
+    free(superb);
+    free(prev);
+    free(mu);
+    return rc;
+}
+
+void sw__irmad_score(const sw__model *m, const float *restrict x, const float *restrict y,
+                     const uint8_t *restrict valid, int64_t n, float *restrict score)
+{
+    const int nb = m->nb, k = m->k;
+    const float *A = m->A, *B = m->B, *c = m->c;
+    for (int64_t i = 0; i < n; i++) {
+        if (!valid[i]) {
+            score[i] = NAN;
+            continue;
+        }
+        const float *px = x + i * nb, *py = y + i * nb;
+        float s = 0.0f;
+        for (int v = 0; v < k; v++) {
+            float t = -c[v];
+            for (int b = 0; b < nb; b++)
+                t += A[v * nb + b] * px[b] - B[v * nb + b] * py[b];
+            s += t * t;
+        }
+        score[i] = s;
+    }
+}

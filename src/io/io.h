@@ -1,0 +1,123 @@
+/*
+ * io.h: sitewatch's boundary with GDAL. Only files under src/io/ include
+ * gdal.h; everyone else sees pixel grids, readers that fill float buffers,
+ * and writers that take them. GDAL's errors are caught with a pushed
+ * handler and come back as SW_E... codes with a message naming the file.
+ */
+#ifndef SW_IO_H
+#define SW_IO_H
+
+#include "../sw_int.h"
+
+/* Sets GDAL up once per process (drivers, cache size in bytes, quiet). */
+void sw__io_init(int64_t cache_bytes);
+
+/* A pixel grid: size, georeferencing and pixel size in metres. */
+typedef struct sw__grid {
+    int64_t width, height;
+    int georef;        /* geotransform and CRS known */
+    double gt[6];      /* GDAL geotransform (identity-like without georef) */
+    char *wkt;         /* CRS, NULL without georef */
+    int geographic;    /* CRS in degrees */
+    double pixel_w_m, pixel_h_m; /* at the grid centre; 1 without georef */
+} sw__grid;
+
+/* Metres² of one pixel on row y (varies with latitude in degrees CRSs);
+ * 1 without georeferencing. */
+double sw__grid_pixel_area(const sw__grid *g, double y);
+
+/* ---- two dates on one grid (pair.c) ---- */
+typedef struct sw__side {
+    char *given;       /* what the user passed */
+    int nfiles;
+    char **files;      /* the files read, for hashing */
+    int64_t width, height; /* native size (finest band) */
+    int nbands_total;
+} sw__side;
+
+typedef struct sw__pair_info {
+    sw__grid grid;     /* the output grid: BEFORE's */
+    int nbands;        /* bands analysed on each date */
+    char **band_names; /* nbands names, from BEFORE */
+    int warped;        /* AFTER was warped onto BEFORE's grid */
+    int64_t ov_x0, ov_y0, ov_x1, ov_y1; /* overlap window, end-exclusive */
+    int display[3];    /* bands shown as R, G, B in the quicklook (0-based) */
+    sw__side before, after;
+} sw__pair_info;
+
+typedef struct sw__pair sw__pair;
+
+/* Opens both dates and puts AFTER on BEFORE's grid; bands selects bands by
+ * 1-based index or name ("B04,B03,B02"), NULL for all but alpha;
+ * resampling names GDAL's warp kernel (NULL: bilinear). Returns new, free
+ * with sw__pair_close, or NULL with the error in ctx. */
+sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
+                        const char *bands, const char *resampling);
+void sw__pair_close(sw__pair *p);
+const sw__pair_info *sw__pair_get_info(const sw__pair *p);
+
+/* Pixel (x, y) of the grid to WGS84 longitude/latitude; returns 0 or -1
+ * when the grid has no georeferencing. Not thread-safe. */
+int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat);
+
+/* A reader owns its own GDAL handles: one per worker thread. */
+typedef struct sw__reader sw__reader;
+sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p);
+void sw__reader_close(sw__reader *r);
+/* Reads rows [y0, y0 + nrows) at full width: before and after receive
+ * nbands floats per pixel (pixel-interleaved), valid 1 where every band of
+ * both dates is valid (nodata, masks, alpha, NaN honoured). */
+int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows,
+                    float *before, float *after, uint8_t *valid);
+
+/* ---- a single-band raster read in rows (eval) ---- */
+typedef struct sw__band sw__band;
+sw__band *sw__band_open(sw_ctx *ctx, const char *path);
+void sw__band_close(sw__band *b);
+void sw__band_size(const sw__band *b, int64_t *w, int64_t *h);
+/* Reads rows as uint16 values (clamped) and validity (mask band). */
+int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows,
+                  uint16_t *vals, uint8_t *valid);
+
+/* ---- raster output (write.c) ---- */
+typedef enum { SW__U8, SW__U16, SW__U32, SW__F32 } sw__type;
+typedef struct sw__rwriter sw__rwriter;
+/* Creates a tiled, compressed GeoTIFF at path on grid g (georeferenced
+ * when g is). nodata: NAN for none. Returns new or NULL (error in ctx). */
+sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g,
+                                int nbands, sw__type type, double nodata, int compress);
+/* Writes rows [y0, y0 + nrows), pixel-interleaved. */
+int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const void *buf);
+/* Sets band descriptions (nbands strings). */
+void sw__rwriter_describe(sw__rwriter *w, const char *const *names);
+/* Flushes, builds average overviews when asked, closes. Returns 0 or an
+ * error; the writer is freed either way. */
+int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx, int overviews);
+/* Closes and deletes the file. sw__rwriter_abort(NULL) does nothing. */
+void sw__rwriter_abort(sw__rwriter *w);
+
+/* Writes an 8-bit RGB image (interleaved) as PNG. */
+int sw__png_write(sw_ctx *ctx, const char *path, int64_t w, int64_t h, const uint8_t *rgb);
+
+/* Deletes a raster or vector file GDAL wrote (with its side files). */
+void sw__io_delete(const char *path);
+
+/* GDAL's version, for summaries. */
+const char *sw__gdal_version(void);
+
+/* ---- vectors (vector.c) ---- */
+typedef struct sw__vobject {
+    int64_t id, npix;
+    double area_m2, score_mean, score_max;
+    double cx, cy;     /* centroid, pixel coordinates */
+    double lon, lat;   /* NAN without georeferencing */
+} sw__vobject;
+
+/* Polygonizes the object-id raster at ids_path (uint32, 0 background) and
+ * writes one feature per object, in id order, to gpkg_path (native CRS) and
+ * geojson_path (RFC 7946 WGS84, or pixel coordinates without georef). */
+int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
+                      const sw__vobject *objs, int64_t nobj,
+                      const char *gpkg_path, const char *geojson_path);
+
+#endif

@@ -1,0 +1,26 @@
+/* io_int.h: privates of src/io/, shared by its files only. */
+#ifndef SW_IO_INT_H
+#define SW_IO_INT_H
+
+#include <gdal.h>
+#include <cpl_error.h>
+
+#include "io.h"
+
+/* Captures the first GDAL failure message while pushed (thread-local). */
+typedef struct sw__gdal_err {
+    int had;
+    char msg[600];
+} sw__gdal_err;
+
+void sw__gdal_push(sw__gdal_err *e);
+void sw__gdal_pop(void);
+/* The captured message, or fallback when GDAL said nothing. */
+const char *sw__gdal_msg(const sw__gdal_err *e, const char *fallback);
+
+/* Fills g from an open dataset. */
+int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__grid *g);
+void sw__grid_clear(sw__grid *g);
+int sw__grid_copy(sw__grid *dst, const sw__grid *src);
+
+#endif

@@ -1,0 +1,768 @@
+/*
+ * pair.c: two dates on one grid.
+ *
+ * Each date is a raster, a folder of single-band files (a Sentinel-2 band
+ * set: B01..B12 and B8A are recognised from the names and stacked in band
+ * order onto the finest band's grid), or "@list.txt" naming such files.
+ * Stacks and warps are GDAL VRTs kept in /vsimem/, so every worker thread
+ * can open its own handles on them (GDAL datasets are not thread-safe).
+ *
+ * Grids: when both dates are georeferenced AFTER is warped onto BEFORE's
+ * grid unless the grids are already identical, with an alpha band marking
+ * where AFTER has no data; without georeferencing the sizes must match.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <gdal_utils.h>
+#include <ogr_srs_api.h>
+
+#include "io_int.h"
+
+typedef struct side {
+    sw__side pub;
+    char *path;        /* dataset to open: a file or a /vsimem/ VRT */
+    char *vsimem;      /* the VRT we own, or NULL */
+    GDALDatasetH ds;
+    int nb;
+    char **names;      /* nb band names */
+    int *alpha;        /* nb flags */
+    int *sel;          /* selected bands, 1-based */
+    int nsel;
+} side;
+
+struct sw__pair {
+    sw__pair_info info;
+    side s[2];         /* 0 BEFORE, 1 AFTER */
+    char *after_path;  /* what readers open for AFTER (warped or not) */
+    char *warp_vsimem;
+    OGRCoordinateTransformationH to_wgs84;
+};
+
+struct sw__reader {
+    GDALDatasetH ds[2];
+    const sw__pair *p;
+    uint8_t *mbuf;
+    size_t mcap;
+};
+
+static atomic_long vsimem_seq;
+
+static char *vsimem_name(const char *what)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "/vsimem/sitewatch/%ld_%ld_%s.vrt", (long)getpid(),
+             (long)atomic_fetch_add(&vsimem_seq, 1), what);
+    return strdup(buf);
+}
+
+/* ---- Sentinel-2 band names ---- */
+static const char *const s2_order[] = {"B01", "B02", "B03", "B04", "B05", "B06", "B07",
+                                       "B08", "B8A", "B09", "B10", "B11", "B12"};
+
+/* Index of the Sentinel-2 band named in a file name (…_B8A.tif, B02.jp2),
+ * or -1. */
+static int s2_band_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t n = strlen(base);
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (toupper((unsigned char)base[i]) != 'B')
+            continue;
+        if (i > 0 && base[i - 1] != '_' && base[i - 1] != '-' && base[i - 1] != '.')
+            continue;
+        char end = base[i + 3];
+        if (end != '.' && end != '_' && end != '\0')
+            continue;
+        for (int k = 0; k < 13; k++)
+            if (strncasecmp(base + i, s2_order[k], 3) == 0)
+                return k;
+    }
+    return -1;
+}
+
+static int has_raster_ext(const char *name)
+{
+    static const char *const ext[] = {".tif", ".tiff", ".jp2", ".img", ".png", ".bmp",
+                                      ".jpg", ".jpeg", ".vrt", ".hdr", ".dat", NULL};
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return 0;
+    for (int i = 0; ext[i]; i++)
+        if (strcasecmp(dot, ext[i]) == 0)
+            return strcasecmp(dot, ".hdr") != 0;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_s2(const void *a, const void *b)
+{
+    return s2_band_of(*(char *const *)a) - s2_band_of(*(char *const *)b);
+}
+
+static void free_strv(char **v, int n)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Lists the band files of a folder or an @list file into s->pub.files. */
+static int list_files(sw_ctx *ctx, side *s, const char *given, int is_dir)
+{
+    int n = 0, cap = 16;
+    char **files = malloc((size_t)cap * sizeof *files);
+    if (!files)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (is_dir) {
+        DIR *d = opendir(given);
+        if (!d) {
+            free(files);
+            return sw__err(ctx, SW_EIO, "%s: cannot read folder: %s", given, strerror(errno));
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.' || !has_raster_ext(de->d_name))
+                continue;
+            size_t len = strlen(given) + strlen(de->d_name) + 2;
+            char *full = malloc(len);
+            if (!full)
+                break;
+            snprintf(full, len, "%s/%s", given, de->d_name);
+            struct stat st;
+            if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
+                free(full);
+                continue;
+            }
+            if (n == cap) {
+                cap *= 2;
+                char **nf = realloc(files, (size_t)cap * sizeof *nf);
+                if (!nf) {
+                    free(full);
+                    break;
+                }
+                files = nf;
+            }
+            files[n++] = full;
+        }
+        closedir(d);
+    } else {
+        FILE *f = fopen(given + 1, "r");
+        if (!f) {
+            free(files);
+            return sw__err(ctx, SW_EIO, "%s: cannot open list: %s", given + 1, strerror(errno));
+        }
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+            size_t len = strlen(line);
+            while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
+                line[--len] = '\0';
+            if (!len || line[0] == '#')
+                continue;
+            if (n == cap) {
+                cap *= 2;
+                char **nf = realloc(files, (size_t)cap * sizeof *nf);
+                if (!nf)
+                    break;
+                files = nf;
+            }
+            files[n++] = strdup(line);
+        }
+        fclose(f);
+    }
+    if (n == 0) {
+        free(files);
+        return sw__err(ctx, SW_EFORMAT, "%s: no raster files in it", is_dir ? given : given + 1);
+    }
+    /* A Sentinel-2 band set keeps its recognised bands in band order;
+     * anything else is stacked in name order. */
+    int ns2 = 0;
+    for (int i = 0; i < n; i++)
+        ns2 += s2_band_of(files[i]) >= 0;
+    if (ns2 >= 2) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (s2_band_of(files[i]) >= 0)
+                files[k++] = files[i];
+            else
+                free(files[i]);
+        }
+        n = k;
+        qsort(files, (size_t)n, sizeof *files, cmp_s2);
+        for (int i = 1; i < n; i++)
+            if (s2_band_of(files[i]) == s2_band_of(files[i - 1])) {
+                int rc = sw__err(ctx, SW_EFORMAT, "%s: band %s appears twice (%s and %s)",
+                                 is_dir ? given : given + 1, s2_order[s2_band_of(files[i])],
+                                 files[i - 1], files[i]);
+                free_strv(files, n);
+                return rc;
+            }
+    } else if (is_dir) {
+        qsort(files, (size_t)n, sizeof *files, cmp_str);
+    }
+    s->pub.files = files;
+    s->pub.nfiles = n;
+    return 0;
+}
+
+static GDALDatasetH open_raster(sw_ctx *ctx, const char *path, const char *role)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    VSIStatBufL st;
+    GDALDatasetH ds = NULL;
+    if (VSIStatL(path, &st) != 0) {
+        sw__gdal_pop();
+        sw__err(ctx, SW_EIO, "%s: %s file not found", path, role);
+        return NULL;
+    }
+    ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sw__gdal_pop();
+    if (!ds) {
+        if (strstr(e.msg, "not recognized") || !e.had)
+            sw__err(ctx, SW_EFORMAT, "%s: not a raster format GDAL can read", path);
+        else
+            sw__err(ctx, SW_EFORMAT, "%s: cannot open: %s", path, e.msg);
+        return NULL;
+    }
+    if (GDALGetRasterCount(ds) < 1 || GDALGetRasterXSize(ds) < 1 || GDALGetRasterYSize(ds) < 1) {
+        GDALClose(ds);
+        sw__err(ctx, SW_EFORMAT, "%s: has no raster bands", path);
+        return NULL;
+    }
+    return ds;
+}
+
+/* Stacks single-band files into one VRT at s->vsimem. */
+static int stack_files(sw_ctx *ctx, side *s, const char *resampling)
+{
+    int n = s->pub.nfiles, ngeo = 0;
+    int64_t w0 = 0, h0 = 0;
+    for (int i = 0; i < n; i++) {
+        GDALDatasetH ds = open_raster(ctx, s->pub.files[i], "band");
+        if (!ds)
+            return ctx->code;
+        int nb = GDALGetRasterCount(ds);
+        double gt[6];
+        int geo = GDALGetGeoTransform(ds, gt) == CE_None && GDALGetProjectionRef(ds)[0];
+        int64_t w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+        GDALClose(ds);
+        if (nb != 1)
+            return sw__err(ctx, SW_EFORMAT, "%s: has %d bands; a band set needs single-band files",
+                           s->pub.files[i], nb);
+        ngeo += geo;
+        if (i == 0) {
+            w0 = w;
+            h0 = h;
+        } else if (!geo && (w != w0 || h != h0)) {
+            return sw__err(ctx, SW_EMISMATCH,
+                           "%s: %lldx%lld differs from %s (%lldx%lld) and has no georeferencing",
+                           s->pub.files[i], (long long)w, (long long)h, s->pub.files[0],
+                           (long long)w0, (long long)h0);
+        }
+    }
+    if (ngeo != 0 && ngeo != n)
+        return sw__err(ctx, SW_EMISMATCH, "%s: some band files are georeferenced and some are not",
+                       s->pub.given);
+    s->vsimem = vsimem_name("stack");
+    if (!s->vsimem)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH vrt = NULL;
+    if (ngeo) {
+        char *argv[] = {"-separate", "-resolution", "highest", "-r", (char *)resampling, NULL};
+        GDALBuildVRTOptions *o = GDALBuildVRTOptionsNew(argv, NULL);
+        vrt = GDALBuildVRT(s->vsimem, n, NULL, (const char *const *)s->pub.files, o, NULL);
+        GDALBuildVRTOptionsFree(o);
+    } else {
+        /* gdalbuildvrt refuses images without georeferencing: write the
+         * stack by hand (all files have one size, checked above). */
+        GDALDriverH drv = GDALGetDriverByName("VRT");
+        vrt = GDALCreate(drv, s->vsimem, (int)w0, (int)h0, 0, GDT_Unknown, NULL);
+        for (int i = 0; vrt && i < n; i++) {
+            GDALDatasetH src = GDALOpen(s->pub.files[i], GA_ReadOnly);
+            GDALDataType t = src ? GDALGetRasterDataType(GDALGetRasterBand(src, 1)) : GDT_Byte;
+            if (src)
+                GDALClose(src);
+            char *opts[] = {"subclass=VRTSourcedRasterBand", NULL};
+            GDALAddBand(vrt, t, opts);
+            char xml[8192];
+            char *esc = CPLEscapeString(s->pub.files[i], -1, CPLES_XML);
+            snprintf(xml, sizeof xml,
+                     "<SimpleSource><SourceFilename relativeToVRT=\"0\">%s</SourceFilename>"
+                     "<SourceBand>1</SourceBand></SimpleSource>", esc);
+            CPLFree(esc);
+            char *md[] = {xml, NULL};
+            GDALSetMetadata(GDALGetRasterBand(vrt, i + 1), md, "new_vrt_sources");
+        }
+    }
+    if (vrt)
+        GDALClose(vrt);
+    sw__gdal_pop();
+    if (!vrt)
+        return sw__err(ctx, SW_EFORMAT, "%s: cannot stack bands: %s", s->pub.given,
+                       sw__gdal_msg(&e, "unknown error"));
+    return 0;
+}
+
+static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
+                     const char *resampling)
+{
+    s->pub.given = strdup(given);
+    struct stat st;
+    int is_list = given[0] == '@';
+    int is_dir = !is_list && stat(given, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc;
+    if (is_list || is_dir) {
+        if ((rc = list_files(ctx, s, given, is_dir)) != 0)
+            return rc;
+        if (s->pub.nfiles == 1) {
+            s->path = strdup(s->pub.files[0]);
+        } else {
+            if ((rc = stack_files(ctx, s, resampling)) != 0)
+                return rc;
+            s->path = strdup(s->vsimem);
+        }
+    } else {
+        s->pub.files = malloc(sizeof(char *));
+        s->pub.files[0] = strdup(given);
+        s->pub.nfiles = 1;
+        s->path = strdup(given);
+    }
+    s->ds = open_raster(ctx, s->path, role);
+    if (!s->ds)
+        return ctx->code;
+    s->nb = GDALGetRasterCount(s->ds);
+    s->pub.nbands_total = s->nb;
+    s->pub.width = GDALGetRasterXSize(s->ds);
+    s->pub.height = GDALGetRasterYSize(s->ds);
+    s->names = calloc((size_t)s->nb, sizeof *s->names);
+    s->alpha = calloc((size_t)s->nb, sizeof *s->alpha);
+    s->sel = calloc((size_t)s->nb, sizeof *s->sel);
+    if (!s->names || !s->alpha || !s->sel)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    for (int b = 0; b < s->nb; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(s->ds, b + 1);
+        char buf[64];
+        const char *desc = GDALGetDescription(band);
+        if (s->pub.nfiles > 1 && s2_band_of(s->pub.files[b]) >= 0)
+            desc = s2_order[s2_band_of(s->pub.files[b])];
+        if (!desc || !*desc) {
+            snprintf(buf, sizeof buf, "%d", b + 1);
+            desc = buf;
+        }
+        s->names[b] = strdup(desc);
+        s->alpha[b] = GDALGetRasterColorInterpretation(band) == GCI_AlphaBand;
+    }
+    return 0;
+}
+
+static void side_close(side *s)
+{
+    if (s->ds)
+        GDALClose(s->ds);
+    if (s->vsimem) {
+        VSIUnlink(s->vsimem);
+        free(s->vsimem);
+    }
+    free(s->path);
+    free(s->pub.given);
+    free_strv(s->pub.files, s->pub.nfiles);
+    free_strv(s->names, s->nb);
+    free(s->alpha);
+    free(s->sel);
+}
+
+/* Selects bands by a list of 1-based indices or names; NULL: all but alpha. */
+static int side_select(sw_ctx *ctx, side *s, const char *bands)
+{
+    s->nsel = 0;
+    if (!bands || !*bands) {
+        for (int b = 0; b < s->nb; b++)
+            if (!s->alpha[b])
+                s->sel[s->nsel++] = b + 1;
+        if (s->nsel == 0)
+            return sw__err(ctx, SW_EFORMAT, "%s: has only an alpha band", s->pub.given);
+        return 0;
+    }
+    char *copy = strdup(bands), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *end;
+        long idx = strtol(tok, &end, 10);
+        int found = -1;
+        if (*tok && *end == '\0') {
+            if (idx >= 1 && idx <= s->nb)
+                found = (int)idx - 1;
+        } else {
+            for (int b = 0; b < s->nb && found < 0; b++)
+                if (strcasecmp(s->names[b], tok) == 0)
+                    found = b;
+            /* "B2" also names "B02". */
+            if (found < 0 && (tok[0] == 'B' || tok[0] == 'b') && isdigit((unsigned char)tok[1]) &&
+                tok[2] == '\0') {
+                char padded[8] = {'B', '0', tok[1], 0};
+                for (int b = 0; b < s->nb && found < 0; b++)
+                    if (strcasecmp(s->names[b], padded) == 0)
+                        found = b;
+            }
+        }
+        if (found < 0)
+            rc = sw__err(ctx, SW_EARG, "%s: no band \"%s\" (it has %d bands)", s->pub.given, tok, s->nb);
+        else if (s->nsel < s->nb)
+            s->sel[s->nsel++] = found + 1;
+        else
+            rc = sw__err(ctx, SW_EARG, "--bands names more bands than %s has", s->pub.given);
+    }
+    free(copy);
+    return rc;
+}
+
+static int same_grid(const sw__grid *a, const sw__grid *b)
+{
+    if (a->width != b->width || a->height != b->height)
+        return 0;
+    for (int i = 0; i < 6; i++) {
+        double tol = 1e-9 * (fabs(a->gt[i]) + fabs(a->gt[1]) + 1e-12);
+        if (fabs(a->gt[i] - b->gt[i]) > tol)
+            return 0;
+    }
+    OGRSpatialReferenceH sa = OSRNewSpatialReference(a->wkt), sb = OSRNewSpatialReference(b->wkt);
+    int same = sa && sb && OSRIsSame(sa, sb);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    return same;
+}
+
+/* Warps AFTER onto BEFORE's grid, after checking the footprints overlap. */
+static int warp_after(sw_ctx *ctx, sw__pair *p, const sw__grid *ga, const char *resampling)
+{
+    const sw__grid *g = &p->info.grid;
+    OGRSpatialReferenceH sb = OSRNewSpatialReference(g->wkt), sa = OSRNewSpatialReference(ga->wkt);
+    OSRSetAxisMappingStrategy(sb, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(sa, OAMS_TRADITIONAL_GIS_ORDER);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(sa, sb);
+    double ax0 = ga->gt[0], ax1 = ga->gt[0] + ga->gt[1] * (double)ga->width;
+    double ay1 = ga->gt[3], ay0 = ga->gt[3] + ga->gt[5] * (double)ga->height;
+    double x0, y0, x1, y1;
+    int ok = ct && OCTTransformBounds(ct, fmin(ax0, ax1), fmin(ay0, ay1), fmax(ax0, ax1),
+                                      fmax(ay0, ay1), &x0, &y0, &x1, &y1, 21);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(sa);
+    OSRDestroySpatialReference(sb);
+    sw__gdal_pop();
+    if (!ok)
+        return sw__err(ctx, SW_EMISMATCH, "%s: cannot transform its footprint to %s's CRS: %s",
+                       p->s[1].pub.given, p->s[0].pub.given, sw__gdal_msg(&e, "no transformation"));
+    /* The overlap in BEFORE's pixels. */
+    double px0 = (x0 - g->gt[0]) / g->gt[1], px1 = (x1 - g->gt[0]) / g->gt[1];
+    double py0 = (y1 - g->gt[3]) / g->gt[5], py1 = (y0 - g->gt[3]) / g->gt[5];
+    if (px0 > px1) { double t = px0; px0 = px1; px1 = t; }
+    if (py0 > py1) { double t = py0; py0 = py1; py1 = t; }
+    px0 = fmax(px0, 0); py0 = fmax(py0, 0);
+    px1 = fmin(px1, (double)g->width); py1 = fmin(py1, (double)g->height);
+    if (px1 - px0 < 1.0 || py1 - py0 < 1.0)
+        return sw__err(ctx, SW_ENOOVERLAP, "%s and %s: the footprints do not overlap",
+                       p->s[0].pub.given, p->s[1].pub.given);
+    p->info.ov_x0 = (int64_t)floor(px0);
+    p->info.ov_y0 = (int64_t)floor(py0);
+    p->info.ov_x1 = (int64_t)ceil(px1);
+    p->info.ov_y1 = (int64_t)ceil(py1);
+
+    p->warp_vsimem = vsimem_name("warp");
+    char te[4][64], ts[2][32];
+    snprintf(te[0], 64, "%.17g", g->gt[0]);
+    snprintf(te[1], 64, "%.17g", g->gt[3] + g->gt[5] * (double)g->height);
+    snprintf(te[2], 64, "%.17g", g->gt[0] + g->gt[1] * (double)g->width);
+    snprintf(te[3], 64, "%.17g", g->gt[3]);
+    snprintf(ts[0], 32, "%lld", (long long)g->width);
+    snprintf(ts[1], 32, "%lld", (long long)g->height);
+    char *argv[] = {"-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3],
+                    "-ts", ts[0], ts[1], "-r", (char *)resampling, "-dstalpha", NULL};
+    sw__gdal_push(&e);
+    GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
+    int usage_err = 0;
+    GDALDatasetH src = p->s[1].ds;
+    GDALDatasetH w = o ? GDALWarp(p->warp_vsimem, NULL, 1, &src, o, &usage_err) : NULL;
+    GDALWarpAppOptionsFree(o);
+    if (w)
+        GDALClose(w);
+    sw__gdal_pop();
+    if (!w)
+        return sw__err(ctx, SW_EMISMATCH, "%s: cannot warp onto %s's grid: %s", p->s[1].pub.given,
+                       p->s[0].pub.given, sw__gdal_msg(&e, "unknown error"));
+    p->after_path = strdup(p->warp_vsimem);
+    p->info.warped = 1;
+    return 0;
+}
+
+/* Picks the quicklook's R, G, B from band names or colour interpretation. */
+static void pick_display(sw__pair *p)
+{
+    side *s = &p->s[0];
+    int n = s->nsel, *d = p->info.display;
+    d[0] = d[1] = d[2] = -1;
+    static const char *const s2rgb[3] = {"B04", "B03", "B02"};
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < n; i++)
+            if (strcasecmp(s->names[s->sel[i] - 1], s2rgb[c]) == 0)
+                d[c] = i;
+    if (d[0] >= 0 && d[1] >= 0 && d[2] >= 0)
+        return;
+    GDALColorInterp want[3] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand};
+    d[0] = d[1] = d[2] = -1;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < n; i++)
+            if (GDALGetRasterColorInterpretation(GDALGetRasterBand(s->ds, s->sel[i])) == want[c])
+                d[c] = i;
+    if (d[0] >= 0 && d[1] >= 0 && d[2] >= 0)
+        return;
+    if (n >= 4) { /* PlanetScope and most 4-band sensors: B, G, R, NIR */
+        d[0] = 2; d[1] = 1; d[2] = 0;
+    } else if (n == 3) {
+        d[0] = 0; d[1] = 1; d[2] = 2;
+    } else {
+        d[0] = d[1] = d[2] = 0;
+    }
+}
+
+sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
+                        const char *bands, const char *resampling)
+{
+    sw__io_init(0);
+    if (!resampling)
+        resampling = "bilinear";
+    sw__pair *p = calloc(1, sizeof *p);
+    if (!p) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    sw__grid ga = {0};
+    if (side_open(ctx, &p->s[0], before, "BEFORE", resampling) != 0 ||
+        side_open(ctx, &p->s[1], after, "AFTER", resampling) != 0 ||
+        side_select(ctx, &p->s[0], bands) != 0 || side_select(ctx, &p->s[1], bands) != 0)
+        goto fail;
+    if (p->s[0].nsel != p->s[1].nsel) {
+        sw__err(ctx, SW_EMISMATCH, "%s has %d bands but %s has %d: select matching bands with --bands",
+                before, p->s[0].nsel, after, p->s[1].nsel);
+        goto fail;
+    }
+    if (sw__grid_from_dataset(ctx, p->s[0].ds, before, &p->info.grid) != 0 ||
+        sw__grid_from_dataset(ctx, p->s[1].ds, after, &ga) != 0)
+        goto fail;
+    sw__grid *g = &p->info.grid;
+    p->info.ov_x0 = p->info.ov_y0 = 0;
+    p->info.ov_x1 = g->width;
+    p->info.ov_y1 = g->height;
+    if (g->georef != ga.georef) {
+        sw__err(ctx, SW_EMISMATCH, "%s is georeferenced but %s is not: both or neither must be",
+                g->georef ? before : after, g->georef ? after : before);
+        goto fail;
+    }
+    if (!g->georef || same_grid(g, &ga)) {
+        if (ga.width != g->width || ga.height != g->height) {
+            sw__err(ctx, SW_EMISMATCH, "%s is %lldx%lld but %s is %lldx%lld, and without georeferencing sizes must match",
+                    before, (long long)g->width, (long long)g->height, after, (long long)ga.width,
+                    (long long)ga.height);
+            goto fail;
+        }
+        p->after_path = strdup(p->s[1].path);
+    } else if (warp_after(ctx, p, &ga, resampling) != 0) {
+        goto fail;
+    }
+    sw__grid_clear(&ga);
+    p->info.nbands = p->s[0].nsel;
+    p->info.band_names = calloc((size_t)p->info.nbands, sizeof(char *));
+    for (int i = 0; i < p->info.nbands; i++)
+        p->info.band_names[i] = strdup(p->s[0].names[p->s[0].sel[i] - 1]);
+    p->info.before = p->s[0].pub;
+    p->info.after = p->s[1].pub;
+    pick_display(p);
+    if (g->georef) {
+        OGRSpatialReferenceH src = OSRNewSpatialReference(g->wkt), dst = OSRNewSpatialReference(NULL);
+        OSRSetWellKnownGeogCS(dst, "WGS84");
+        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+        OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+        sw__gdal_err e;
+        sw__gdal_push(&e);
+        p->to_wgs84 = OCTNewCoordinateTransformation(src, dst);
+        sw__gdal_pop();
+        OSRDestroySpatialReference(src);
+        OSRDestroySpatialReference(dst);
+    }
+    return p;
+fail:
+    sw__grid_clear(&ga);
+    sw__pair_close(p);
+    return NULL;
+}
+
+void sw__pair_close(sw__pair *p)
+{
+    if (!p)
+        return;
+    side_close(&p->s[0]);
+    side_close(&p->s[1]);
+    if (p->warp_vsimem) {
+        VSIUnlink(p->warp_vsimem);
+        free(p->warp_vsimem);
+    }
+    free(p->after_path);
+    free_strv(p->info.band_names, p->info.nbands);
+    sw__grid_clear(&p->info.grid);
+    if (p->to_wgs84)
+        OCTDestroyCoordinateTransformation(p->to_wgs84);
+    free(p);
+}
+
+const sw__pair_info *sw__pair_get_info(const sw__pair *p)
+{
+    return &p->info;
+}
+
+int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat)
+{
+    if (!p->to_wgs84)
+        return -1;
+    const double *gt = p->info.grid.gt;
+    double gx = gt[0] + x * gt[1] + y * gt[2], gy = gt[3] + x * gt[4] + y * gt[5];
+    if (!OCTTransform(p->to_wgs84, 1, &gx, &gy, NULL))
+        return -1;
+    *lon = gx;
+    *lat = gy;
+    return 0;
+}
+
+/* ---- readers ---- */
+
+sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
+{
+    sw__reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->p = p;
+    const char *paths[2] = {p->s[0].path, p->after_path};
+    for (int d = 0; d < 2; d++) {
+        sw__gdal_err e;
+        sw__gdal_push(&e);
+        r->ds[d] = GDALOpenEx(paths[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        sw__gdal_pop();
+        if (!r->ds[d]) {
+            sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->s[d].pub.given,
+                    sw__gdal_msg(&e, "unknown error"));
+            sw__reader_close(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+void sw__reader_close(sw__reader *r)
+{
+    if (!r)
+        return;
+    for (int d = 0; d < 2; d++)
+        if (r->ds[d])
+            GDALClose(r->ds[d]);
+    free(r->mbuf);
+    free(r);
+}
+
+/* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
+ * into valid. Bands without a mask cost nothing. */
+static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nrows,
+                    uint8_t *valid, int *dataset_done)
+{
+    GDALRasterBandH band = GDALGetRasterBand(r->ds[d], b);
+    int flags = GDALGetMaskFlags(band);
+    if (flags & GMF_ALL_VALID)
+        return 0;
+    if (flags & GMF_PER_DATASET) {
+        if (*dataset_done)
+            return 0;
+        *dataset_done = 1;
+    }
+    int64_t w = GDALGetRasterXSize(r->ds[d]);
+    size_t need = (size_t)w * (size_t)nrows;
+    if (need > r->mcap) {
+        uint8_t *m = realloc(r->mbuf, need);
+        if (!m)
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+        r->mbuf = m;
+        r->mcap = need;
+    }
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALRasterIO(GDALGetMaskBand(band), GF_Read, 0, (int)y0, (int)w, nrows, r->mbuf,
+                              (int)w, nrows, GDT_Byte, 0, 0);
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed: %s", r->p->s[d].pub.given,
+                       sw__gdal_msg(&e, "unknown error"));
+    for (size_t i = 0; i < need; i++)
+        valid[i] &= r->mbuf[i] != 0;
+    return 0;
+}
+
+int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before,
+                    float *after, uint8_t *valid)
+{
+    const sw__pair *p = r->p;
+    int nb = p->info.nbands;
+    int64_t w = p->info.grid.width;
+    size_t npix = (size_t)w * (size_t)nrows;
+    memset(valid, 1, npix);
+    float *bufs[2] = {before, after};
+    for (int d = 0; d < 2; d++) {
+        sw__gdal_err e;
+        sw__gdal_push(&e);
+        CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, 0, (int)y0, (int)w, nrows, bufs[d],
+                                         (int)w, nrows, GDT_Float32, nb, p->s[d].sel,
+                                         (int)sizeof(float) * nb, (int)sizeof(float) * nb * (int)w,
+                                         (int)sizeof(float));
+        sw__gdal_pop();
+        if (err != CE_None)
+            return sw__err(ctx, SW_EIO, "%s: read failed at rows %lld-%lld: %s",
+                           p->s[d].pub.given, (long long)y0, (long long)(y0 + nrows - 1),
+                           sw__gdal_msg(&e, "unknown error"));
+        int dataset_done = 0;
+        for (int b = 0; b < nb; b++) {
+            int rc = and_mask(r, ctx, d, p->s[d].sel[b], y0, nrows, valid, &dataset_done);
+            if (rc)
+                return rc;
+        }
+        const float *v = bufs[d];
+        for (size_t i = 0; i < npix; i++)
+            for (int b = 0; b < nb; b++)
+                if (isnan(v[i * (size_t)nb + (size_t)b]))
+                    valid[i] = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,157 @@
+/*
+ * vector.c: change objects as polygons. GDALPolygonize traces the object-id
+ * raster (8-connected, the same connectivity as the labelling, so each
+ * object is one feature); the features go to a GeoPackage in the native CRS
+ * and to RFC 7946 GeoJSON in WGS84, one per object with its attributes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "io_int.h"
+
+static const struct {
+    const char *name;
+    OGRFieldType type;
+} fields[] = {
+    {"id", OFTInteger64},       {"area_m2", OFTReal},      {"pixels", OFTInteger64},
+    {"score_mean", OFTReal},    {"score_max", OFTReal},    {"centroid_lon", OFTReal},
+    {"centroid_lat", OFTReal},  {"centroid_x", OFTReal},   {"centroid_y", OFTReal},
+};
+enum { NFIELDS = sizeof fields / sizeof fields[0] };
+
+static OGRLayerH make_layer(GDALDatasetH ds, OGRSpatialReferenceH srs, char **opts)
+{
+    OGRLayerH l = GDALDatasetCreateLayer(ds, "changes", srs, wkbMultiPolygon, opts);
+    for (int i = 0; l && i < NFIELDS; i++) {
+        OGRFieldDefnH f = OGR_Fld_Create(fields[i].name, fields[i].type);
+        if (OGR_L_CreateField(l, f, TRUE) != OGRERR_NONE)
+            l = NULL;
+        OGR_Fld_Destroy(f);
+    }
+    return l;
+}
+
+static void set_fields(OGRFeatureH f, const sw__vobject *o)
+{
+    OGR_F_SetFieldInteger64(f, 0, o->id);
+    OGR_F_SetFieldDouble(f, 1, o->area_m2);
+    OGR_F_SetFieldInteger64(f, 2, o->npix);
+    OGR_F_SetFieldDouble(f, 3, o->score_mean);
+    OGR_F_SetFieldDouble(f, 4, o->score_max);
+    if (!isnan(o->lon)) {
+        OGR_F_SetFieldDouble(f, 5, o->lon);
+        OGR_F_SetFieldDouble(f, 6, o->lat);
+    } else {
+        OGR_F_SetFieldNull(f, 5);
+        OGR_F_SetFieldNull(f, 6);
+    }
+    OGR_F_SetFieldDouble(f, 7, o->cx);
+    OGR_F_SetFieldDouble(f, 8, o->cy);
+}
+
+int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
+                      const sw__vobject *objs, int64_t nobj, const char *gpkg_path,
+                      const char *geojson_path)
+{
+    int rc = 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRSpatialReferenceH srs = NULL;
+    if (g->wkt) {
+        srs = OSRNewSpatialReference(g->wkt);
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    GDALDatasetH ids = GDALOpen(ids_path, GA_ReadOnly);
+    GDALDatasetH mem = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+    GDALDatasetH gpkg = GDALCreate(GDALGetDriverByName("GPKG"), gpkg_path, 0, 0, 0, GDT_Unknown, NULL);
+    char **jopts = NULL;
+    if (g->georef)
+        jopts = CSLSetNameValue(jopts, "RFC7946", "YES");
+    GDALDatasetH json = GDALCreate(GDALGetDriverByName("GeoJSON"), geojson_path, 0, 0, 0,
+                                   GDT_Unknown, NULL);
+    OGRGeometryH *geoms = calloc((size_t)nobj + 1, sizeof *geoms);
+    OGRLayerH lmem = NULL, lg = NULL, lj = NULL;
+    if (!ids || !mem || !gpkg || !json || !geoms) {
+        rc = sw__err(ctx, SW_EIO, "%s: cannot create vectors: %s", gpkg && json ? ids_path : gpkg_path,
+                     sw__gdal_msg(&e, "out of memory"));
+        goto done;
+    }
+    lmem = GDALDatasetCreateLayer(mem, "poly", srs, wkbPolygon, NULL);
+    OGRFieldDefnH fid = OGR_Fld_Create("id", OFTInteger);
+    OGR_L_CreateField(lmem, fid, TRUE);
+    OGR_Fld_Destroy(fid);
+    char *popts[] = {"8CONNECTED=8", NULL};
+    GDALRasterBandH band = GDALGetRasterBand(ids, 1);
+    if (nobj > 0 && GDALPolygonize(band, band, lmem, 0, popts, NULL, NULL) != CE_None) {
+        rc = sw__err(ctx, SW_EIO, "%s: polygonizing failed: %s", ids_path, sw__gdal_msg(&e, "unknown error"));
+        goto done;
+    }
+    /* Gather the polygons of each object (several when parts touch only at
+     * a corner in GDAL's tracing). */
+    OGR_L_ResetReading(lmem);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(lmem))) {
+        int64_t id = OGR_F_GetFieldAsInteger64(f, 0);
+        if (id >= 1 && id <= nobj) {
+            if (!geoms[id])
+                geoms[id] = OGR_G_CreateGeometry(wkbMultiPolygon);
+            OGR_G_AddGeometry(geoms[id], OGR_F_GetGeometryRef(f));
+        }
+        OGR_F_Destroy(f);
+    }
+    lg = make_layer(gpkg, srs, NULL);
+    lj = make_layer(json, srs, jopts);
+    if (!lg || !lj) {
+        rc = sw__err(ctx, SW_EIO, "%s: cannot create layer: %s", gpkg_path, sw__gdal_msg(&e, "unknown error"));
+        goto done;
+    }
+    if (OGR_L_StartTransaction(lg) != OGRERR_NONE) {
+        rc = sw__err(ctx, SW_EIO, "%s: cannot start a transaction: %s", gpkg_path, sw__gdal_msg(&e, "unknown error"));
+        goto done;
+    }
+    for (int64_t i = 0; i < nobj && rc == 0; i++) {
+        const sw__vobject *o = &objs[i];
+        if (!geoms[o->id])
+            continue;
+        OGRLayerH layers[2] = {lg, lj};
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            OGRFeatureH nf = OGR_F_Create(OGR_L_GetLayerDefn(layers[k]));
+            set_fields(nf, o);
+            OGR_F_SetGeometry(nf, geoms[o->id]);
+            if (OGR_L_CreateFeature(layers[k], nf) != OGRERR_NONE)
+                rc = sw__err(ctx, SW_EIO, "%s: cannot write feature: %s", k ? geojson_path : gpkg_path,
+                             sw__gdal_msg(&e, "unknown error"));
+            OGR_F_Destroy(nf);
+        }
+    }
+    if (OGR_L_CommitTransaction(lg) != OGRERR_NONE && rc == 0)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot commit: %s", gpkg_path, sw__gdal_msg(&e, "unknown error"));
+done:
+    if (geoms)
+        for (int64_t i = 0; i <= nobj; i++)
+            if (geoms[i])
+                OGR_G_DestroyGeometry(geoms[i]);
+    free(geoms);
+    if (json)
+        GDALClose(json);
+    if (gpkg)
+        GDALClose(gpkg);
+    if (mem)
+        GDALClose(mem);
+    if (ids)
+        GDALClose(ids);
+    if (srs)
+        OSRDestroySpatialReference(srs);
+    CSLDestroy(jopts);
+    if (rc == 0 && e.had)
+        rc = sw__err(ctx, SW_EIO, "%s: %s", gpkg_path, e.msg);
+    sw__gdal_pop();
+    return rc;
+}

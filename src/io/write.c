@@ -1,0 +1,236 @@
+/*
+ * write.c: raster outputs (tiled, compressed GeoTIFF written in strips by
+ * the ordered sink), PNG quicklooks, and the single-band reader that eval
+ * uses.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+
+#include "io_int.h"
+
+struct sw__rwriter {
+    GDALDatasetH ds;
+    char *path;
+    int nbands;
+    GDALDataType type;
+    int64_t width;
+};
+
+static GDALDataType gdal_type(sw__type t)
+{
+    switch (t) {
+    case SW__U8: return GDT_Byte;
+    case SW__U16: return GDT_UInt16;
+    case SW__U32: return GDT_UInt32;
+    default: return GDT_Float32;
+    }
+}
+
+sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g, int nbands,
+                                sw__type type, double nodata, int compress)
+{
+    sw__io_init(0);
+    sw__rwriter *w = calloc(1, sizeof *w);
+    if (!w) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->path = strdup(path);
+    w->nbands = nbands;
+    w->type = gdal_type(type);
+    w->width = g->width;
+    char **opts = NULL;
+    opts = CSLSetNameValue(opts, "TILED", "YES");
+    opts = CSLSetNameValue(opts, "BLOCKXSIZE", "256");
+    opts = CSLSetNameValue(opts, "BLOCKYSIZE", "256");
+    opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
+    if (nbands > 1)
+        opts = CSLSetNameValue(opts, "INTERLEAVE", "PIXEL");
+    if (compress) {
+        opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+        opts = CSLSetNameValue(opts, "ZLEVEL", "1");
+        opts = CSLSetNameValue(opts, "PREDICTOR", type == SW__F32 ? "3" : "2");
+        opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
+    }
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    w->ds = GDALCreate(drv, path, (int)g->width, (int)g->height, nbands, w->type, opts);
+    if (w->ds) {
+        GDALSetGeoTransform(w->ds, (double *)g->gt);
+        if (g->wkt)
+            GDALSetProjection(w->ds, g->wkt);
+        if (!isnan(nodata))
+            for (int b = 1; b <= nbands; b++)
+                GDALSetRasterNoDataValue(GDALGetRasterBand(w->ds, b), nodata);
+    }
+    sw__gdal_pop();
+    CSLDestroy(opts);
+    if (!w->ds) {
+        sw__err(ctx, SW_EIO, "%s: cannot create: %s", path, sw__gdal_msg(&e, "unknown error"));
+        free(w->path);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sw__rwriter_describe(sw__rwriter *w, const char *const *names)
+{
+    for (int b = 0; b < w->nbands; b++)
+        GDALSetDescription(GDALGetRasterBand(w->ds, b + 1), names[b]);
+}
+
+int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const void *buf)
+{
+    int sz = GDALGetDataTypeSizeBytes(w->type);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALDatasetRasterIO(w->ds, GF_Write, 0, (int)y0, (int)w->width, nrows, (void *)buf,
+                                     (int)w->width, nrows, w->type, w->nbands, NULL, sz * w->nbands,
+                                     sz * w->nbands * (int)w->width, sz);
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, sw__gdal_msg(&e, "unknown error"));
+    return 0;
+}
+
+int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx, int overviews)
+{
+    int rc = 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    if (overviews) {
+        int levels[16], n = 0;
+        int64_t size = w->width > GDALGetRasterYSize(w->ds) ? w->width : GDALGetRasterYSize(w->ds);
+        for (int f = 2; n < 16 && size / f >= 256; f *= 2)
+            levels[n++] = f;
+        if (n > 0 && GDALBuildOverviews(w->ds, "AVERAGE", n, levels, 0, NULL, NULL, NULL) != CE_None)
+            rc = sw__err(ctx, SW_EIO, "%s: cannot build overviews: %s", w->path,
+                         sw__gdal_msg(&e, "unknown error"));
+    }
+    GDALFlushCache(w->ds);
+    if (rc == 0 && e.had)
+        rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
+    GDALClose(w->ds);
+    if (rc == 0 && e.had)
+        rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
+    sw__gdal_pop();
+    free(w->path);
+    free(w);
+    return rc;
+}
+
+void sw__rwriter_abort(sw__rwriter *w)
+{
+    if (!w)
+        return;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALClose(w->ds);
+    sw__gdal_pop();
+    sw__io_delete(w->path);
+    free(w->path);
+    free(w);
+}
+
+int sw__png_write(sw_ctx *ctx, const char *path, int64_t w, int64_t h, const uint8_t *rgb)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDriverH mem = GDALGetDriverByName("MEM"), png = GDALGetDriverByName("PNG");
+    GDALDatasetH ds = GDALCreate(mem, "", (int)w, (int)h, 3, GDT_Byte, NULL);
+    GDALDatasetH out = NULL;
+    if (ds && GDALDatasetRasterIO(ds, GF_Write, 0, 0, (int)w, (int)h, (void *)rgb, (int)w, (int)h,
+                                  GDT_Byte, 3, NULL, 3, 3 * (int)w, 1) == CE_None)
+        out = GDALCreateCopy(png, path, ds, FALSE, NULL, NULL, NULL);
+    if (out)
+        GDALClose(out);
+    if (ds)
+        GDALClose(ds);
+    sw__gdal_pop();
+    if (!out)
+        return sw__err(ctx, SW_EIO, "%s: cannot write PNG: %s", path, sw__gdal_msg(&e, "unknown error"));
+    /* The PNG driver leaves a .aux.xml beside the file; it has nothing we need. */
+    char aux[4200];
+    snprintf(aux, sizeof aux, "%s.aux.xml", path);
+    VSIUnlink(aux);
+    return 0;
+}
+
+/* ---- single-band reader ---- */
+struct sw__band {
+    GDALDatasetH ds;
+    GDALRasterBandH band;
+    char *path;
+};
+
+sw__band *sw__band_open(sw_ctx *ctx, const char *path)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    VSIStatBufL st;
+    if (VSIStatL(path, &st) != 0) {
+        sw__gdal_pop();
+        sw__err(ctx, SW_EIO, "%s: file not found", path);
+        return NULL;
+    }
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sw__gdal_pop();
+    if (!ds) {
+        if (strstr(e.msg, "not recognized") || !e.had)
+            sw__err(ctx, SW_EFORMAT, "%s: not a raster format GDAL can read", path);
+        else
+            sw__err(ctx, SW_EFORMAT, "%s: cannot open: %s", path, e.msg);
+        return NULL;
+    }
+    if (GDALGetRasterCount(ds) < 1) {
+        GDALClose(ds);
+        sw__err(ctx, SW_EFORMAT, "%s: has no raster bands", path);
+        return NULL;
+    }
+    sw__band *b = calloc(1, sizeof *b);
+    b->ds = ds;
+    b->band = GDALGetRasterBand(ds, 1);
+    b->path = strdup(path);
+    return b;
+}
+
+void sw__band_close(sw__band *b)
+{
+    if (!b)
+        return;
+    GDALClose(b->ds);
+    free(b->path);
+    free(b);
+}
+
+void sw__band_size(const sw__band *b, int64_t *w, int64_t *h)
+{
+    *w = GDALGetRasterXSize(b->ds);
+    *h = GDALGetRasterYSize(b->ds);
+}
+
+int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, uint16_t *vals, uint8_t *valid)
+{
+    int w = GDALGetRasterXSize(b->ds);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALRasterIO(b->band, GF_Read, 0, (int)y0, w, nrows, vals, w, nrows, GDT_UInt16, 0, 0);
+    if (err == CE_None) {
+        if (GDALGetMaskFlags(b->band) & GMF_ALL_VALID)
+            memset(valid, 1, (size_t)w * (size_t)nrows);
+        else
+            err = GDALRasterIO(GDALGetMaskBand(b->band), GF_Read, 0, (int)y0, w, nrows, valid, w,
+                               nrows, GDT_Byte, 0, 0);
+    }
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed: %s", b->path, sw__gdal_msg(&e, "unknown error"));
+    return 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * sw_int.h: what sitewatch's modules share with each other and no one else.
+ * Cross-file internals are named sw__noun_verb(). Nothing here includes
+ * GDAL or SQLite: src/io/io.h is the GDAL boundary.
+ */
+#ifndef SW_INT_H
+#define SW_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sitewatch/sitewatch.h"
+
+/* ---- errors (src/core/ctx.c) ---- */
+struct sw_ctx {
+    int code;
+    char msg[1024];
+};
+
+/* Records code and a printf-formatted one-line message in ctx (ctx may be
+ * NULL); returns code so callers can write `return sw__err(...)`. */
+int sw__err(sw_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copies the error of src into dst. */
+void sw__err_copy(sw_ctx *dst, const sw_ctx *src);
+
+/* Wall-clock seconds from an arbitrary origin. */
+double sw__now(void);
+
+/* Number of online cores (at least 1). */
+int sw__ncores(void);
+
+/* ---- a growing text buffer and a JSON writer (src/core/json.c) ---- */
+typedef struct sw__buf {
+    char *data;
+    size_t len, cap;
+    int failed;  /* an allocation failed: the content is incomplete */
+} sw__buf;
+
+void sw__buf_free(sw__buf *b);
+void sw__buf_printf(sw__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sw__buf_putc(sw__buf *b, char c);
+
+/* A streaming JSON writer over a sw__buf; it places the commas. */
+typedef struct sw__json {
+    sw__buf *out;
+    int depth;
+    int first[32]; /* per level: no element written yet */
+    int after_key;
+} sw__json;
+
+void sw__json_init(sw__json *j, sw__buf *out);
+void sw__json_obj(sw__json *j);   /* { */
+void sw__json_arr(sw__json *j);   /* [ */
+void sw__json_end(sw__json *j, char close); /* } or ] */
+void sw__json_key(sw__json *j, const char *key);
+void sw__json_str(sw__json *j, const char *s); /* NULL writes null */
+void sw__json_num(sw__json *j, double v);      /* non-finite writes null */
+void sw__json_int(sw__json *j, int64_t v);
+void sw__json_bool(sw__json *j, int v);
+
+/* ---- files (src/core/file.c) ---- */
+/* SHA-256 of a file's bytes as 64 hex digits plus NUL. */
+int sw__sha256_file(sw_ctx *ctx, const char *path, char hex[65]);
+/* Writes data to path through a temporary name in the same folder and a
+ * rename, so the file is whole or absent. */
+int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_t len);
+/* Creates a folder (and its parents) if missing. */
+int sw__mkdir_p(sw_ctx *ctx, const char *path);
+
+/* ---- the tile engine (src/tile/pool.c) ---- */
+/* A job over njobs windows. start() makes one worker's private state (its
+ * own GDAL handles, buffers); generate() computes window i in parallel;
+ * sink() consumes window i strictly in increasing order, one at a time (the
+ * ordered writer); stop() frees a worker's state. A non-zero return of any
+ * of them stops the run, and the first worker's error is reported. */
+typedef struct sw__pool_job {
+    int64_t njobs;
+    int threads;
+    void *user;
+    void *(*start)(void *user, sw_ctx *wctx);
+    int (*generate)(void *state, int64_t i, sw_ctx *wctx);
+    int (*sink)(void *state, int64_t i, sw_ctx *wctx);   /* may be NULL */
+    void (*stop)(void *state);
+    sw_progress_fn progress; /* called from the sink side; may be NULL */
+    void *progress_user;
+    double progress_from, progress_to;
+    const char *progress_msg;
+} sw__pool_job;
+
+int sw__pool_run(sw_ctx *ctx, const sw__pool_job *job);
+
+/* ---- numerics (src/threshold/) ---- */
+/* Regularized lower incomplete gamma P(a, x). */
+double sw__gamma_p(double a, double x);
+/* Chi-square CDF with k degrees of freedom, and its quantile. */
+double sw__chi2_cdf(double x, double k);
+double sw__chi2_quantile(double p, double k);
+/* Otsu's threshold on a histogram of nbins equal bins over [lo, hi]:
+ * returns the score value of the upper edge of the best split. */
+double sw__otsu(const int64_t *hist, int nbins, double lo, double hi);
+/* The q-quantile (0..1) of n values (the array is reordered). */
+double sw__quantile(float *v, int64_t n, double q);
+
+/* ---- connected components, streamed by rows (src/morph/ccl.c) ---- */
+/* Labels 8-connected components of a binary mask given one row at a time,
+ * keeping only two rows of labels and a union-find over provisional labels,
+ * and accumulates per component: pixel count, score sum and max, sums of
+ * column and row, bounding box. Two passes over the same rows give the same
+ * provisional labels, so pass 2 can map each pixel to its final object. */
+typedef struct sw__ccl sw__ccl;
+
+typedef struct sw__object {
+    int64_t npix;
+    double score_sum, score_max;
+    double sum_x, sum_y;
+    int64_t xmin, ymin, xmax, ymax;
+    int64_t id;         /* final id (1..n), 0 when the object is dropped */
+} sw__object;
+
+sw__ccl *sw__ccl_new(int64_t width);
+void sw__ccl_free(sw__ccl *c);
+/* Feeds row y (rows must come in order 0, 1, ...): mask[x] non-zero is
+ * foreground; score may be NULL. labels (may be NULL) receives the
+ * provisional label per pixel (0 for background). */
+int sw__ccl_row(sw__ccl *c, const uint8_t *mask, const float *score, uint32_t *labels);
+/* After pass 1: resolves the union-find, fills one sw__object per
+ * component (ids are assigned by sw__ccl_keep). Returns the count. */
+int64_t sw__ccl_finish(sw__ccl *c);
+sw__object *sw__ccl_objects(sw__ccl *c);
+/* Keeps components with npix >= min_pixels, numbering them 1..n in order
+ * of their first pixel; returns n. */
+int64_t sw__ccl_keep(sw__ccl *c, int64_t min_pixels);
+/* Starts pass 2 (same rows again); sw__ccl_row2 writes the final object id
+ * (0 for background and dropped components) per pixel of row. */
+void sw__ccl_rewind(sw__ccl *c);
+int sw__ccl_row2(sw__ccl *c, const uint8_t *mask, uint32_t *ids);
+
+#endif

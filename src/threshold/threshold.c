@@ -1,0 +1,140 @@
+/*
+ * threshold.c: the numbers that turn a score into a decision: the
+ * chi-square distribution (IR-MAD's no-change probability), Otsu's split of
+ * a histogram, and quantiles of a sample.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "../sw_int.h"
+
+/* P(a, x) by its series for x < a + 1, by Lentz's continued fraction for
+ * Q(a, x) otherwise (Numerical Recipes, 6.2). */
+double sw__gamma_p(double a, double x)
+{
+    if (!(x > 0.0) || !(a > 0.0))
+        return 0.0;
+    double gln = lgamma(a);
+    if (x < a + 1.0) {
+        double ap = a, sum = 1.0 / a, del = sum;
+        for (int n = 0; n < 1000; n++) {
+            ap += 1.0;
+            del *= x / ap;
+            sum += del;
+            if (fabs(del) < fabs(sum) * 1e-15)
+                break;
+        }
+        return sum * exp(-x + a * log(x) - gln);
+    }
+    double b = x + 1.0 - a, c = 1.0 / DBL_MIN, d = 1.0 / b, h = d;
+    for (int i = 1; i < 1000; i++) {
+        double an = -i * (i - a);
+        b += 2.0;
+        d = an * d + b;
+        if (fabs(d) < DBL_MIN)
+            d = DBL_MIN;
+        c = b + an / c;
+        if (fabs(c) < DBL_MIN)
+            c = DBL_MIN;
+        d = 1.0 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < 1e-15)
+            break;
+    }
+    return 1.0 - exp(-x + a * log(x) - gln) * h;
+}
+
+double sw__chi2_cdf(double x, double k)
+{
+    return sw__gamma_p(0.5 * k, 0.5 * x);
+}
+
+double sw__chi2_quantile(double p, double k)
+{
+    if (p <= 0.0)
+        return 0.0;
+    if (p >= 1.0)
+        return INFINITY;
+    double lo = 0.0, hi = k + 10.0 * sqrt(2.0 * k) + 10.0;
+    while (sw__chi2_cdf(hi, k) < p)
+        hi *= 2.0;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (sw__chi2_cdf(mid, k) < p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+double sw__otsu(const int64_t *hist, int nbins, double lo, double hi)
+{
+    double total = 0.0, sum = 0.0;
+    for (int i = 0; i < nbins; i++) {
+        total += (double)hist[i];
+        sum += (double)i * (double)hist[i];
+    }
+    if (total <= 0.0)
+        return hi;
+    double w0 = 0.0, sum0 = 0.0, best = -1.0;
+    int best_i = nbins - 1;
+    for (int i = 0; i < nbins - 1; i++) {
+        w0 += (double)hist[i];
+        sum0 += (double)i * (double)hist[i];
+        double w1 = total - w0;
+        if (w0 <= 0.0 || w1 <= 0.0)
+            continue;
+        double m0 = sum0 / w0, m1 = (sum - sum0) / w1;
+        double between = w0 * w1 * (m0 - m1) * (m0 - m1);
+        if (between > best) {
+            best = between;
+            best_i = i;
+        }
+    }
+    return lo + (hi - lo) * (double)(best_i + 1) / (double)nbins;
+}
+
+/* Hoare's selection. */
+static float select_k(float *v, int64_t n, int64_t k)
+{
+    int64_t l = 0, r = n - 1;
+    while (l < r) {
+        float pivot = v[l + (r - l) / 2];
+        int64_t i = l, j = r;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            r = j;
+        else if (k >= i)
+            l = i;
+        else
+            break;
+    }
+    return v[k];
+}
+
+double sw__quantile(float *v, int64_t n, double q)
+{
+    if (n <= 0)
+        return NAN;
+    if (q < 0.0)
+        q = 0.0;
+    if (q > 1.0)
+        q = 1.0;
+    int64_t k = (int64_t)floor(q * (double)(n - 1) + 0.5);
+    return select_k(v, n, k);
+}
