@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 typedef enum sw_truth_encoding {
-    SW_TRUTH_AUTO = 0, /* 1/2 when only 1 and 2 occur, 0/1 when max <= 1, else > 127 */
+    SW_TRUTH_AUTO = 0, /* 1/2 when 2 is the largest value, 0/1 when max <= 1, else > 127 */
     SW_TRUTH_0_255,
     SW_TRUTH_0_1,
     SW_TRUTH_1_2,

@@ -116,7 +116,7 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
     m->b_raw = calloc((size_t)nb * nb, sizeof(double));
     m->rho = calloc((size_t)nb, sizeof(double));
     m->sigma = calloc((size_t)nb, sizeof(double));
-    double *mu = calloc((size_t)p, sizeof *mu);
+    double *mu = calloc((size_t)p, sizeof *mu), *centre = calloc((size_t)nb, sizeof *centre);
     int rc = 0;
     if (!w || !mean || !cov || !Wx || !Wy || !K || !U || !Vt || !sv || !superb || !prev ||
         !m->a_raw || !m->b_raw || !m->rho || !m->sigma || !mu) {
@@ -195,6 +195,36 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
     }
     m->k = k;
     m->iterations = it;
+    /* Calibration: the reweighting shrinks the weighted variance of the
+     * unchanged pixels iteration after iteration (their tails get small
+     * weights), so 2(1 - rho) understates it and chi2 drifts high. Each
+     * variate is centred on its median and scaled by 1.4826 times its median
+     * absolute deviation, which estimates the no-change spread without
+     * weights while ignoring up to half the pixels as change. */
+    {
+        float *v = malloc((size_t)n * sizeof *v);
+        if (!v || !centre) {
+            free(v);
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory in IR-MAD");
+            goto done;
+        }
+        for (int i = 0; i < k; i++) {
+            for (int64_t q = 0; q < n; q++) {
+                double t = 0.0;
+                for (int b = 0; b < nb; b++)
+                    t += m->a_raw[i * nb + b] * (x[q * nb + b] - mu[b]) -
+                         m->b_raw[i * nb + b] * (y[q * nb + b] - mu[nb + b]);
+                v[q] = (float)t;
+            }
+            double med = sw__quantile(v, n, 0.5);
+            for (int64_t q = 0; q < n; q++)
+                v[q] = fabsf(v[q] - (float)med);
+            double scale = 1.4826 * sw__quantile(v, n, 0.5);
+            m->sigma[i] = scale > 1e-12 ? scale : m->sigma[i];
+            centre[i] = med;
+        }
+        free(v);
+    }
     m->A = malloc((size_t)k * nb * sizeof(float));
     m->B = malloc((size_t)k * nb * sizeof(float));
     m->c = malloc((size_t)k * sizeof(float));
@@ -203,7 +233,7 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
         goto done;
     }
     for (int i = 0; i < k; i++) {
-        double c = 0.0;
+        double c = centre[i] / m->sigma[i];
         for (int b = 0; b < nb; b++) {
             double a = m->a_raw[i * nb + b] / m->sigma[i], bb = m->b_raw[i * nb + b] / m->sigma[i];
             m->A[i * nb + b] = (float)a;
@@ -225,6 +255,7 @@ done:
     free(superb);
     free(prev);
     free(mu);
+    free(centre);
     return rc;
 }
 

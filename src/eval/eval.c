@@ -103,7 +103,7 @@ static int detect_encoding(sw_ctx *ctx, sw__band *t, int64_t w, int64_t h, uint1
                 maxv = v;
         }
     }
-    if (!seen0 && !other && seen2)
+    if (!other && seen2) /* 1/2, with 0 as "no label" where it occurs */
         *out = SW_TRUTH_1_2;
     else if (maxv <= 1)
         *out = SW_TRUTH_0_1;

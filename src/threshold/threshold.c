@@ -79,8 +79,10 @@ double sw__otsu(const int64_t *hist, int nbins, double lo, double hi)
     }
     if (total <= 0.0)
         return hi;
+    /* Empty bins between two modes give equal between-class variance for
+     * every split among them: take the middle of that plateau. */
     double w0 = 0.0, sum0 = 0.0, best = -1.0;
-    int best_i = nbins - 1;
+    int best_i = nbins - 1, best_last = nbins - 1;
     for (int i = 0; i < nbins - 1; i++) {
         w0 += (double)hist[i];
         sum0 += (double)i * (double)hist[i];
@@ -89,11 +91,14 @@ double sw__otsu(const int64_t *hist, int nbins, double lo, double hi)
             continue;
         double m0 = sum0 / w0, m1 = (sum - sum0) / w1;
         double between = w0 * w1 * (m0 - m1) * (m0 - m1);
-        if (between > best) {
+        if (between > best * (1.0 + 1e-12)) {
             best = between;
-            best_i = i;
+            best_i = best_last = i;
+        } else if (between >= best * (1.0 - 1e-12) && best_last == i - 1) {
+            best_last = i;
         }
     }
+    best_i = (best_i + best_last) / 2;
     return lo + (hi - lo) * (double)(best_i + 1) / (double)nbins;
 }
 

@@ -1,0 +1,128 @@
+/* test_ccl.c: the streaming labeller against a plain flood fill. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sw_int.h"
+
+/* Reference: 8-connected flood fill over the whole image; labels in order
+ * of first pixel. Returns the number of components. */
+static int64_t flood(const uint8_t *m, int w, int h, int32_t *lab)
+{
+    int64_t n = 0;
+    int *stack = malloc(sizeof(int) * (size_t)w * (size_t)h);
+    memset(lab, 0, sizeof(int32_t) * (size_t)w * (size_t)h);
+    for (int i = 0; i < w * h; i++) {
+        if (!m[i] || lab[i])
+            continue;
+        n++;
+        int sp = 0;
+        stack[sp++] = i;
+        lab[i] = (int32_t)n;
+        while (sp) {
+            int p = stack[--sp], x = p % w, y = p / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int nx = x + dx, ny = y + dy;
+                    if (nx < 0 || ny < 0 || nx >= w || ny >= h)
+                        continue;
+                    int q = ny * w + nx;
+                    if (m[q] && !lab[q]) {
+                        lab[q] = (int32_t)n;
+                        stack[sp++] = q;
+                    }
+                }
+        }
+    }
+    free(stack);
+    return n;
+}
+
+static void check_random(unsigned seed, int w, int h, int density_pct, int64_t min_pixels)
+{
+    srand(seed);
+    uint8_t *m = malloc((size_t)w * h);
+    float *score = malloc(sizeof(float) * (size_t)w * h);
+    for (int i = 0; i < w * h; i++) {
+        m[i] = rand() % 100 < density_pct;
+        score[i] = (float)(i % 7);
+    }
+    int32_t *ref = malloc(sizeof(int32_t) * (size_t)w * h);
+    int64_t nref = flood(m, w, h, ref);
+    int64_t *count = calloc((size_t)nref + 1, sizeof *count);
+    for (int i = 0; i < w * h; i++)
+        count[ref[i]]++;
+
+    sw__ccl *c = sw__ccl_new(w);
+    for (int y = 0; y < h; y++)
+        assert_int_equal(sw__ccl_row(c, m + y * w, score + y * w, NULL), 0);
+    assert_int_equal(sw__ccl_finish(c), nref);
+    const sw__object *o = sw__ccl_objects(c);
+    for (int64_t k = 0; k < nref; k++)
+        assert_int_equal(o[k].npix, count[k + 1]);
+    int64_t kept = sw__ccl_keep(c, min_pixels), want = 0;
+    for (int64_t k = 1; k <= nref; k++)
+        want += count[k] >= min_pixels;
+    assert_int_equal(kept, want);
+
+    /* Pass 2 maps every pixel to its component's final id. */
+    sw__ccl_rewind(c);
+    uint32_t *ids = malloc(sizeof(uint32_t) * (size_t)w);
+    int64_t *final_of_ref = calloc((size_t)nref + 1, sizeof *final_of_ref);
+    int64_t next = 0;
+    for (int k = 1; k <= nref; k++)
+        final_of_ref[k] = count[k] >= min_pixels ? ++next : 0;
+    for (int y = 0; y < h; y++) {
+        assert_int_equal(sw__ccl_row2(c, m + y * w, ids), 0);
+        for (int x = 0; x < w; x++)
+            assert_int_equal(ids[x], m[y * w + x] ? final_of_ref[ref[y * w + x]] : 0);
+    }
+    sw__ccl_free(c);
+    free(m);
+    free(score);
+    free(ref);
+    free(count);
+    free(ids);
+    free(final_of_ref);
+}
+
+static void test_random_masks(void **state)
+{
+    (void)state;
+    check_random(1, 97, 61, 30, 1);
+    check_random(2, 200, 150, 45, 5);   /* near percolation: long snakes */
+    check_random(3, 64, 64, 60, 20);
+    check_random(4, 1, 50, 50, 2);      /* one column */
+    check_random(5, 50, 1, 50, 2);      /* one row */
+}
+
+static void test_u_shape_merges(void **state)
+{
+    (void)state;
+    /* A U: two arms that meet only on the last row are one object. */
+    const uint8_t m[4][5] = {{1, 0, 0, 0, 1}, {1, 0, 0, 0, 1}, {1, 0, 0, 0, 1}, {1, 1, 1, 1, 1}};
+    sw__ccl *c = sw__ccl_new(5);
+    for (int y = 0; y < 4; y++)
+        sw__ccl_row(c, m[y], NULL, NULL);
+    assert_int_equal(sw__ccl_finish(c), 1);
+    const sw__object *o = sw__ccl_objects(c);
+    assert_int_equal(o[0].npix, 11);
+    assert_int_equal(o[0].xmin, 0);
+    assert_int_equal(o[0].xmax, 4);
+    assert_int_equal(o[0].ymax, 3);
+    sw__ccl_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_masks),
+        cmocka_unit_test(test_u_shape_merges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

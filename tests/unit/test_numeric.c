@@ -1,0 +1,83 @@
+/* test_numeric.c: the chi-square distribution, Otsu and quantiles, as data. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "sw_int.h"
+
+/* Reference values computed with mpmath (30 digits): the regularized lower
+ * incomplete gamma P(k/2, x/2). */
+static const struct { double x, k, cdf; } cdf_cases[] = {
+    {1.0, 1, 0.6826894921370859}, {3.841458820694124, 1, 0.95}, {13.27670403692, 4, 0.98999999956951},
+    {2.0, 2, 0.6321205588285577}, {0.5, 3, 0.08110858834532447}, {30.0, 10, 0.9991433587892247},
+    {100.0, 26, 0.9999999998716507}, {15.0, 26, 0.04266586753927492},
+};
+
+static void test_chi2_cdf(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cdf_cases / sizeof cdf_cases[0]; i++) {
+        double got = sw__chi2_cdf(cdf_cases[i].x, cdf_cases[i].k);
+        if (fabs(got - cdf_cases[i].cdf) > 2e-8)
+            fail_msg("chi2_cdf(%g, %g) = %.12g, want %.12g", cdf_cases[i].x, cdf_cases[i].k, got,
+                     cdf_cases[i].cdf);
+    }
+    assert_true(sw__chi2_cdf(0.0, 3) == 0.0);
+}
+
+static void test_chi2_quantile(void **state)
+{
+    (void)state;
+    assert_true(fabs(sw__chi2_quantile(0.99, 4) - 13.276704) < 1e-5);
+    assert_true(fabs(sw__chi2_quantile(0.95, 1) - 3.841459) < 1e-5);
+    assert_true(fabs(sw__chi2_quantile(0.999, 13) - 34.528179) < 1e-5);
+    for (double p = 0.05; p < 1.0; p += 0.1)
+        assert_true(fabs(sw__chi2_cdf(sw__chi2_quantile(p, 7), 7) - p) < 1e-9);
+}
+
+static void test_otsu_bimodal(void **state)
+{
+    (void)state;
+    /* Two peaks at bins 20 and 80 of 100 over [0, 10]: the split lies between. */
+    int64_t h[100] = {0};
+    for (int i = 0; i < 100; i++) {
+        h[i] = (int64_t)(1000.0 * exp(-0.5 * (i - 20) * (i - 20) / 16.0) +
+                         300.0 * exp(-0.5 * (i - 80) * (i - 80) / 16.0));
+    }
+    double t = sw__otsu(h, 100, 0.0, 10.0);
+    assert_true(t > 4.0 && t < 6.5);
+    /* Moving the upper peak moves the threshold up. */
+    int64_t g[100] = {0};
+    for (int i = 0; i < 100; i++)
+        g[i] = (int64_t)(1000.0 * exp(-0.5 * (i - 20) * (i - 20) / 16.0) +
+                         300.0 * exp(-0.5 * (i - 95) * (i - 95) / 4.0));
+    assert_true(sw__otsu(g, 100, 0.0, 10.0) > t);
+}
+
+static void test_quantile(void **state)
+{
+    (void)state;
+    float v[101];
+    for (int i = 0; i <= 100; i++)
+        v[i] = (float)((i * 37) % 101); /* a permutation of 0..100 */
+    assert_true(sw__quantile(v, 101, 0.5) == 50.0f);
+    assert_true(sw__quantile(v, 101, 0.0) == 0.0f);
+    assert_true(sw__quantile(v, 101, 1.0) == 100.0f);
+    assert_true(sw__quantile(v, 101, 0.98) == 98.0f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chi2_cdf),
+        cmocka_unit_test(test_chi2_quantile),
+        cmocka_unit_test(test_otsu_bimodal),
+        cmocka_unit_test(test_quantile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
