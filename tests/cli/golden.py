@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Golden CLI tests: runs each case of cases.txt and compares exit status,
+stdout and stderr with what the case expects.
+
+A case is a block of lines:
+    # name
+    $ ARGS...                  (the sitewatch arguments, shell-split)
+    exit N
+    stdout TEXT | stdout~ REGEX | stderr TEXT | stderr~ REGEX   (any number)
+    nooutput DIR               (DIR must hold no file after the run)
+{tmp} in a case is the folder of fixtures this script makes first.
+"""
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from osgeo import gdal
+
+gdal.UseExceptions()
+
+
+def make_fixtures(sw, tmp):
+    def run(*args):
+        subprocess.run([sw, *args], check=True, stdout=subprocess.DEVNULL)
+
+    # 480 x 400 with seed 2 holds 7 new buildings.
+    run("synth", f"{tmp}/syn", "--width", "480", "--height", "400", "--seed", "2", "-q")
+    run("synth", f"{tmp}/syn3", "--width", "480", "--height", "400", "--seed", "2", "--bands", "3", "-q")
+    with open(f"{tmp}/text.tif", "w") as f:
+        f.write("this is a text file, not an image\n" * 20)
+    data = open(f"{tmp}/syn/after.tif", "rb").read()
+    with open(f"{tmp}/truncated.tif", "wb") as f:
+        f.write(data[: len(data) // 2])
+    # AFTER moved 100 km east: the footprints do not overlap.
+    gdal.Translate(f"{tmp}/far.tif", f"{tmp}/syn/after.tif",
+                   outputBounds=[474000, 4421000, 474240, 4420800])
+    # AFTER with every pixel nodata.
+    ds = gdal.Translate(f"{tmp}/allnodata.tif", f"{tmp}/syn/after.tif", noData=0)
+    for b in range(1, ds.RasterCount + 1):
+        ds.GetRasterBand(b).Fill(0)
+    ds = None
+    # Without georeferencing: PNG copies of the pair, and a smaller one.
+    gdal.Translate(f"{tmp}/before.png", f"{tmp}/syn3/before.tif", format="PNG", outputType=gdal.GDT_Byte,
+                   scaleParams=[[0, 4000, 0, 255]])
+    gdal.Translate(f"{tmp}/after.png", f"{tmp}/syn3/after.tif", format="PNG", outputType=gdal.GDT_Byte,
+                   scaleParams=[[0, 4000, 0, 255]])
+    gdal.Translate(f"{tmp}/small.png", f"{tmp}/after.png", format="PNG", srcWin=[0, 0, 200, 400])
+    for name in os.listdir(tmp):  # GDAL keeps the georeferencing beside a PNG: drop it
+        if name.endswith(".aux.xml"):
+            os.remove(os.path.join(tmp, name))
+    os.makedirs(f"{tmp}/preds")
+    os.makedirs(f"{tmp}/truths")
+    shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
+    shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/b.tif")
+    shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/truths/A.TIF")
+
+
+def parse(path):
+    cases, cur = [], None
+    for line in open(path):
+        line = line.rstrip("\n")
+        if line.startswith("# "):
+            cur = {"name": line[2:], "checks": [], "nooutput": []}
+            cases.append(cur)
+        elif line.startswith("$ "):
+            cur["args"] = line[2:]
+        elif line.startswith("exit "):
+            cur["exit"] = int(line[5:])
+        elif line.startswith("nooutput "):
+            cur["nooutput"].append(line[9:])
+        elif line.strip():
+            key, _, val = line.partition(" ")
+            cur["checks"].append((key, val))
+    return cases
+
+
+def main():
+    sw, cases_file = sys.argv[1], sys.argv[2]
+    tmp = tempfile.mkdtemp(prefix="sw-golden-")
+    failed = 0
+    try:
+        make_fixtures(sw, tmp)
+        cases = parse(cases_file)
+        for c in cases:
+            args = shlex.split(c["args"].replace("{tmp}", tmp))
+            p = subprocess.run([sw, *args], capture_output=True, text=True, timeout=120)
+            errs = []
+            if p.returncode != c["exit"]:
+                errs.append(f"exit {p.returncode}, want {c['exit']}")
+            for key, val in c["checks"]:
+                val = val.replace("{tmp}", tmp)
+                stream = p.stdout if key.startswith("stdout") else p.stderr
+                if key.endswith("~"):
+                    if not re.search(val, stream):
+                        errs.append(f"{key[:-1]} does not match /{val}/: {stream!r}")
+                elif stream != (val + "\n" if val else ""):
+                    errs.append(f"{key} is {stream!r}, want {val!r}")
+            for d in c["nooutput"]:
+                d = d.replace("{tmp}", tmp)
+                left = os.listdir(d) if os.path.isdir(d) else []
+                if left:
+                    errs.append(f"{d} holds {left} after a failed run")
+            if errs:
+                failed += 1
+                print(f"FAIL {c['name']}: " + "; ".join(errs))
+            else:
+                print(f"ok   {c['name']}")
+        print(f"{len(cases) - failed} passed, {failed} failed")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
