@@ -99,6 +99,9 @@ double sw__gamma_p(double a, double x);
 /* Chi-square CDF with k degrees of freedom, and its quantile. */
 double sw__chi2_cdf(double x, double k);
 double sw__chi2_quantile(double p, double k);
+/* Chi-square survival function 1 - CDF for integer k >= 1, in closed form
+ * (about 20 times faster than through the incomplete gamma). */
+double sw__chi2_sf_int(double x, int k);
 /* Otsu's threshold on a histogram of nbins equal bins over [lo, hi]:
  * returns the score value of the upper edge of the best split. */
 double sw__otsu(const int64_t *hist, int nbins, double lo, double hi);

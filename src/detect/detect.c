@@ -2,9 +2,11 @@
  * detect.c: the `detect` pipeline, as passes of the tile engine.
  *
  *   open      both dates on BEFORE's grid (src/io/pair.c)
- *   sample    a regular grid of pixels (every step-th row and column) is
- *             read; it fits the method (CVA's standardization, IR-MAD's
- *             transform), sets the threshold, and is the quicklook
+ *   sample    a regular grid of pixels is read (every step-th column of
+ *             every step-th row, rows drawn from every m-th block row of
+ *             the file so that a tiled image is not decoded whole); it fits
+ *             the method (CVA's standardization, IR-MAD's transform) and
+ *             sets the threshold
  *   score     full-width strips in parallel: read, score, threshold; the
  *             ordered sink writes score.tif and a raw mask and runs pass 1
  *             of the streaming connected-component labelling
@@ -47,8 +49,12 @@ typedef struct run {
     int64_t W, H;
     int nb, threads, strip;
     int64_t nstrips;
-    /* the sample grid: pixels (off + i*step, off + j*step) */
-    int64_t step, off, gw, gh;
+    /* the sample: rows srows[0..nsrows), columns xoff + i*step */
+    int64_t step, xoff, scols, nsrows, block_stride;
+    int64_t *srows;
+    int64_t *sjob, nsjobs, sjob_max; /* job i: rows srows[sjob[i] .. sjob[i+1]) */
+    /* the quicklook grid: pixels (q/2 + i*q, q/2 + j*q), qw x qh */
+    int64_t q, qw, qh;
     float *sx, *sy;        /* valid samples, nb floats each */
     int64_t ns;
     float *ql[2];          /* display bands on the grid, 3 per cell */
@@ -171,7 +177,7 @@ static void *sample_start(void *user, sw_ctx *wctx)
     worker *w = worker_new(r, wctx, 1, 1);
     if (!w)
         return NULL;
-    size_t cap = (size_t)SAMPLE_ROWS_PER_JOB * (size_t)r->gw * (size_t)r->nb;
+    size_t cap = (size_t)r->sjob_max * (size_t)r->scols * (size_t)r->nb;
     w->ox = malloc(cap * sizeof(float));
     w->oy = malloc(cap * sizeof(float));
     if (!w->ox || !w->oy) {
@@ -187,24 +193,16 @@ static int sample_generate(void *state, int64_t job, sw_ctx *wctx)
     worker *w = state;
     run *r = w->r;
     const int nb = r->nb;
-    const int *disp = r->info->display;
     w->on = 0;
-    for (int64_t j = job * SAMPLE_ROWS_PER_JOB; j < (job + 1) * SAMPLE_ROWS_PER_JOB && j < r->gh; j++) {
-        int64_t y = r->off + j * r->step;
-        int rc = sw__reader_read(w->rd, wctx, y, 1, w->bx, w->by, w->valid);
+    for (int64_t j = r->sjob[job]; j < r->sjob[job + 1]; j++) {
+        int rc = sw__reader_read(w->rd, wctx, r->srows[j], 1, w->bx, w->by, w->valid);
         if (rc)
             return rc;
-        for (int64_t i = 0; i < r->gw; i++) {
-            int64_t x = r->off + i * r->step, cell = j * r->gw + i;
-            const float *px = w->bx + x * nb, *py = w->by + x * nb;
-            for (int c = 0; c < 3; c++) {
-                r->ql[0][cell * 3 + c] = px[disp[c]];
-                r->ql[1][cell * 3 + c] = py[disp[c]];
-            }
-            r->qvalid[cell] = w->valid[x];
+        for (int64_t i = 0; i < r->scols; i++) {
+            int64_t x = r->xoff + i * r->step;
             if (w->valid[x]) {
-                memcpy(w->ox + w->on * nb, px, (size_t)nb * sizeof(float));
-                memcpy(w->oy + w->on * nb, py, (size_t)nb * sizeof(float));
+                memcpy(w->ox + w->on * nb, w->bx + x * nb, (size_t)nb * sizeof(float));
+                memcpy(w->oy + w->on * nb, w->by + x * nb, (size_t)nb * sizeof(float));
                 w->on++;
             }
         }
@@ -249,6 +247,22 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
         w->mask[i] = w->valid[i] ? (uint8_t)(w->score[i] > t) : 255;
     }
     w->valid_count = nvalid;
+    /* The quicklook's cells in this strip (rows of the grid are disjoint
+     * between strips, so no ordering is needed). */
+    const int *disp = r->info->display;
+    for (int k = 0; k < w->nrows; k++) {
+        int64_t y = w->y0 + k;
+        if (y % r->q != r->q / 2 || y / r->q >= r->qh)
+            continue;
+        for (int64_t i = 0; i < r->qw; i++) {
+            int64_t px = (int64_t)k * r->W + r->q / 2 + i * r->q, cell = (y / r->q) * r->qw + i;
+            for (int c = 0; c < 3; c++) {
+                r->ql[0][cell * 3 + c] = w->bx[px * r->nb + disp[c]];
+                r->ql[1][cell * 3 + c] = w->by[px * r->nb + disp[c]];
+            }
+            r->qvalid[cell] = w->valid[px];
+        }
+    }
     return 0;
 }
 
@@ -322,12 +336,12 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
             fg[x] = m[x] == 1;
         if (sw__ccl_row2(r->ccl, fg, ids) != 0)
             return sw__err(wctx, SW_EINTERNAL, "labelling passes disagree");
-        int64_t y = w->y0 + k, gy = y / r->step;
+        int64_t y = w->y0 + k, gy = y / r->q;
         for (int64_t x = 0; x < r->W; x++) {
             if (m[x] == 1 && !ids[x])
                 m[x] = 0; /* part of a dropped small object */
-            if (ids[x] && gy < r->gh)
-                r->qmask[gy * r->gw + x / r->step] = 1;
+            if (ids[x] && gy < r->qh && x / r->q < r->qw)
+                r->qmask[gy * r->qw + x / r->q] = 1;
         }
     }
     int rc = sw__rwriter_write(r->w_mask, wctx, w->y0, w->nrows, w->mask);
@@ -404,16 +418,13 @@ static uint8_t stretch(float v, double lo, double hi)
 
 static int write_quicklook(run *r)
 {
-    /* Panels at most QL_MAX wide or high: every s2-th cell of the grid. */
-    int64_t s2 = ((r->gw > r->gh ? r->gw : r->gh) + QL_MAX - 1) / QL_MAX;
-    int64_t pw = (r->gw + s2 - 1) / s2, ph = (r->gh + s2 - 1) / s2, gap = 4;
+    int64_t pw = r->qw, ph = r->qh, gap = 4;
     int64_t iw = 3 * pw + 2 * gap;
     uint8_t *img = malloc((size_t)iw * (size_t)ph * 3);
-    uint8_t *pm = calloc((size_t)pw * (size_t)ph, 1);
-    float *vals = malloc((size_t)r->gw * (size_t)r->gh * 3 * sizeof(float));
-    if (!img || !pm || !vals) {
+    uint8_t *pm = r->qmask;
+    float *vals = malloc((size_t)pw * (size_t)ph * 3 * sizeof(float));
+    if (!img || !vals) {
         free(img);
-        free(pm);
         free(vals);
         return sw__err(r->ctx, SW_ENOMEM, "out of memory for the quicklook");
     }
@@ -423,7 +434,7 @@ static int write_quicklook(run *r)
     double lo[2], hi[2];
     for (int d = 0; d < 2; d++) {
         int64_t n = 0;
-        for (int64_t i = 0; i < r->gw * r->gh; i++)
+        for (int64_t i = 0; i < pw * ph; i++)
             if (r->qvalid[i])
                 for (int c = 0; c < 3; c++)
                     vals[n++] = r->ql[d][i * 3 + c];
@@ -432,13 +443,9 @@ static int write_quicklook(run *r)
         if (!(hi[d] > lo[d]))
             hi[d] = lo[d] + 1.0;
     }
-    for (int64_t gy = 0; gy < r->gh; gy++)
-        for (int64_t gx = 0; gx < r->gw; gx++)
-            if (r->qmask[gy * r->gw + gx])
-                pm[(gy / s2) * pw + gx / s2] = 1;
     for (int64_t py = 0; py < ph; py++)
         for (int64_t px = 0; px < pw; px++) {
-            int64_t cell = (py * s2) * r->gw + px * s2;
+            int64_t cell = py * pw + px;
             for (int p = 0; p < 3; p++) {
                 uint8_t *o = img + (py * iw + p * (pw + gap) + px) * 3;
                 int d = p == 0 ? 0 : 1;
@@ -459,7 +466,6 @@ static int write_quicklook(run *r)
         }
     int rc = sw__png_write(r->ctx, r->tmp[OUT_QUICKLOOK], iw, ph, img);
     free(img);
-    free(pm);
     free(vals);
     return rc;
 }
@@ -605,6 +611,8 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_int(&j, o->max_memory > 0 ? o->max_memory : (int64_t)1 << 30);
     sw__json_key(&j, "sample_step");
     sw__json_int(&j, r->step);
+    sw__json_key(&j, "sample_block_row_stride");
+    sw__json_int(&j, r->block_stride);
     sw__json_key(&j, "sample_pixels");
     sw__json_int(&j, r->ns);
     sw__json_end(&j, '}');
@@ -702,6 +710,55 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     return rc;
 }
 
+/* The sample: a grid of about `target` pixels. When BEFORE is stored in
+ * blocks taller than the grid's row step, every block row would be decoded
+ * just for a few rows; rows are then drawn from every m-th block row only
+ * (m at most 4, and at least 8 block rows sampled), more densely, so the
+ * count stays the same and the pass decodes 1/m of the file. */
+static int plan_sample(run *r, int64_t target)
+{
+    int64_t step = (int64_t)ceil(sqrt((double)r->W * (double)r->H / (double)target));
+    if (step < 1)
+        step = 1;
+    int64_t bh = r->info->block_h > 0 ? r->info->block_h : 1;
+    int64_t nbr = (r->H + bh - 1) / bh, m = 1;
+    if (bh > step) {
+        m = bh / step < nbr / 8 ? bh / step : nbr / 8;
+        m = m < 1 ? 1 : m > 4 ? 4 : m;
+    }
+    int64_t sy = step / m > 0 ? step / m : 1;
+    r->step = step;
+    r->block_stride = m;
+    r->xoff = step / 2;
+    r->scols = (r->W - r->xoff + step - 1) / step;
+    r->srows = malloc(((size_t)r->H / (size_t)sy + 2) * sizeof *r->srows);
+    if (!r->srows)
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+    r->nsrows = 0;
+    for (int64_t y = sy / 2; y < r->H; y += sy)
+        if (m == 1 || (y / bh) % m == m / 2)
+            r->srows[r->nsrows++] = y;
+    /* One job per block row (at most SAMPLE_ROWS_PER_JOB rows when blocks
+     * are lines), so that no two workers decode the same blocks. */
+    r->sjob = malloc(((size_t)r->nsrows + 2) * sizeof *r->sjob);
+    if (!r->sjob)
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+    r->nsjobs = 0;
+    r->sjob_max = 0;
+    for (int64_t j = 0; j < r->nsrows; j++) {
+        int64_t first = r->nsjobs ? r->sjob[r->nsjobs - 1] : -1;
+        int same = first >= 0 && (bh > 1 ? r->srows[first] / bh == r->srows[j] / bh
+                                         : j - first < SAMPLE_ROWS_PER_JOB);
+        if (!same)
+            r->sjob[r->nsjobs++] = j;
+    }
+    r->sjob[r->nsjobs] = r->nsrows;
+    for (int64_t i = 0; i < r->nsjobs; i++)
+        if (r->sjob[i + 1] - r->sjob[i] > r->sjob_max)
+            r->sjob_max = r->sjob[i + 1] - r->sjob[i];
+    return 0;
+}
+
 /* ---- the run ---- */
 
 static char *join_path(const char *dir, const char *name, const char *prefix)
@@ -738,6 +795,8 @@ static void cleanup(run *r, int failed)
     free(r->ql[1]);
     free(r->qvalid);
     free(r->qmask);
+    free(r->srows);
+    free(r->sjob);
     free(r->vobj);
     sw__pair_close(r->pair);
 }
@@ -811,28 +870,27 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* sample */
     t0 = sw__now();
-    int64_t target = opts->sample_pixels > 0 ? opts->sample_pixels : 2000000;
+    int64_t target = opts->sample_pixels > 0 ? opts->sample_pixels : 1000000;
     int64_t cap_by_mem = budget / 8 / (int64_t)(2 * r->nb * 4 + 32);
     if (target > cap_by_mem)
         target = cap_by_mem;
-    r->step = (int64_t)ceil(sqrt((double)r->W * (double)r->H / (double)target));
-    if (r->step < 1)
-        r->step = 1;
-    r->off = r->step / 2;
-    r->gw = (r->W - r->off + r->step - 1) / r->step;
-    r->gh = (r->H - r->off + r->step - 1) / r->step;
-    size_t gcells = (size_t)r->gw * (size_t)r->gh;
-    r->sx = malloc(gcells * (size_t)r->nb * sizeof(float));
-    r->sy = malloc(gcells * (size_t)r->nb * sizeof(float));
-    r->ql[0] = malloc(gcells * 3 * sizeof(float));
-    r->ql[1] = malloc(gcells * 3 * sizeof(float));
-    r->qvalid = calloc(gcells, 1);
-    r->qmask = calloc(gcells, 1);
+    if ((rc = plan_sample(r, target)) != 0)
+        goto out;
+    r->q = ((r->W > r->H ? r->W : r->H) + QL_MAX - 1) / QL_MAX;
+    r->qw = (r->W - r->q / 2 + r->q - 1) / r->q;
+    r->qh = (r->H - r->q / 2 + r->q - 1) / r->q;
+    size_t scap = (size_t)r->nsrows * (size_t)r->scols, qcells = (size_t)r->qw * (size_t)r->qh;
+    r->sx = malloc(scap * (size_t)r->nb * sizeof(float));
+    r->sy = malloc(scap * (size_t)r->nb * sizeof(float));
+    r->ql[0] = malloc(qcells * 3 * sizeof(float));
+    r->ql[1] = malloc(qcells * 3 * sizeof(float));
+    r->qvalid = calloc(qcells, 1);
+    r->qmask = calloc(qcells, 1);
     if (!r->sx || !r->sy || !r->ql[0] || !r->ql[1] || !r->qvalid || !r->qmask) {
         rc = sw__err(ctx, SW_ENOMEM, "out of memory for the sample");
         goto out;
     }
-    rc = run_pool(r, (r->gh + SAMPLE_ROWS_PER_JOB - 1) / SAMPLE_ROWS_PER_JOB, sample_start,
+    rc = run_pool(r, r->nsjobs, sample_start,
                   sample_generate, sample_sink, 0.0, 0.1, "sampling");
     if (rc)
         goto out;
@@ -857,8 +915,9 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* score */
     t0 = sw__now();
-    r->w_score = sw__rwriter_create(ctx, r->tmp[OUT_SCORE], &r->info->grid, 1, SW__F32, NAN, 1);
-    r->w_raw = r->w_score ? sw__rwriter_create(ctx, r->tmp[OUT_RAW], &r->info->grid, 1, SW__U8, NAN, 1) : NULL;
+    r->w_score = sw__rwriter_create(ctx, r->tmp[OUT_SCORE], &r->info->grid, 1, SW__F32, NAN,
+                                     SW__W_ZSTD | SW__W_OVERVIEWS);
+    r->w_raw = r->w_score ? sw__rwriter_create(ctx, r->tmp[OUT_RAW], &r->info->grid, 1, SW__U8, NAN, SW__W_PACKBITS) : NULL;
     r->ccl = sw__ccl_new(r->W);
     if (!r->w_score || !r->w_raw || !r->ccl) {
         rc = ctx->code ? ctx->code : sw__err(ctx, SW_ENOMEM, "out of memory");
@@ -867,12 +926,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     rc = run_pool(r, r->nstrips, score_start, score_generate, score_sink, 0.1, 0.6, "scoring");
     if (rc)
         goto out;
-    rc = sw__rwriter_close(r->w_raw, ctx, 0);
+    rc = sw__rwriter_close(r->w_raw, ctx);
     r->w_raw = NULL;
     if (!rc) {
         const char *desc[1] = {sw_method_name(opts->method)};
         sw__rwriter_describe(r->w_score, desc);
-        rc = sw__rwriter_close(r->w_score, ctx, 1);
+        rc = sw__rwriter_close(r->w_score, ctx);
     }
     r->w_score = NULL;
     if (rc)
@@ -897,8 +956,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         r->min_pixels = 1;
     r->nobj = sw__ccl_keep(r->ccl, r->min_pixels);
     sw__ccl_rewind(r->ccl);
-    r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, 1);
-    r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[OUT_IDS], &r->info->grid, 1, SW__U32, NAN, 1) : NULL;
+    r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
+    r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[OUT_IDS], &r->info->grid, 1, SW__U32, NAN, SW__W_PACKBITS) : NULL;
     if (!r->w_mask || !r->w_ids) {
         rc = ctx->code;
         goto out;
@@ -906,10 +965,10 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     rc = run_pool(r, r->nstrips, label_start, label_generate, label_sink, 0.6, 0.85, "labelling");
     if (rc)
         goto out;
-    rc = sw__rwriter_close(r->w_mask, ctx, 0);
+    rc = sw__rwriter_close(r->w_mask, ctx);
     r->w_mask = NULL;
     if (!rc)
-        rc = sw__rwriter_close(r->w_ids, ctx, 0);
+        rc = sw__rwriter_close(r->w_ids, ctx);
     r->w_ids = NULL;
     if (rc)
         goto out;

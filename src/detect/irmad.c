@@ -21,7 +21,7 @@
 
 #include "detect_int.h"
 
-enum { CHUNK = 4096 };
+enum { CHUNK = 4096, ITER_PIXELS = 100000 };
 
 /* Weighted mean and covariance of the stacked vectors z = (x, y), 2nb wide. */
 static int weighted_cov(const float *x, const float *y, const double *w, int64_t n, int nb,
@@ -97,12 +97,36 @@ static int whiten(const double *s, int nb, int ld, double *W)
     return r;
 }
 
-int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb,
-                  int max_iter)
+int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x_all, const float *y_all, int64_t n_all,
+                  int nb, int max_iter)
 {
-    if (n < 2 * (int64_t)nb + 2)
+    /* The iterations estimate a few dozen moments: a regular subset of at
+     * most ITER_PIXELS of the sample is plenty, and makes each one cheap.
+     * The calibration below uses the whole sample. */
+    int64_t stride = (n_all + ITER_PIXELS - 1) / ITER_PIXELS, n = (n_all + stride - 1) / stride;
+    float *xs = NULL, *ys = NULL;
+    const float *x = x_all, *y = y_all;
+    if (stride > 1) {
+        xs = malloc((size_t)n * (size_t)nb * sizeof *xs);
+        ys = malloc((size_t)n * (size_t)nb * sizeof *ys);
+        if (!xs || !ys) {
+            free(xs);
+            free(ys);
+            return sw__err(ctx, SW_ENOMEM, "out of memory in IR-MAD");
+        }
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(xs + i * nb, x_all + i * stride * nb, (size_t)nb * sizeof *xs);
+            memcpy(ys + i * nb, y_all + i * stride * nb, (size_t)nb * sizeof *ys);
+        }
+        x = xs;
+        y = ys;
+    }
+    if (n < 2 * (int64_t)nb + 2) {
+        free(xs);
+        free(ys);
         return sw__err(ctx, SW_ENODATA, "too few valid pixels (%lld) for IR-MAD on %d bands",
                        (long long)n, nb);
+    }
     const int p = 2 * nb;
     m->method = SW_METHOD_IRMAD;
     m->nb = nb;
@@ -186,7 +210,7 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
                 v /= m->sigma[i];
                 chi += v * v;
             }
-            w[q] = 1.0 - sw__chi2_cdf(chi, (double)k);
+            w[q] = sw__chi2_sf_int(chi, k);
         }
         if (it > 0 && delta < 1e-6) {
             it++;
@@ -202,24 +226,24 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
      * absolute deviation, which estimates the no-change spread without
      * weights while ignoring up to half the pixels as change. */
     {
-        float *v = malloc((size_t)n * sizeof *v);
+        float *v = malloc((size_t)n_all * sizeof *v);
         if (!v || !centre) {
             free(v);
             rc = sw__err(ctx, SW_ENOMEM, "out of memory in IR-MAD");
             goto done;
         }
         for (int i = 0; i < k; i++) {
-            for (int64_t q = 0; q < n; q++) {
+            for (int64_t q = 0; q < n_all; q++) {
                 double t = 0.0;
                 for (int b = 0; b < nb; b++)
-                    t += m->a_raw[i * nb + b] * (x[q * nb + b] - mu[b]) -
-                         m->b_raw[i * nb + b] * (y[q * nb + b] - mu[nb + b]);
+                    t += m->a_raw[i * nb + b] * (x_all[q * nb + b] - mu[b]) -
+                         m->b_raw[i * nb + b] * (y_all[q * nb + b] - mu[nb + b]);
                 v[q] = (float)t;
             }
-            double med = sw__quantile(v, n, 0.5);
-            for (int64_t q = 0; q < n; q++)
+            double med = sw__quantile(v, n_all, 0.5);
+            for (int64_t q = 0; q < n_all; q++)
                 v[q] = fabsf(v[q] - (float)med);
-            double scale = 1.4826 * sw__quantile(v, n, 0.5);
+            double scale = 1.4826 * sw__quantile(v, n_all, 0.5);
             m->sigma[i] = scale > 1e-12 ? scale : m->sigma[i];
             centre[i] = med;
         }
@@ -256,6 +280,8 @@ done:
     free(prev);
     free(mu);
     free(centre);
+    free(xs);
+    free(ys);
     return rc;
 }
 

@@ -42,6 +42,7 @@ typedef struct sw__pair_info {
     int warped;        /* AFTER was warped onto BEFORE's grid */
     int64_t ov_x0, ov_y0, ov_x1, ov_y1; /* overlap window, end-exclusive */
     int display[3];    /* bands shown as R, G, B in the quicklook (0-based) */
+    int block_h;       /* block height of BEFORE's first band, as stored */
     sw__side before, after;
 } sw__pair_info;
 
@@ -81,18 +82,28 @@ int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows,
 
 /* ---- raster output (write.c) ---- */
 typedef enum { SW__U8, SW__U16, SW__U32, SW__F32 } sw__type;
+/* How a raster is written: its codec, and for one-band float32 rasters,
+ * average overviews built while the rows stream in (NaN is nodata). */
+enum {
+    SW__W_NONE = 0,      /* uncompressed */
+    SW__W_DEFLATE = 1,   /* widely read; for small outputs and the example */
+    SW__W_ZSTD = 2,      /* about twice as fast to write as DEFLATE */
+    SW__W_PACKBITS = 3,  /* run-length: temporaries that are mostly zero */
+    SW__W_CODEC = 0xff,
+    SW__W_OVERVIEWS = 0x100
+};
 typedef struct sw__rwriter sw__rwriter;
-/* Creates a tiled, compressed GeoTIFF at path on grid g (georeferenced
- * when g is). nodata: NAN for none. Returns new or NULL (error in ctx). */
+/* Creates a tiled GeoTIFF at path on grid g (georeferenced when g is).
+ * nodata: NAN for none. flags: a codec, | SW__W_OVERVIEWS. Rows must be
+ * written in order when overviews are asked for. Returns new or NULL. */
 sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g,
-                                int nbands, sw__type type, double nodata, int compress);
+                                int nbands, sw__type type, double nodata, int flags);
 /* Writes rows [y0, y0 + nrows), pixel-interleaved. */
 int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const void *buf);
 /* Sets band descriptions (nbands strings). */
 void sw__rwriter_describe(sw__rwriter *w, const char *const *names);
-/* Flushes, builds average overviews when asked, closes. Returns 0 or an
- * error; the writer is freed either way. */
-int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx, int overviews);
+/* Flushes and closes. Returns 0 or an error; the writer is freed either way. */
+int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx);
 /* Closes and deletes the file. sw__rwriter_abort(NULL) does nothing. */
 void sw__rwriter_abort(sw__rwriter *w);
 

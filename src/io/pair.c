@@ -603,6 +603,11 @@ sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
     p->info.before = p->s[0].pub;
     p->info.after = p->s[1].pub;
     pick_display(p);
+    {
+        int bw = 0, bh = 0;
+        GDALGetBlockSize(GDALGetRasterBand(p->s[0].ds, p->s[0].sel[0]), &bw, &bh);
+        p->info.block_h = bh;
+    }
     if (g->georef) {
         OGRSpatialReferenceH src = OSRNewSpatialReference(g->wkt), dst = OSRNewSpatialReference(NULL);
         OSRSetWellKnownGeogCS(dst, "WGS84");

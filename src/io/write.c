@@ -13,12 +13,25 @@
 
 #include "io_int.h"
 
+/* One level of the streaming overview pyramid: the sums and counts of the
+ * pending output row, fed two input rows at a time. */
+typedef struct level {
+    GDALRasterBandH band;
+    int64_t width, height, y; /* size, next row to write */
+    double *sum;
+    int *count;
+    int pending;              /* input rows summed so far (0 or 1) */
+    float *row;
+} level;
+
 struct sw__rwriter {
     GDALDatasetH ds;
     char *path;
     int nbands;
     GDALDataType type;
-    int64_t width;
+    int64_t width, height;
+    int nlevels;
+    level lv[24];
 };
 
 static GDALDataType gdal_type(sw__type t)
@@ -31,8 +44,86 @@ static GDALDataType gdal_type(sw__type t)
     }
 }
 
+static void free_levels(sw__rwriter *w)
+{
+    for (int i = 0; i < w->nlevels; i++) {
+        free(w->lv[i].sum);
+        free(w->lv[i].count);
+        free(w->lv[i].row);
+    }
+    w->nlevels = 0;
+}
+
+/* Creates empty overview levels (factors 2, 4, ... down to 256 pixels)
+ * that the rows then fill as they arrive. */
+static int make_levels(sw__rwriter *w, sw_ctx *ctx)
+{
+    int factors[24], n = 0;
+    int64_t size = w->width > w->height ? w->width : w->height;
+    for (int64_t f = 2; n < 24 && size / f >= 256; f *= 2)
+        factors[n++] = (int)f;
+    if (n == 0)
+        return 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALBuildOverviews(w->ds, "NONE", n, factors, 0, NULL, NULL, NULL);
+    sw__gdal_pop();
+    GDALRasterBandH band = GDALGetRasterBand(w->ds, 1);
+    if (err != CE_None || GDALGetOverviewCount(band) != n)
+        return sw__err(ctx, SW_EIO, "%s: cannot create overviews: %s", w->path, sw__gdal_msg(&e, "unknown error"));
+    for (int i = 0; i < n; i++) {
+        level *l = &w->lv[i];
+        l->band = GDALGetOverview(band, i);
+        l->width = GDALGetRasterBandXSize(l->band);
+        l->height = GDALGetRasterBandYSize(l->band);
+        l->sum = calloc((size_t)l->width, sizeof *l->sum);
+        l->count = calloc((size_t)l->width, sizeof *l->count);
+        l->row = malloc((size_t)l->width * sizeof *l->row);
+        w->nlevels = i + 1;
+        if (!l->sum || !l->count || !l->row)
+            return sw__err(ctx, SW_ENOMEM, "out of memory for overviews");
+    }
+    return 0;
+}
+
+/* Adds one row of the level above (width w_in) into level i; every second
+ * row (or the last), writes the level's row and feeds it further down. */
+static int level_add(sw__rwriter *w, sw_ctx *ctx, int i, const float *in, int64_t w_in, int last)
+{
+    if (i >= w->nlevels)
+        return 0;
+    level *l = &w->lv[i];
+    for (int64_t x = 0; x < w_in; x++) {
+        float v = in[x];
+        if (v == v) { /* not NaN */
+            l->sum[x / 2] += v;
+            l->count[x / 2]++;
+        }
+    }
+    l->pending++;
+    if (l->pending < 2 && !last)
+        return 0;
+    for (int64_t x = 0; x < l->width; x++) {
+        l->row[x] = l->count[x] ? (float)(l->sum[x] / l->count[x]) : NAN;
+        l->sum[x] = 0.0;
+        l->count[x] = 0;
+    }
+    l->pending = 0;
+    if (l->y >= l->height)
+        return 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALRasterIO(l->band, GF_Write, 0, (int)l->y, (int)l->width, 1, l->row, (int)l->width, 1,
+                              GDT_Float32, 0, 0);
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: overview write failed: %s", w->path, sw__gdal_msg(&e, "unknown error"));
+    l->y++;
+    return level_add(w, ctx, i + 1, l->row, l->width, l->y == l->height);
+}
+
 sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g, int nbands,
-                                sw__type type, double nodata, int compress)
+                                sw__type type, double nodata, int flags)
 {
     sw__io_init(0);
     sw__rwriter *w = calloc(1, sizeof *w);
@@ -44,6 +135,7 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
     w->nbands = nbands;
     w->type = gdal_type(type);
     w->width = g->width;
+    w->height = g->height;
     char **opts = NULL;
     opts = CSLSetNameValue(opts, "TILED", "YES");
     opts = CSLSetNameValue(opts, "BLOCKXSIZE", "256");
@@ -51,11 +143,23 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
     opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
     if (nbands > 1)
         opts = CSLSetNameValue(opts, "INTERLEAVE", "PIXEL");
-    if (compress) {
+    const char *predictor = type == SW__F32 ? "3" : "2";
+    switch (flags & SW__W_CODEC) {
+    case SW__W_DEFLATE:
         opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
         opts = CSLSetNameValue(opts, "ZLEVEL", "1");
-        opts = CSLSetNameValue(opts, "PREDICTOR", type == SW__F32 ? "3" : "2");
-        opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
+        opts = CSLSetNameValue(opts, "PREDICTOR", predictor);
+        break;
+    case SW__W_ZSTD:
+        opts = CSLSetNameValue(opts, "COMPRESS", "ZSTD");
+        opts = CSLSetNameValue(opts, "ZSTD_LEVEL", "1");
+        opts = CSLSetNameValue(opts, "PREDICTOR", predictor);
+        break;
+    case SW__W_PACKBITS:
+        opts = CSLSetNameValue(opts, "COMPRESS", "PACKBITS");
+        break;
+    default:
+        break;
     }
     sw__gdal_err e;
     sw__gdal_push(&e);
@@ -65,7 +169,7 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
         GDALSetGeoTransform(w->ds, (double *)g->gt);
         if (g->wkt)
             GDALSetProjection(w->ds, g->wkt);
-        if (!isnan(nodata))
+        if (!isnan(nodata) || type == SW__F32)
             for (int b = 1; b <= nbands; b++)
                 GDALSetRasterNoDataValue(GDALGetRasterBand(w->ds, b), nodata);
     }
@@ -75,6 +179,10 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
         sw__err(ctx, SW_EIO, "%s: cannot create: %s", path, sw__gdal_msg(&e, "unknown error"));
         free(w->path);
         free(w);
+        return NULL;
+    }
+    if ((flags & SW__W_OVERVIEWS) && nbands == 1 && type == SW__F32 && make_levels(w, ctx) != 0) {
+        sw__rwriter_abort(w);
         return NULL;
     }
     return w;
@@ -97,23 +205,20 @@ int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const 
     sw__gdal_pop();
     if (err != CE_None)
         return sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, sw__gdal_msg(&e, "unknown error"));
+    for (int r = 0; r < nrows && w->nlevels; r++) {
+        const float *row = (const float *)buf + (size_t)r * (size_t)w->width;
+        int rc = level_add(w, ctx, 0, row, w->width, y0 + r == w->height - 1);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
-int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx, int overviews)
+int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx)
 {
     int rc = 0;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    if (overviews) {
-        int levels[16], n = 0;
-        int64_t size = w->width > GDALGetRasterYSize(w->ds) ? w->width : GDALGetRasterYSize(w->ds);
-        for (int f = 2; n < 16 && size / f >= 256; f *= 2)
-            levels[n++] = f;
-        if (n > 0 && GDALBuildOverviews(w->ds, "AVERAGE", n, levels, 0, NULL, NULL, NULL) != CE_None)
-            rc = sw__err(ctx, SW_EIO, "%s: cannot build overviews: %s", w->path,
-                         sw__gdal_msg(&e, "unknown error"));
-    }
     GDALFlushCache(w->ds);
     if (rc == 0 && e.had)
         rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
@@ -121,6 +226,7 @@ int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx, int overviews)
     if (rc == 0 && e.had)
         rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
     sw__gdal_pop();
+    free_levels(w);
     free(w->path);
     free(w);
     return rc;
@@ -135,6 +241,7 @@ void sw__rwriter_abort(sw__rwriter *w)
     GDALClose(w->ds);
     sw__gdal_pop();
     sw__io_delete(w->path);
+    free_levels(w);
     free(w->path);
     free(w);
 }
@@ -148,7 +255,10 @@ int sw__png_write(sw_ctx *ctx, const char *path, int64_t w, int64_t h, const uin
     GDALDatasetH out = NULL;
     if (ds && GDALDatasetRasterIO(ds, GF_Write, 0, 0, (int)w, (int)h, (void *)rgb, (int)w, (int)h,
                                   GDT_Byte, 3, NULL, 3, 3 * (int)w, 1) == CE_None)
-        out = GDALCreateCopy(png, path, ds, FALSE, NULL, NULL, NULL);
+    {
+        char *opts[] = {"ZLEVEL=1", NULL};
+        out = GDALCreateCopy(png, path, ds, FALSE, opts, NULL, NULL);
+    }
     if (out)
         GDALClose(out);
     if (ds)

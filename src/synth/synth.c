@@ -303,7 +303,7 @@ int sw_synth_pair(sw_ctx *ctx, const char *outdir, const sw_synth_opts *opts, in
         }
         snprintf(paths[i], n, "%s/%s", outdir, files[i]);
         s.w[i] = sw__rwriter_create(ctx, paths[i], &g, i < 2 ? opts->bands : 1, i < 2 ? SW__U16 : SW__U8,
-                                    NAN, opts->compress);
+                                    NAN, opts->compress ? SW__W_DEFLATE : SW__W_NONE);
         if (!s.w[i]) {
             rc = ctx->code;
             goto out;
@@ -317,7 +317,7 @@ int sw_synth_pair(sw_ctx *ctx, const char *outdir, const sw_synth_opts *opts, in
                         .progress_from = 0.0, .progress_to = 1.0, .progress_msg = "synthesizing"};
     rc = sw__pool_run(ctx, &job);
     for (int i = 0; i < 3; i++) {
-        int rc2 = rc ? (sw__rwriter_abort(s.w[i]), 0) : sw__rwriter_close(s.w[i], ctx, 0);
+        int rc2 = rc ? (sw__rwriter_abort(s.w[i]), 0) : sw__rwriter_close(s.w[i], ctx);
         s.w[i] = NULL;
         if (!rc)
             rc = rc2;

@@ -51,6 +51,32 @@ double sw__chi2_cdf(double x, double k)
     return sw__gamma_p(0.5 * k, 0.5 * x);
 }
 
+double sw__chi2_sf_int(double x, int k)
+{
+    if (!(x > 0.0))
+        return 1.0;
+    double h = 0.5 * x, e = exp(-h), sum, term;
+    if (k % 2 == 0) {
+        /* Q = e^{-x/2} sum_{i < k/2} (x/2)^i / i! */
+        sum = term = 1.0;
+        for (int i = 1; i < k / 2; i++) {
+            term *= h / i;
+            sum += term;
+        }
+        return e * sum;
+    }
+    /* Q = erfc(sqrt(x/2)) + sqrt(2/pi) e^{-x/2} sum_{j=1}^{(k-1)/2} x^{j-1/2} / (1*3*...*(2j-1)) */
+    double r = sqrt(x);
+    sum = 0.0;
+    term = r;
+    for (int j = 1; j <= (k - 1) / 2; j++) {
+        if (j > 1)
+            term *= x / (2 * j - 1);
+        sum += term;
+    }
+    return erfc(sqrt(h)) + sqrt(2.0 / M_PI) * e * sum;
+}
+
 double sw__chi2_quantile(double p, double k)
 {
     if (p <= 0.0)

@@ -30,6 +30,18 @@ static void test_chi2_cdf(void **state)
     assert_true(sw__chi2_cdf(0.0, 3) == 0.0);
 }
 
+static void test_chi2_sf_int(void **state)
+{
+    (void)state;
+    for (int k = 1; k <= 30; k++)
+        for (double x = 0.01; x < 80.0; x *= 1.37) {
+            double want = 1.0 - sw__chi2_cdf(x, k), got = sw__chi2_sf_int(x, k);
+            if (fabs(got - want) > 1e-12 + 1e-9 * want)
+                fail_msg("chi2_sf_int(%g, %d) = %.15g, want %.15g", x, k, got, want);
+        }
+    assert_true(sw__chi2_sf_int(0.0, 5) == 1.0);
+}
+
 static void test_chi2_quantile(void **state)
 {
     (void)state;
@@ -75,6 +87,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chi2_cdf),
+        cmocka_unit_test(test_chi2_sf_int),
         cmocka_unit_test(test_chi2_quantile),
         cmocka_unit_test(test_otsu_bimodal),
         cmocka_unit_test(test_quantile),
