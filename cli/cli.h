@@ -10,6 +10,7 @@ enum { EXIT_JOB = 1, EXIT_USAGE = 2 };
 int cmd_detect(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 /* Prints "sitewatch: error: MSG" on one line; returns the exit status for
  * code (2 for SW_EARG, else 1). */

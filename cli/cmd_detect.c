@@ -16,7 +16,8 @@ static void usage(FILE *f)
             "AFTER is put on BEFORE's grid; outputs are on BEFORE's grid.\n"
             "\n"
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
-            "  -m, --method M          cva (default) or irmad\n"
+            "  -m, --method M          cva (default), irmad, or learned (a Siamese CNN for\n"
+            "                          new and removed buildings in 3-band VHR imagery)\n"
             "  -t, --threshold T       otsu (default), chi2[:P] (IR-MAD, no-change\n"
             "                          probability P, default 0.01) or a score value\n"
             "  -a, --min-area A        drop objects smaller than A m^2 (pixels without\n"
@@ -26,7 +27,9 @@ static void usage(FILE *f)
             "  -j, --threads N         worker threads (default: all cores)\n"
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
-            "      --sample-pixels N   pixels sampled to fit the method (default 2000000)\n"
+            "      --sample-pixels N   pixels sampled to fit the method (default 1000000)\n"
+            "      --model FILE        learned: the model (default: $SITEWATCH_MODEL or the shipped one)\n"
+            "      --gsd M             learned, without georeferencing: metres per pixel\n"
             "  -q, --quiet             no progress bar and no summary line\n"
             "  -h, --help              this help\n");
 }
@@ -39,6 +42,7 @@ int cmd_detect(int argc, char **argv)
         {"bands", required_argument, 0, 'b'},       {"resampling", required_argument, 0, 'r'},
         {"threads", required_argument, 0, 'j'},     {"tile-rows", required_argument, 0, 1},
         {"max-memory", required_argument, 0, 2},    {"sample-pixels", required_argument, 0, 3},
+        {"model", required_argument, 0, 4},         {"gsd", required_argument, 0, 5},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -53,7 +57,7 @@ int cmd_detect(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case 'm':
             if (sw_method_parse(optarg, &o.method) != 0)
-                return cli_usage("detect", "unknown method '%s' (cva, irmad)", optarg);
+                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned)", optarg);
             break;
         case 't': threshold = optarg; break;
         case 'a':
@@ -86,6 +90,12 @@ int cmd_detect(int argc, char **argv)
             o.sample_pixels = strtoll(optarg, &end, 10);
             if (*end || o.sample_pixels < 1000)
                 return cli_usage("detect", "--sample-pixels needs a count of at least 1000, got '%s'", optarg);
+            break;
+        case 4: o.model_path = optarg; break;
+        case 5:
+            o.gsd = strtod(optarg, &end);
+            if (*end || !(o.gsd > 0))
+                return cli_usage("detect", "--gsd needs metres per pixel > 0, got '%s'", optarg);
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;

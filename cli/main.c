@@ -101,6 +101,7 @@ static void usage(FILE *f)
             "                                  changes.geojson/.gpkg, summary.json, quicklook.png\n"
             "  eval PRED TRUTH                 precision, recall, F1, IoU, OA, kappa (files or folders)\n"
             "  synth OUTDIR                    a synthetic georeferenced pair with its truth\n"
+            "  model info FILE                 check a learned model file and say what it is\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "synth") == 0)
         return cmd_synth(argc - 1, argv + 1);
+    if (strcmp(cmd, "model") == 0)
+        return cmd_model(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

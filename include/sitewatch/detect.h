@@ -21,11 +21,12 @@ extern "C" {
 
 typedef enum sw_method {
     SW_METHOD_CVA = 0, /* change-vector magnitude on standardized bands */
-    SW_METHOD_IRMAD    /* iteratively reweighted MAD, chi-square score */
+    SW_METHOD_IRMAD,   /* iteratively reweighted MAD, chi-square score */
+    SW_METHOD_LEARNED  /* a Siamese CNN's change probability (sitewatch/model.h) */
 } sw_method;
 
 typedef enum sw_threshold_kind {
-    SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped */
+    SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped (learned: p > 0.5) */
     SW_THRESHOLD_CHI2,     /* IR-MAD only: no-change probability below a value */
     SW_THRESHOLD_FIXED     /* a score value */
 } sw_threshold_kind;
@@ -41,7 +42,9 @@ typedef struct sw_detect_opts {
     int tile_rows;           /* strip height; 0: from max_memory */
     int64_t max_memory;      /* bytes; 0: 1 GiB */
     int irmad_iterations;    /* most IR-MAD iterations; 0: 30 */
-    int64_t sample_pixels;   /* pixels sampled for statistics; 0: up to 2 million */
+    int64_t sample_pixels;   /* pixels sampled for statistics; 0: up to 1 million */
+    const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */
+    double gsd;              /* learned, without georeferencing: metres per pixel; 0: the model's */
     const char *command_line;/* recorded in summary.json; may be NULL */
     sw_progress_fn progress; /* may be NULL */
     void *progress_user;
@@ -69,7 +72,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
                   const char *outdir, const sw_detect_opts *opts,
                   sw_detect_result *result);
 
-/* Parses a method name ("cva", "irmad"); returns 0 or SW_EARG. */
+/* Parses a method name ("cva", "irmad", "learned"); returns 0 or SW_EARG. */
 int sw_method_parse(const char *name, sw_method *out);
 const char *sw_method_name(sw_method m);
 

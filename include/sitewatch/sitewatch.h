@@ -4,5 +4,6 @@
 #include "sitewatch/core.h"
 #include "sitewatch/detect.h"
 #include "sitewatch/eval.h"
+#include "sitewatch/model.h"
 #include "sitewatch/synth.h"
 #endif

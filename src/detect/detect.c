@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "../io/io.h"
 #include "detect_int.h"
 
@@ -60,6 +62,10 @@ typedef struct run {
     float *ql[2];          /* display bands on the grid, 3 per cell */
     uint8_t *qvalid, *qmask;
     sw__model model;
+    sw_model *net;         /* learned: the network */
+    char *net_path;
+    double net_scale;      /* input pixel size over the model's */
+    int halo_rows;         /* context rows read above and below a strip */
     double threshold, otsu_clip;
     const char *threshold_rule;
     int64_t min_pixels;
@@ -102,6 +108,8 @@ int sw_method_parse(const char *name, sw_method *out)
         *out = SW_METHOD_CVA;
     else if (strcmp(name, "irmad") == 0)
         *out = SW_METHOD_IRMAD;
+    else if (strcmp(name, "learned") == 0)
+        *out = SW_METHOD_LEARNED;
     else
         return SW_EARG;
     return 0;
@@ -109,7 +117,7 @@ int sw_method_parse(const char *name, sw_method *out)
 
 const char *sw_method_name(sw_method m)
 {
-    return m == SW_METHOD_IRMAD ? "irmad" : "cva";
+    return m == SW_METHOD_IRMAD ? "irmad" : m == SW_METHOD_LEARNED ? "learned" : "cva";
 }
 
 static void score_pixels(const sw__model *m, const float *x, const float *y, const uint8_t *valid,
@@ -227,7 +235,7 @@ static int sample_sink(void *state, int64_t job, sw_ctx *wctx)
 static void *score_start(void *user, sw_ctx *wctx)
 {
     run *r = user;
-    return worker_new(r, wctx, r->strip, 1);
+    return worker_new(r, wctx, r->strip + 2 * r->halo_rows, 1);
 }
 
 static int score_generate(void *state, int64_t job, sw_ctx *wctx)
@@ -236,15 +244,28 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     run *r = w->r;
     w->y0 = job * r->strip;
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
-    int rc = sw__reader_read(w->rd, wctx, w->y0, w->nrows, w->bx, w->by, w->valid);
+    /* Rows of context above and below for the learned detector. */
+    int64_t ya = w->y0, yb = w->y0 + w->nrows;
+    if (r->net)
+        sw__learned_window(r->net, r->net_scale, w->y0, w->nrows, r->H, &ya, &yb);
+    int top = (int)(w->y0 - ya);
+    int rc = sw__reader_read(w->rd, wctx, ya, (int)(yb - ya), w->bx, w->by, w->valid);
     if (rc)
         return rc;
-    int64_t n = r->W * w->nrows, nvalid = 0;
-    score_pixels(&r->model, w->bx, w->by, w->valid, n, w->score);
+    int64_t n = r->W * w->nrows, nvalid = 0, off = (int64_t)top * r->W;
+    const float *bx = w->bx + off * r->nb, *by = w->by + off * r->nb;
+    const uint8_t *valid = w->valid + off;
+    if (r->net)
+        rc = sw__learned_score(wctx, &r->model, r->net, r->net_scale, w->bx, w->by, w->valid, r->W,
+                               (int)(yb - ya), top, w->nrows, w->score);
+    else
+        score_pixels(&r->model, bx, by, valid, n, w->score);
+    if (rc)
+        return rc;
     const float t = (float)r->threshold;
     for (int64_t i = 0; i < n; i++) {
-        nvalid += w->valid[i];
-        w->mask[i] = w->valid[i] ? (uint8_t)(w->score[i] > t) : 255;
+        nvalid += valid[i];
+        w->mask[i] = valid[i] ? (uint8_t)(w->score[i] > t) : 255;
     }
     w->valid_count = nvalid;
     /* The quicklook's cells in this strip (rows of the grid are disjoint
@@ -257,10 +278,10 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
         for (int64_t i = 0; i < r->qw; i++) {
             int64_t px = (int64_t)k * r->W + r->q / 2 + i * r->q, cell = (y / r->q) * r->qw + i;
             for (int c = 0; c < 3; c++) {
-                r->ql[0][cell * 3 + c] = w->bx[px * r->nb + disp[c]];
-                r->ql[1][cell * 3 + c] = w->by[px * r->nb + disp[c]];
+                r->ql[0][cell * 3 + c] = bx[px * r->nb + disp[c]];
+                r->ql[1][cell * 3 + c] = by[px * r->nb + disp[c]];
             }
-            r->qvalid[cell] = w->valid[px];
+            r->qvalid[cell] = valid[px];
         }
     }
     return 0;
@@ -358,6 +379,13 @@ static int choose_threshold(run *r)
     if (o->threshold == SW_THRESHOLD_FIXED) {
         r->threshold = o->threshold_value;
         r->threshold_rule = "fixed";
+        return 0;
+    }
+    if (r->net) {
+        if (o->threshold == SW_THRESHOLD_CHI2)
+            return sw__err(r->ctx, SW_EARG, "--threshold chi2 needs --method irmad");
+        r->threshold = 0.5;
+        r->threshold_rule = "probability";
         return 0;
     }
     if (o->threshold == SW_THRESHOLD_CHI2) {
@@ -619,7 +647,18 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
 
     sw__json_key(&j, "model");
     sw__json_obj(&j);
-    if (r->model.method == SW_METHOD_IRMAD) {
+    if (r->net) {
+        sw__json_key(&j, "file");
+        sw__json_str(&j, r->net_path);
+        sw__json_key(&j, "parameters");
+        sw__json_int(&j, sw_model_parameters(r->net));
+        sw__json_key(&j, "model_gsd_m");
+        sw__json_num(&j, sw_model_gsd(r->net));
+        sw__json_key(&j, "input_to_model_scale");
+        sw__json_num(&j, r->net_scale);
+        sw__json_key(&j, "context_rows");
+        sw__json_int(&j, r->halo_rows);
+    } else if (r->model.method == SW_METHOD_IRMAD) {
         sw__json_key(&j, "iterations");
         sw__json_int(&j, r->model.iterations);
         sw__json_key(&j, "variates");
@@ -759,6 +798,33 @@ static int plan_sample(run *r, int64_t target)
     return 0;
 }
 
+/* Loads the learned model and works out the scale between the input's
+ * pixels and the model's. */
+static int open_model(run *r, const char *before)
+{
+    const sw_detect_opts *o = r->o;
+    const char *path = o->model_path;
+    if (!path)
+        path = getenv("SITEWATCH_MODEL");
+    if (!path)
+        path = SW_DEFAULT_MODEL;
+    r->net_path = strdup(path);
+    r->net = sw_model_load(r->ctx, path);
+    if (!r->net)
+        return r->ctx->code;
+    if (sw_model_bands(r->net) != r->nb)
+        return sw__err(r->ctx, SW_EMISMATCH, "%s: %d bands analysed but the model %s takes %d (select them with --bands)",
+                       before, r->nb, path, sw_model_bands(r->net));
+    double gsd = r->info->grid.georef ? 0.5 * (r->info->grid.pixel_w_m + r->info->grid.pixel_h_m)
+                                      : (o->gsd > 0.0 ? o->gsd : sw_model_gsd(r->net));
+    r->net_scale = gsd / sw_model_gsd(r->net);
+    if (r->net_scale < 0.1 || r->net_scale > 10.0)
+        return sw__err(r->ctx, SW_EARG, "%s: %.3g m pixels are too far from the model's %.3g m (scale %.3g)",
+                       before, gsd, sw_model_gsd(r->net), r->net_scale);
+    r->halo_rows = (int)ceil(sw_model_halo(r->net) / r->net_scale) + sw_model_multiple(r->net);
+    return 0;
+}
+
 /* ---- the run ---- */
 
 static char *join_path(const char *dir, const char *name, const char *prefix)
@@ -789,6 +855,8 @@ static void cleanup(run *r, int failed)
     }
     sw__ccl_free(r->ccl);
     sw__model_clear(&r->model);
+    sw_model_free(r->net);
+    free(r->net_path);
     free(r->sx);
     free(r->sy);
     free(r->ql[0]);
@@ -848,6 +916,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
                      before, r->nb);
         goto out;
     }
+    if (opts->method == SW_METHOD_LEARNED && (rc = open_model(r, before)) != 0)
+        goto out;
     if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
         goto out;
     char prefix[64];
@@ -864,7 +934,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
      * flight, a quarter for GDAL's block cache, the rest for the sample. */
     int64_t per_row = r->W * (int64_t)(2 * r->nb * 4 + 4 + 1 + 1 + 1 + 2 + 4);
     int64_t rows = budget / 2 / r->threads / (per_row > 0 ? per_row : 1);
-    r->strip = opts->tile_rows > 0 ? opts->tile_rows : (int)(rows < 1 ? 1 : rows > 256 ? 256 : rows);
+    rows = rows < 1 ? 1 : rows > 256 ? 256 : rows;
+    /* Strips made of whole block rows of the input decode each block once. */
+    int64_t bh = r->info->block_h;
+    if (bh > 1 && rows >= bh)
+        rows = rows / bh * bh;
+    r->strip = opts->tile_rows > 0 ? opts->tile_rows : (int)rows;
     r->nstrips = (r->H + r->strip - 1) / r->strip;
     r->t[T_OPEN] = sw__now() - t0;
 
@@ -904,7 +979,9 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* fit */
     t0 = sw__now();
-    if (opts->method == SW_METHOD_IRMAD)
+    if (opts->method == SW_METHOD_LEARNED)
+        rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+    else if (opts->method == SW_METHOD_IRMAD)
         rc = sw__irmad_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb,
                            opts->irmad_iterations > 0 ? opts->irmad_iterations : 30);
     else
@@ -923,7 +1000,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = ctx->code ? ctx->code : sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
+    /* The workers are the parallelism: one BLAS thread each. */
+    int blas_threads = openblas_get_num_threads();
+    if (r->net && r->threads > 1)
+        openblas_set_num_threads(1);
     rc = run_pool(r, r->nstrips, score_start, score_generate, score_sink, 0.1, 0.6, "scoring");
+    openblas_set_num_threads(blas_threads);
     if (rc)
         goto out;
     rc = sw__rwriter_close(r->w_raw, ctx);

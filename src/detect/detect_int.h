@@ -35,4 +35,19 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
 void sw__irmad_score(const sw__model *m, const float *restrict x, const float *restrict y,
                      const uint8_t *restrict valid, int64_t n, float *restrict score);
 
+/* The learned detector on one strip: x, y, valid hold rows_in full-width
+ * rows (pixel-interleaved, nb bands), of which rows [top, top + rows_out)
+ * are scored into score (rows_out x width); the others are context. m
+ * holds the scene's standardization (sw__cva_fit); scale is the input's
+ * pixel size over the model's. */
+struct sw_model;
+/* The rows [*ya, *yb) a strip [y0, y0 + rows) must be read with: its
+ * context, started on the model's pooling grid so that results do not
+ * depend on how the scene is cut into strips. */
+void sw__learned_window(const struct sw_model *net, double scale, int64_t y0, int rows, int64_t height,
+                        int64_t *ya, int64_t *yb);
+int sw__learned_score(sw_ctx *ctx, const sw__model *m, const struct sw_model *net, double scale,
+                      const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
+                      int top, int rows_out, float *score);
+
 #endif

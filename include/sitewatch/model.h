@@ -1,0 +1,44 @@
+/*
+ * sitewatch/model.h: learned change detectors in sitewatch's model file
+ * format (.swm, docs/model-format.md) and the engine that runs them.
+ *
+ * A model is a Siamese U-Net ("siam-diff-unet"): a shared encoder, absolute
+ * differences of the two dates' features as skips, a decoder, a sigmoid.
+ * The engine runs it in float32 on OpenBLAS GEMM; batch-norm is folded into
+ * the convolutions by the exporter.
+ */
+#ifndef SITEWATCH_MODEL_H
+#define SITEWATCH_MODEL_H
+
+#include "sitewatch/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sw_model sw_model;
+
+/* Loads and checks a model file: magic, version, CRC32, every layer's shape
+ * and extent. Returns new (free with sw_model_free) or NULL with a one-line
+ * message in ctx; never reads past the file's end. */
+sw_model *sw_model_load(sw_ctx *ctx, const char *path);
+void sw_model_free(sw_model *m);
+
+/* The file's JSON header (borrowed, valid while m lives). */
+const char *sw_model_header(const sw_model *m);
+int sw_model_bands(const sw_model *m);
+double sw_model_gsd(const sw_model *m);      /* metres per pixel it was trained at */
+int sw_model_halo(const sw_model *m);        /* context pixels a tile needs on each side */
+int sw_model_multiple(const sw_model *m);    /* tile sides must be multiples of this */
+int64_t sw_model_parameters(const sw_model *m);
+
+/* Runs the network on one tile. a, b: the two dates, standardized,
+ * band-sequential (bands x h x w); h, w multiples of sw_model_multiple.
+ * prob receives h x w change probabilities. Thread-safe for one model. */
+int sw_model_run(sw_ctx *ctx, const sw_model *m, const float *a, const float *b, int h, int w,
+                 float *prob);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,140 @@
+/*
+ * learned.c: the learned detector as a scoring kernel over strips.
+ *
+ * A strip arrives with `halo` rows of context above and below. Each date is
+ * standardized per band with the scene's mean and deviation (the sample's,
+ * as the model was trained with per-image statistics), resampled to the
+ * model's pixel size when the input's differs, and cut into tiles of
+ * TILE core columns plus the halo on each side; each tile runs through the
+ * network and only its core is kept, so neighbouring tiles do not seam.
+ * Tile sides are padded by reflection up to the model's multiple.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect_int.h"
+
+enum { TILE = 256 };
+
+/* Reflect index i into [0, n). */
+static int64_t reflect(int64_t i, int64_t n)
+{
+    if (n == 1)
+        return 0;
+    while (i < 0 || i >= n)
+        i = i < 0 ? -i : 2 * (n - 1) - i;
+    return i;
+}
+
+/* Bilinear sample of plane p (h x w, rows `stride` apart) at continuous
+ * pixel coordinates, reflecting at the edges. */
+static float bilinear(const float *p, int64_t h, int64_t w, int64_t stride, double y, double x)
+{
+    double fy = floor(y), fx = floor(x);
+    int64_t y0 = (int64_t)fy, x0 = (int64_t)fx;
+    double ty = y - fy, tx = x - fx;
+    int64_t ya = reflect(y0, h), yb = reflect(y0 + 1, h), xa = reflect(x0, w), xb = reflect(x0 + 1, w);
+    double v = (p[ya * stride + xa] * (1 - tx) + p[ya * stride + xb] * tx) * (1 - ty) +
+               (p[yb * stride + xa] * (1 - tx) + p[yb * stride + xb] * tx) * ty;
+    return (float)v;
+}
+
+void sw__learned_window(const sw_model *net, double scale, int64_t y0, int rows, int64_t height,
+                        int64_t *ya, int64_t *yb)
+{
+    int64_t halo = (int64_t)ceil(sw_model_halo(net) / scale), mult = sw_model_multiple(net);
+    int64_t a = y0 - halo;
+    /* Start on the model's pooling grid (counted from the image's first row),
+     * so every strip pools the same pixels together as any other would. */
+    a = a <= 0 ? 0 : a / mult * mult;
+    int64_t b = y0 + rows + halo;
+    *ya = a;
+    *yb = b < height ? b : height;
+}
+
+int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, double scale,
+                      const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
+                      int top, int rows_out, float *score)
+{
+    const int nb = m->nb, mult = sw_model_multiple(net);
+    const int64_t halo_in = (int64_t)ceil(sw_model_halo(net) / scale);
+    int rc = 0;
+    /* The standardized strip, band-sequential, per date. */
+    size_t plane = (size_t)width * (size_t)rows_in;
+    float *za = malloc(plane * (size_t)nb * sizeof(float)), *zb = malloc(plane * (size_t)nb * sizeof(float));
+    if (!za || !zb) {
+        free(za);
+        free(zb);
+        return sw__err(ctx, SW_ENOMEM, "out of memory for the learned detector");
+    }
+    for (size_t i = 0; i < plane; i++)
+        for (int b = 0; b < nb; b++) {
+            int ok = valid[i];
+            za[(size_t)b * plane + i] = ok ? (float)((x[i * nb + b] - m->mean[0][b]) * m->isd[0][b]) : 0.0f;
+            zb[(size_t)b * plane + i] = ok ? (float)((y[i * nb + b] - m->mean[1][b]) * m->isd[1][b]) : 0.0f;
+        }
+    float *ta = NULL, *tb = NULL, *tp = NULL;
+    size_t tcap = 0;
+    for (int64_t x0 = 0; x0 < width && rc == 0; x0 += TILE) {
+        int64_t x1 = x0 + TILE < width ? x0 + TILE : width;
+        int64_t ca = x0 - halo_in > 0 ? x0 - halo_in : 0, cb = x1 + halo_in < width ? x1 + halo_in : width;
+        int64_t cw = cb - ca, ch = rows_in;
+        /* The tile on the model's grid, padded up to the multiple. */
+        int64_t mw = (int64_t)ceil((double)cw * scale), mh = (int64_t)ceil((double)ch * scale);
+        mw = (mw + mult - 1) / mult * mult;
+        mh = (mh + mult - 1) / mult * mult;
+        size_t need = (size_t)mw * (size_t)mh;
+        if (need > tcap) {
+            free(ta);
+            free(tb);
+            free(tp);
+            ta = malloc(need * (size_t)nb * sizeof(float));
+            tb = malloc(need * (size_t)nb * sizeof(float));
+            tp = malloc(need * sizeof(float));
+            tcap = need;
+            if (!ta || !tb || !tp) {
+                rc = sw__err(ctx, SW_ENOMEM, "out of memory for a model tile");
+                break;
+            }
+        }
+        for (int b = 0; b < nb; b++) {
+            const float *pa = za + (size_t)b * plane, *pb = zb + (size_t)b * plane;
+            for (int64_t j = 0; j < mh; j++)
+                for (int64_t i = 0; i < mw; i++) {
+                    size_t o = (size_t)b * need + (size_t)j * (size_t)mw + (size_t)i;
+                    if (scale == 1.0) {
+                        int64_t sy = reflect(j, ch), sx = ca + reflect(i, cw);
+                        ta[o] = pa[sy * width + sx];
+                        tb[o] = pb[sy * width + sx];
+                    } else {
+                        /* model pixel centre -> input pixel coordinates in the crop */
+                        double sy = (j + 0.5) / scale - 0.5, sx = (i + 0.5) / scale - 0.5;
+                        ta[o] = bilinear(pa + ca, ch, cw, width, sy, sx);
+                        tb[o] = bilinear(pb + ca, ch, cw, width, sy, sx);
+                    }
+                }
+        }
+        rc = sw_model_run(ctx, net, ta, tb, (int)mh, (int)mw, tp);
+        if (rc)
+            break;
+        for (int r = 0; r < rows_out; r++) {
+            int64_t sy = top + r;
+            for (int64_t xx = x0; xx < x1; xx++) {
+                size_t i = (size_t)sy * (size_t)width + (size_t)xx;
+                float v;
+                if (scale == 1.0)
+                    v = tp[sy * mw + (xx - ca)];
+                else
+                    v = bilinear(tp, mh, mw, mw, (sy + 0.5) * scale - 0.5, (xx - ca + 0.5) * scale - 0.5);
+                score[(size_t)r * (size_t)width + (size_t)xx] = valid[i] ? v : NAN;
+            }
+        }
+    }
+    free(ta);
+    free(tb);
+    free(tp);
+    free(za);
+    free(zb);
+    return rc;
+}

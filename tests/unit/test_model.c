@@ -1,0 +1,196 @@
+/*
+ * test_model.c: the C engine against PyTorch on the shipped model, and
+ * model files that must be refused.
+ *
+ * models/reference/ref*.bin hold standardized input tiles and the
+ * probabilities the exporter's PyTorch twin of the folded network computed
+ * for them in float64 (train/train.py, write_reference).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "detect/detect_int.h"
+#include "sitewatch/model.h"
+
+static unsigned char *slurp(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)*size);
+    if (fread(b, 1, (size_t)*size, f) != (size_t)*size) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *path, const unsigned char *b, long n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+}
+
+static void test_matches_pytorch(void **state)
+{
+    (void)state;
+    sw_ctx *c = sw_ctx_new();
+    sw_model *m = sw_model_load(c, SW_TEST_MODEL);
+    if (!m)
+        fail_msg("%s", sw_ctx_errmsg(c));
+    for (int t = 0; t < 2; t++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/ref%d.bin", SW_TEST_MODEL_REF, t);
+        long size;
+        unsigned char *b = slurp(path, &size);
+        assert_non_null(b);
+        uint32_t h, w;
+        assert_memory_equal(b, "SWRT", 4);
+        memcpy(&h, b + 4, 4);
+        memcpy(&w, b + 8, 4);
+        size_t n = (size_t)h * w, nb = (size_t)sw_model_bands(m);
+        assert_int_equal((size_t)size, 12 + 4 * (2 * nb * n + n));
+        const float *a = (const float *)(b + 12), *bb = a + nb * n, *want = bb + nb * n;
+        float *got = malloc(n * sizeof *got);
+        assert_int_equal(sw_model_run(c, m, a, bb, (int)h, (int)w, got), 0);
+        double maxd = 0;
+        for (size_t i = 0; i < n; i++)
+            maxd = fmax(maxd, fabs((double)got[i] - want[i]));
+        if (maxd >= 1e-4)
+            fail_msg("tile %d (%ux%u): max |C - PyTorch| = %g", t, w, h, maxd);
+        printf("tile %d (%ux%u): max |C - PyTorch| = %.3g\n", t, w, h, maxd);
+        free(got);
+        free(b);
+    }
+    sw_model_free(m);
+    sw_ctx_free(c);
+}
+
+static void test_tiles_do_not_seam(void **state)
+{
+    (void)state;
+    sw_ctx *c = sw_ctx_new();
+    sw_model *m = sw_model_load(c, SW_TEST_MODEL);
+    assert_non_null(m);
+    const int W = 520, H = 200, nb = 3; /* more than two 256-column tiles wide */
+    float *x = malloc(sizeof(float) * W * H * nb), *y = malloc(sizeof(float) * W * H * nb);
+    uint8_t *v = malloc((size_t)W * H);
+    memset(v, 1, (size_t)W * H);
+    srand(5);
+    for (int i = 0; i < W * H; i++)
+        for (int b = 0; b < nb; b++) {
+            int px = i % W, py = i / W;
+            float base = (float)(sin(px * 0.05 + b) * cos(py * 0.07) + 0.2 * rand() / RAND_MAX);
+            x[i * nb + b] = base;
+            y[i * nb + b] = base + ((px / 40 + py / 40) % 5 == 0 ? 1.5f : 0.0f);
+        }
+    sw__model st = {0};
+    st.nb = nb;
+    for (int d = 0; d < 2; d++) {
+        st.mean[d] = calloc((size_t)nb, sizeof(double));
+        st.isd[d] = malloc((size_t)nb * sizeof(double));
+        for (int b = 0; b < nb; b++)
+            st.isd[d][b] = 1.0;
+    }
+    /* Whole image in one strip versus strips of 20 rows with context. */
+    float *whole = malloc(sizeof(float) * W * H), *strips = malloc(sizeof(float) * W * H);
+    assert_int_equal(sw__learned_score(c, &st, m, 1.0, x, y, v, W, H, 0, H, whole), 0);
+    for (int y0 = 0; y0 < H; y0 += 20) {
+        int rows = H - y0 < 20 ? H - y0 : 20;
+        int64_t ya, yb;
+        sw__learned_window(m, 1.0, y0, rows, H, &ya, &yb);
+        assert_int_equal(sw__learned_score(c, &st, m, 1.0, x + (size_t)ya * W * nb, y + (size_t)ya * W * nb,
+                                           v + (size_t)ya * W, W, (int)(yb - ya), (int)(y0 - ya), rows,
+                                           strips + (size_t)y0 * W), 0);
+    }
+    double maxd = 0;
+    int mid = 0;
+    for (int i = 0; i < W * H; i++) {
+        maxd = fmax(maxd, fabs(whole[i] - strips[i]));
+        mid += whole[i] > 0.05 && whole[i] < 0.95;
+    }
+    printf("strips of 20 rows vs one strip: max difference %.3g (%d pixels with 0.05 < p < 0.95)\n", maxd, mid);
+    assert_true(mid > 100); /* the comparison covers undecided pixels, not only saturated ones */
+    if (maxd > 1e-5)
+        fail_msg("tiling changes probabilities by %g", maxd);
+    sw__model_clear(&st);
+    free(x);
+    free(y);
+    free(v);
+    free(whole);
+    free(strips);
+    sw_model_free(m);
+    sw_ctx_free(c);
+}
+
+static void expect_refused(const unsigned char *b, long n, const char *needle)
+{
+    const char *path = "/tmp/sw-test-bad.swm";
+    spit(path, b, n);
+    sw_ctx *c = sw_ctx_new();
+    sw_model *m = sw_model_load(c, path);
+    if (m)
+        fail_msg("a bad model file was accepted (%s)", needle);
+    if (!strstr(sw_ctx_errmsg(c), needle))
+        fail_msg("message '%s' lacks '%s'", sw_ctx_errmsg(c), needle);
+    sw_ctx_free(c);
+    remove(path);
+}
+
+static void test_bad_files_refused(void **state)
+{
+    (void)state;
+    long n;
+    unsigned char *b = slurp(SW_TEST_MODEL, &n);
+    assert_non_null(b);
+    expect_refused(b, n / 2, "checksum mismatch");       /* truncated */
+    expect_refused(b, 10, "bad magic");                   /* far too short */
+    unsigned char *c = malloc((size_t)n);
+    memcpy(c, b, (size_t)n);
+    c[n / 2] ^= 0x40;                                     /* one flipped bit */
+    expect_refused(c, n, "checksum mismatch");
+    memcpy(c, b, (size_t)n);
+    c[0] = 'X';
+    expect_refused(c, n, "bad magic");
+    /* A header that lies about a layer's shape, with a valid checksum. */
+    memcpy(c, b, (size_t)n);
+    char *p = strstr((char *)c + 16, "\"cin\": 3");
+    assert_non_null(p);
+    p[7] = '4';
+    uint32_t crc = (uint32_t)crc32(0L, c, (uInt)(n - 4));
+    memcpy(c + n - 4, &crc, 4);
+    expect_refused(c, n, "layer 0 should be enc0.0");
+    /* A version from the future. */
+    memcpy(c, b, (size_t)n);
+    c[8] = 9;
+    crc = (uint32_t)crc32(0L, c, (uInt)(n - 4));
+    memcpy(c + n - 4, &crc, 4);
+    expect_refused(c, n, "version 9");
+    free(c);
+    free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_pytorch),
+        cmocka_unit_test(test_tiles_do_not_seam),
+        cmocka_unit_test(test_bad_files_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
