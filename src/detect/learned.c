@@ -15,7 +15,7 @@
 
 #include "detect_int.h"
 
-enum { TILE = 256 };
+enum { TILE = 512 };
 
 /* Reflect index i into [0, n). */
 static int64_t reflect(int64_t i, int64_t n)
