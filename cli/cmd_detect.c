@@ -24,6 +24,9 @@ static void usage(FILE *f)
             "                          georeferencing); default 10 pixels\n"
             "  -b, --bands LIST        bands by 1-based index or name: 3,2,1 or B04,B03,B02,B08\n"
             "  -r, --resampling R      warping of AFTER: bilinear (default), near, cubic\n"
+            "      --coreg on|off      estimate AFTER's sub-pixel shift (phase correlation) and\n"
+            "                          correct it when reliable and >= 0.1 px (default: on,\n"
+            "                          but only reported for -m learned)\n"
             "  -j, --threads N         worker threads (default: all cores)\n"
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
@@ -43,6 +46,7 @@ int cmd_detect(int argc, char **argv)
         {"threads", required_argument, 0, 'j'},     {"tile-rows", required_argument, 0, 1},
         {"max-memory", required_argument, 0, 2},    {"sample-pixels", required_argument, 0, 3},
         {"model", required_argument, 0, 4},         {"gsd", required_argument, 0, 5},
+        {"coreg", required_argument, 0, 6},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -96,6 +100,11 @@ int cmd_detect(int argc, char **argv)
             o.gsd = strtod(optarg, &end);
             if (*end || !(o.gsd > 0))
                 return cli_usage("detect", "--gsd needs metres per pixel > 0, got '%s'", optarg);
+            break;
+        case 6:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return cli_usage("detect", "--coreg takes on or off, got '%s'", optarg);
+            o.coregister = strcmp(optarg, "on") == 0;
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;

@@ -43,6 +43,10 @@ typedef struct sw_detect_opts {
     int64_t max_memory;      /* bytes; 0: 1 GiB */
     int irmad_iterations;    /* most IR-MAD iterations; 0: 30 */
     int64_t sample_pixels;   /* pixels sampled for statistics; 0: up to 1 million */
+    int coregister;          /* -1 (default): estimate AFTER's shift and apply it when
+                                reliable and at least 0.1 px, except for the learned
+                                method (trained to tolerate misregistration), which
+                                only reports it; 1: apply for every method; 0: off */
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */
     double gsd;              /* learned, without georeferencing: metres per pixel; 0: the model's */
     const char *command_line;/* recorded in summary.json; may be NULL */

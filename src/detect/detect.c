@@ -30,13 +30,14 @@
 
 #include <cblas.h>
 
+#include "../coreg/coreg.h"
 #include "../io/io.h"
 #include "detect_int.h"
 
-enum { NSTAGE = 8, SAMPLE_ROWS_PER_JOB = 8, QL_MAX = 1024 };
-static const char *const stage_names[NSTAGE] = {"open", "sample", "fit", "score", "label",
-                                                "vectorize", "quicklook", "hash"};
-enum { T_OPEN, T_SAMPLE, T_FIT, T_SCORE, T_LABEL, T_VECTOR, T_QUICKLOOK, T_HASH };
+enum { NSTAGE = 9, SAMPLE_ROWS_PER_JOB = 8, QL_MAX = 1024, COREG_PATCH = 512 };
+static const char *const stage_names[NSTAGE] = {"open", "coregister", "sample", "fit", "score",
+                                                "label", "vectorize", "quicklook", "hash"};
+enum { T_OPEN, T_COREG, T_SAMPLE, T_FIT, T_SCORE, T_LABEL, T_VECTOR, T_QUICKLOOK, T_HASH };
 
 enum { OUT_SCORE, OUT_MASK, OUT_GEOJSON, OUT_GPKG, OUT_QUICKLOOK, OUT_SUMMARY, OUT_RAW, OUT_IDS, NOUT };
 static const char *const out_names[NOUT] = {"score.tif", "mask.tif", "changes.geojson",
@@ -68,6 +69,11 @@ typedef struct run {
     int halo_rows;         /* context rows read above and below a strip */
     double threshold, otsu_clip;
     const char *threshold_rule;
+    /* co-registration */
+    sw__coreg cr;
+    int cr_done, cr_reliable, cr_applied;
+    int64_t cr_win[4];
+    const char *cr_note;
     int64_t min_pixels;
     double min_area;
     /* outputs */
@@ -100,6 +106,7 @@ void sw_detect_opts_init(sw_detect_opts *o)
     o->threshold = SW_THRESHOLD_OTSU;
     o->threshold_value = 0.01;
     o->min_area = -1.0;
+    o->coregister = -1;
 }
 
 int sw_method_parse(const char *name, sw_method *out)
@@ -371,6 +378,87 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
     return rc;
 }
 
+/* ---- co-registration ---- */
+
+/* Reads the central patch of both dates (the mean of their bands), in
+ * chunks of rows so that a wide scene costs no more memory than the patch,
+ * estimates AFTER's shift, and applies it when it is reliable. */
+static int coregister(run *r)
+{
+    int64_t S = COREG_PATCH;
+    if (S > r->W)
+        S = r->W;
+    if (S > r->H)
+        S = r->H;
+    S &= ~(int64_t)1;
+    if (S < 64) {
+        r->cr_note = "image too small";
+        return 0;
+    }
+    int64_t x0 = (r->W - S) / 2, y0 = (r->H - S) / 2;
+    r->cr_win[0] = x0;
+    r->cr_win[1] = y0;
+    r->cr_win[2] = S;
+    r->cr_win[3] = S;
+    enum { CHUNK = 32 };
+    float *pa = malloc(sizeof(float) * (size_t)(S * S)), *pb = malloc(sizeof(float) * (size_t)(S * S));
+    uint8_t *pv = malloc((size_t)(S * S));
+    float *bx = malloc(sizeof(float) * (size_t)r->W * CHUNK * (size_t)r->nb);
+    float *by = malloc(sizeof(float) * (size_t)r->W * CHUNK * (size_t)r->nb);
+    uint8_t *v = malloc((size_t)r->W * CHUNK);
+    sw__reader *rd = sw__reader_open(r->ctx, r->pair);
+    int rc = 0;
+    if (!pa || !pb || !pv || !bx || !by || !v || !rd) {
+        rc = rd ? sw__err(r->ctx, SW_ENOMEM, "out of memory for co-registration") : r->ctx->code;
+        goto done;
+    }
+    for (int64_t y = 0; y < S && rc == 0; y += CHUNK) {
+        int n = (int)(S - y < CHUNK ? S - y : CHUNK);
+        if ((rc = sw__reader_read(rd, r->ctx, y0 + y, n, bx, by, v)) != 0)
+            break;
+        for (int k = 0; k < n; k++)
+            for (int64_t x = 0; x < S; x++) {
+                size_t src = (size_t)k * (size_t)r->W + (size_t)(x0 + x), dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                float sa = 0, sb = 0;
+                for (int b = 0; b < r->nb; b++) {
+                    sa += bx[src * r->nb + b];
+                    sb += by[src * r->nb + b];
+                }
+                pa[dst] = sa / r->nb;
+                pb[dst] = sb / r->nb;
+                pv[dst] = v[src];
+            }
+    }
+    if (rc)
+        goto done;
+    if (sw__coreg_estimate(pa, pb, pv, (int)S, (int)S, &r->cr) != 0) {
+        r->cr_note = "no estimate: the patch is mostly invalid or the fit did not converge";
+        goto done;
+    }
+    r->cr_done = 1;
+    r->cr_reliable = r->cr.peak >= 10.0 && fabs(r->cr.dx) < S / 4.0 && fabs(r->cr.dy) < S / 4.0;
+    if (!r->cr_reliable) {
+        r->cr_note = "refused: the correlation peak is too weak to trust";
+    } else if (fmax(fabs(r->cr.dx), fabs(r->cr.dy)) < 0.1) {
+        r->cr_note = "not applied: under 0.1 pixel";
+    } else if (r->o->coregister < 0 && r->o->method == SW_METHOD_LEARNED) {
+        r->cr_note = "not applied: the learned model is trained to tolerate misregistration (--coreg on applies it)";
+    } else {
+        sw__pair_set_shift(r->pair, r->cr.dx, r->cr.dy);
+        r->cr_applied = 1;
+        r->cr_note = "applied";
+    }
+done:
+    sw__reader_close(rd);
+    free(pa);
+    free(pb);
+    free(pv);
+    free(bx);
+    free(by);
+    free(v);
+    return rc;
+}
+
 /* ---- the threshold ---- */
 
 static int choose_threshold(run *r)
@@ -608,6 +696,33 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_arr(&j);
     for (int i = 0; i < r->nb; i++)
         sw__json_str(&j, in->band_names[i]);
+    sw__json_end(&j, ']');
+    sw__json_end(&j, '}');
+
+    sw__json_key(&j, "coregistration");
+    sw__json_obj(&j);
+    sw__json_key(&j, "dx");
+    sw__json_num(&j, r->cr_applied ? r->cr.dx : 0.0);
+    sw__json_key(&j, "dy");
+    sw__json_num(&j, r->cr_applied ? r->cr.dy : 0.0);
+    sw__json_key(&j, "estimated_dx");
+    sw__json_num(&j, r->cr_done ? r->cr.dx : NAN);
+    sw__json_key(&j, "estimated_dy");
+    sw__json_num(&j, r->cr_done ? r->cr.dy : NAN);
+    sw__json_key(&j, "peak_strength");
+    sw__json_num(&j, r->cr_done ? r->cr.peak : NAN);
+    sw__json_key(&j, "residual_rms");
+    sw__json_num(&j, r->cr_done ? r->cr.rms : NAN);
+    sw__json_key(&j, "reliable");
+    sw__json_bool(&j, r->cr_reliable);
+    sw__json_key(&j, "applied");
+    sw__json_bool(&j, r->cr_applied);
+    sw__json_key(&j, "status");
+    sw__json_str(&j, r->cr_note);
+    sw__json_key(&j, "patch");
+    sw__json_arr(&j);
+    for (int i = 0; i < 4; i++)
+        sw__json_int(&j, r->cr_win[i]);
     sw__json_end(&j, ']');
     sw__json_end(&j, '}');
 
@@ -942,6 +1057,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     r->strip = opts->tile_rows > 0 ? opts->tile_rows : (int)rows;
     r->nstrips = (r->H + r->strip - 1) / r->strip;
     r->t[T_OPEN] = sw__now() - t0;
+
+    t0 = sw__now();
+    r->cr_note = "off";
+    if (opts->coregister && (rc = coregister(r)) != 0)
+        goto out;
+    r->t[T_COREG] = sw__now() - t0;
 
     /* sample */
     t0 = sw__now();

@@ -61,6 +61,10 @@ const sw__pair_info *sw__pair_get_info(const sw__pair *p);
  * when the grid has no georeferencing. Not thread-safe. */
 int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat);
 
+/* From now on readers return AFTER resampled (bilinear) at (x + dx, y + dy)
+ * of BEFORE's grid: the co-registration. Set before readers are opened. */
+void sw__pair_set_shift(sw__pair *p, double dx, double dy);
+
 /* A reader owns its own GDAL handles: one per worker thread. */
 typedef struct sw__reader sw__reader;
 sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p);

@@ -45,6 +45,8 @@ typedef struct side {
 
 struct sw__pair {
     sw__pair_info info;
+    int shifted;       /* AFTER is resampled at (x + dx, y + dy) when read */
+    double dx, dy;
     side s[2];         /* 0 BEFORE, 1 AFTER */
     char *after_path;  /* what readers open for AFTER (warped or not) */
     char *warp_vsimem;
@@ -56,6 +58,9 @@ struct sw__reader {
     const sw__pair *p;
     uint8_t *mbuf;
     size_t mcap;
+    float *sbuf;       /* shifted AFTER: the rows it is resampled from */
+    uint8_t *svalid;
+    size_t scap;
 };
 
 static atomic_long vsimem_seq;
@@ -697,7 +702,16 @@ void sw__reader_close(sw__reader *r)
         if (r->ds[d])
             GDALClose(r->ds[d]);
     free(r->mbuf);
+    free(r->sbuf);
+    free(r->svalid);
     free(r);
+}
+
+void sw__pair_set_shift(sw__pair *p, double dx, double dy)
+{
+    p->shifted = dx != 0.0 || dy != 0.0;
+    p->dx = dx;
+    p->dy = dy;
 }
 
 /* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
@@ -736,38 +750,97 @@ static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nr
     return 0;
 }
 
-int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before,
-                    float *after, uint8_t *valid)
+/* Reads rows [y0, y0 + nrows) of date d into buf (pixel-interleaved) and
+ * ANDs its validity into valid. */
+static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, float *buf, uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
     int64_t w = p->info.grid.width;
     size_t npix = (size_t)w * (size_t)nrows;
-    memset(valid, 1, npix);
-    float *bufs[2] = {before, after};
-    for (int d = 0; d < 2; d++) {
-        sw__gdal_err e;
-        sw__gdal_push(&e);
-        CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, 0, (int)y0, (int)w, nrows, bufs[d],
-                                         (int)w, nrows, GDT_Float32, nb, p->s[d].sel,
-                                         (int)sizeof(float) * nb, (int)sizeof(float) * nb * (int)w,
-                                         (int)sizeof(float));
-        sw__gdal_pop();
-        if (err != CE_None)
-            return sw__err(ctx, SW_EIO, "%s: read failed at rows %lld-%lld: %s",
-                           p->s[d].pub.given, (long long)y0, (long long)(y0 + nrows - 1),
-                           sw__gdal_msg(&e, "unknown error"));
-        int dataset_done = 0;
-        for (int b = 0; b < nb; b++) {
-            int rc = and_mask(r, ctx, d, p->s[d].sel[b], y0, nrows, valid, &dataset_done);
-            if (rc)
-                return rc;
-        }
-        const float *v = bufs[d];
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, 0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
+                                     GDT_Float32, nb, p->s[d].sel, (int)sizeof(float) * nb,
+                                     (int)sizeof(float) * nb * (int)w, (int)sizeof(float));
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed at rows %lld-%lld: %s", p->s[d].pub.given,
+                       (long long)y0, (long long)(y0 + nrows - 1), sw__gdal_msg(&e, "unknown error"));
+    int dataset_done = 0;
+    for (int b = 0; b < nb; b++) {
+        int rc = and_mask(r, ctx, d, p->s[d].sel[b], y0, nrows, valid, &dataset_done);
+        if (rc)
+            return rc;
+    }
+    if (GDALGetRasterDataType(GDALGetRasterBand(r->ds[d], p->s[d].sel[0])) >= GDT_Float32)
         for (size_t i = 0; i < npix; i++)
             for (int b = 0; b < nb; b++)
-                if (isnan(v[i * (size_t)nb + (size_t)b]))
+                if (isnan(buf[i * (size_t)nb + (size_t)b]))
                     valid[i] = 0;
-    }
     return 0;
+}
+
+/* AFTER resampled at (x + dx, y + dy), bilinear; a pixel is valid when all
+ * four neighbours are. */
+static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *after, uint8_t *valid)
+{
+    const sw__pair *p = r->p;
+    int nb = p->info.nbands;
+    int64_t w = p->info.grid.width, h = p->info.grid.height;
+    int64_t fy = (int64_t)floor(p->dy), fx = (int64_t)floor(p->dx);
+    double ty = p->dy - (double)fy, tx = p->dx - (double)fx;
+    /* Source rows [ya, yb) clamped to the image. */
+    int64_t ya = y0 + fy, yb = y0 + nrows + fy + 1;
+    int64_t ca = ya < 0 ? 0 : ya, cb = yb > h ? h : yb;
+    size_t need = (size_t)w * (size_t)(nrows + 1);
+    if (need > r->scap) {
+        free(r->sbuf);
+        free(r->svalid);
+        r->sbuf = malloc(need * (size_t)nb * sizeof(float));
+        r->svalid = malloc(need);
+        r->scap = r->sbuf && r->svalid ? need : 0;
+        if (!r->scap)
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    memset(r->svalid, 0, need);
+    if (cb > ca) {
+        uint8_t *sv = r->svalid + (size_t)(ca - ya) * (size_t)w;
+        memset(sv, 1, (size_t)(cb - ca) * (size_t)w);
+        int rc = read_date(r, ctx, 1, ca, (int)(cb - ca), r->sbuf + (size_t)(ca - ya) * (size_t)w * nb, sv);
+        if (rc)
+            return rc;
+    }
+    const float w00 = (float)((1 - tx) * (1 - ty)), w10 = (float)(tx * (1 - ty));
+    const float w01 = (float)((1 - tx) * ty), w11 = (float)(tx * ty);
+    for (int k = 0; k < nrows; k++)
+        for (int64_t x = 0; x < w; x++) {
+            size_t o = (size_t)k * (size_t)w + (size_t)x;
+            int64_t sx = x + fx;
+            if (sx < 0 || sx + 1 >= w) {
+                valid[o] = 0;
+                memset(after + o * nb, 0, (size_t)nb * sizeof(float));
+                continue;
+            }
+            size_t s0 = (size_t)k * (size_t)w + (size_t)sx, s1 = s0 + (size_t)w;
+            if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
+                valid[o] = 0;
+            const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
+            for (int c = 0; c < nb; c++)
+                after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+        }
+    return 0;
+}
+
+int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before,
+                    float *after, uint8_t *valid)
+{
+    size_t npix = (size_t)r->p->info.grid.width * (size_t)nrows;
+    memset(valid, 1, npix);
+    int rc = read_date(r, ctx, 0, y0, nrows, before, valid);
+    if (rc)
+        return rc;
+    if (r->p->shifted)
+        return read_shifted(r, ctx, y0, nrows, after, valid);
+    return read_date(r, ctx, 1, y0, nrows, after, valid);
 }

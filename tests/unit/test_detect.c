@@ -78,11 +78,14 @@ static char *out_path(const char *sub, const char *file)
     return p[k];
 }
 
+static int coreg_mode = -1; /* sw_detect_opts.coregister for the next runs */
+
 static sw_detect_result detect(const char *before, const char *after, const char *sub,
                                sw_method m, int threads, int rows)
 {
     sw_detect_opts o;
     sw_detect_opts_init(&o);
+    o.coregister = coreg_mode;
     o.method = m;
     o.threads = threads;
     o.tile_rows = rows;
@@ -172,8 +175,11 @@ static void test_same_image_no_change(void **state)
 static void test_swap_keeps_cva_magnitude(void **state)
 {
     (void)state;
+    /* Without co-registration, which resamples whichever date is AFTER. */
+    coreg_mode = 0;
     detect(path_before, path_after, "fwd", SW_METHOD_CVA, 0, 0);
     detect(path_after, path_before, "rev", SW_METHOD_CVA, 0, 0);
+    coreg_mode = -1;
     int w, h;
     float *a = read_all(out_path("fwd", "score.tif"), GDT_Float32, &w, &h);
     float *b = read_all(out_path("rev", "score.tif"), GDT_Float32, &w, &h);
@@ -202,6 +208,24 @@ static void test_warped_after(void **state)
     assert_int_equal(r.width, 480);
     assert_true(r.valid_pixels > 0.9 * 480 * 400);
     double f = f1_of("warped");
+    /* The synthetic AFTER is shifted by (0.3, -0.2) pixels: co-registration
+     * must find (-0.3, +0.2) within 0.1, through the warp. */
+    char *sum = NULL;
+    {
+        FILE *fs = fopen(out_path("warped", "summary.json"), "r");
+        assert_non_null(fs);
+        sum = calloc(1, 1 << 20);
+        size_t got = fread(sum, 1, (1 << 20) - 1, fs);
+        (void)got;
+        fclose(fs);
+    }
+    double dx = 99, dy = 99;
+    char *p = strstr(sum, "\"coregistration\":{\"dx\":");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "\"coregistration\":{\"dx\":%lf,\"dy\":%lf", &dx, &dy), 2);
+    free(sum);
+    if (fabs(dx + 0.3) > 0.1 || fabs(dy - 0.2) > 0.1)
+        fail_msg("co-registration found (%g, %g), want (-0.3, 0.2)", dx, dy);
     if (f < 0.5)
         fail_msg("F1 after warping: %.3f (floor 0.5)", f);
 }
