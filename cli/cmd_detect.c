@@ -17,7 +17,8 @@ static void usage(FILE *f)
             "\n"
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
             "  -m, --method M          cva (default), irmad, or learned (a Siamese CNN for\n"
-            "                          new and removed buildings in 3-band VHR imagery)\n"
+            "                          new and removed buildings in 3-band VHR imagery),\n"
+            "                          diff (raw difference), logratio (SAR amplitudes)\n"
             "  -t, --threshold T       otsu (default), chi2[:P] (IR-MAD, no-change\n"
             "                          probability P, default 0.01) or a score value\n"
             "  -a, --min-area A        drop objects smaller than A m^2 (pixels without\n"
@@ -61,7 +62,7 @@ int cmd_detect(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case 'm':
             if (sw_method_parse(optarg, &o.method) != 0)
-                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned)", optarg);
+                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio)", optarg);
             break;
         case 't': threshold = optarg; break;
         case 'a':

@@ -22,7 +22,9 @@ extern "C" {
 typedef enum sw_method {
     SW_METHOD_CVA = 0, /* change-vector magnitude on standardized bands */
     SW_METHOD_IRMAD,   /* iteratively reweighted MAD, chi-square score */
-    SW_METHOD_LEARNED  /* a Siamese CNN's change probability (sitewatch/model.h) */
+    SW_METHOD_LEARNED, /* a Siamese CNN's change probability (sitewatch/model.h) */
+    SW_METHOD_DIFF,    /* length of the raw difference vector */
+    SW_METHOD_LOGRATIO /* SAR amplitudes: |log ratio| of 3x3 means */
 } sw_method;
 
 typedef enum sw_threshold_kind {
@@ -76,7 +78,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
                   const char *outdir, const sw_detect_opts *opts,
                   sw_detect_result *result);
 
-/* Parses a method name ("cva", "irmad", "learned"); returns 0 or SW_EARG. */
+/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio");
+ * returns 0 or SW_EARG. */
 int sw_method_parse(const char *name, sw_method *out);
 const char *sw_method_name(sw_method m);
 

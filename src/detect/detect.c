@@ -94,6 +94,8 @@ typedef struct worker {
     uint16_t *u16;
     uint32_t *ids;
     float *ox, *oy;        /* sample pass: valid samples of this job */
+    float *fx, *fy;        /* pre-filtered strip (methods with a neighbourhood) */
+    uint8_t *fvalid;
     int64_t on, valid_count;
     int64_t y0;
     int nrows;
@@ -117,6 +119,10 @@ int sw_method_parse(const char *name, sw_method *out)
         *out = SW_METHOD_IRMAD;
     else if (strcmp(name, "learned") == 0)
         *out = SW_METHOD_LEARNED;
+    else if (strcmp(name, "diff") == 0)
+        *out = SW_METHOD_DIFF;
+    else if (strcmp(name, "logratio") == 0)
+        *out = SW_METHOD_LOGRATIO;
     else
         return SW_EARG;
     return 0;
@@ -124,16 +130,30 @@ int sw_method_parse(const char *name, sw_method *out)
 
 const char *sw_method_name(sw_method m)
 {
-    return m == SW_METHOD_IRMAD ? "irmad" : m == SW_METHOD_LEARNED ? "learned" : "cva";
+    switch (m) {
+    case SW_METHOD_IRMAD: return "irmad";
+    case SW_METHOD_LEARNED: return "learned";
+    case SW_METHOD_DIFF: return "diff";
+    case SW_METHOD_LOGRATIO: return "logratio";
+    default: return "cva";
+    }
 }
 
-static void score_pixels(const sw__model *m, const float *x, const float *y, const uint8_t *valid,
-                         int64_t n, float *score)
+/* The neighbourhood a method's pre-filter needs, in rows and columns. */
+static int prefilter_radius(sw_method m)
 {
-    if (m->method == SW_METHOD_IRMAD)
-        sw__irmad_score(m, x, y, valid, n, score);
-    else
-        sw__cva_score(m, x, y, valid, n, score);
+    return m == SW_METHOD_LOGRATIO ? 1 : 0;
+}
+
+static void score_pixels(sw_method method, const sw__model *m, const float *x, const float *y,
+                         const uint8_t *valid, int64_t n, float *score)
+{
+    switch (method) {
+    case SW_METHOD_IRMAD: sw__irmad_score(m, x, y, valid, n, score); break;
+    case SW_METHOD_DIFF: sw__diff_score(m->nb, x, y, valid, n, score); break;
+    case SW_METHOD_LOGRATIO: sw__logratio_score(m->nb, x, y, valid, n, score); break;
+    default: sw__cva_score(m, x, y, valid, n, score); break;
+    }
 }
 
 static void worker_free(worker *w)
@@ -151,6 +171,9 @@ static void worker_free(worker *w)
     free(w->ids);
     free(w->ox);
     free(w->oy);
+    free(w->fx);
+    free(w->fy);
+    free(w->fvalid);
     free(w);
 }
 
@@ -189,7 +212,18 @@ static worker *worker_new(run *r, sw_ctx *wctx, int rows, int with_reader)
 static void *sample_start(void *user, sw_ctx *wctx)
 {
     run *r = user;
-    worker *w = worker_new(r, wctx, 1, 1);
+    int pr = prefilter_radius(r->o->method);
+    worker *w = worker_new(r, wctx, 1 + 2 * pr, 1);
+    if (w && pr) {
+        w->fx = malloc((size_t)r->W * (size_t)r->nb * sizeof(float));
+        w->fy = malloc((size_t)r->W * (size_t)r->nb * sizeof(float));
+        w->fvalid = malloc((size_t)r->W);
+        if (!w->fx || !w->fy || !w->fvalid) {
+            sw__err(wctx, SW_ENOMEM, "out of memory for the sample");
+            worker_free(w);
+            return NULL;
+        }
+    }
     if (!w)
         return NULL;
     size_t cap = (size_t)r->sjob_max * (size_t)r->scols * (size_t)r->nb;
@@ -209,15 +243,28 @@ static int sample_generate(void *state, int64_t job, sw_ctx *wctx)
     run *r = w->r;
     const int nb = r->nb;
     w->on = 0;
+    const int pr = prefilter_radius(r->o->method);
     for (int64_t j = r->sjob[job]; j < r->sjob[job + 1]; j++) {
-        int rc = sw__reader_read(w->rd, wctx, r->srows[j], 1, w->bx, w->by, w->valid);
+        /* With a pre-filter, the rows around the sample row too, so the
+         * sample holds filtered values as the score pass will see them. */
+        int64_t y = r->srows[j], ya = y - pr > 0 ? y - pr : 0, yb = y + pr + 1 < r->H ? y + pr + 1 : r->H;
+        int rc = sw__reader_read(w->rd, wctx, ya, (int)(yb - ya), w->bx, w->by, w->valid);
         if (rc)
             return rc;
+        const float *bx = w->bx + (size_t)(y - ya) * (size_t)r->W * nb, *by = w->by + (size_t)(y - ya) * (size_t)r->W * nb;
+        const uint8_t *valid = w->valid + (size_t)(y - ya) * (size_t)r->W;
+        if (pr) {
+            sw__box_filter(w->bx, w->valid, r->W, (int)(yb - ya), nb, pr, (int)(y - ya), 1, w->fx, w->fvalid);
+            sw__box_filter(w->by, w->valid, r->W, (int)(yb - ya), nb, pr, (int)(y - ya), 1, w->fy, w->fvalid);
+            bx = w->fx;
+            by = w->fy;
+            valid = w->fvalid;
+        }
         for (int64_t i = 0; i < r->scols; i++) {
             int64_t x = r->xoff + i * r->step;
-            if (w->valid[x]) {
-                memcpy(w->ox + w->on * nb, w->bx + x * nb, (size_t)nb * sizeof(float));
-                memcpy(w->oy + w->on * nb, w->by + x * nb, (size_t)nb * sizeof(float));
+            if (valid[x]) {
+                memcpy(w->ox + w->on * nb, bx + x * nb, (size_t)nb * sizeof(float));
+                memcpy(w->oy + w->on * nb, by + x * nb, (size_t)nb * sizeof(float));
                 w->on++;
             }
         }
@@ -242,7 +289,19 @@ static int sample_sink(void *state, int64_t job, sw_ctx *wctx)
 static void *score_start(void *user, sw_ctx *wctx)
 {
     run *r = user;
-    return worker_new(r, wctx, r->strip + 2 * r->halo_rows, 1);
+    worker *w = worker_new(r, wctx, r->strip + 2 * r->halo_rows, 1);
+    if (w && prefilter_radius(r->o->method)) {
+        size_t npix = (size_t)r->W * (size_t)r->strip;
+        w->fx = malloc(npix * (size_t)r->nb * sizeof(float));
+        w->fy = malloc(npix * (size_t)r->nb * sizeof(float));
+        w->fvalid = malloc(npix);
+        if (!w->fx || !w->fy || !w->fvalid) {
+            sw__err(wctx, SW_ENOMEM, "out of memory for a %d-row strip", r->strip);
+            worker_free(w);
+            return NULL;
+        }
+    }
+    return w;
 }
 
 static int score_generate(void *state, int64_t job, sw_ctx *wctx)
@@ -253,8 +312,12 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
     /* Rows of context above and below for the learned detector. */
     int64_t ya = w->y0, yb = w->y0 + w->nrows;
-    if (r->net)
+    if (r->net) {
         sw__learned_window(r->net, r->net_scale, w->y0, w->nrows, r->H, &ya, &yb);
+    } else if (r->halo_rows) {
+        ya = w->y0 - r->halo_rows > 0 ? w->y0 - r->halo_rows : 0;
+        yb = w->y0 + w->nrows + r->halo_rows < r->H ? w->y0 + w->nrows + r->halo_rows : r->H;
+    }
     int top = (int)(w->y0 - ya);
     int rc = sw__reader_read(w->rd, wctx, ya, (int)(yb - ya), w->bx, w->by, w->valid);
     if (rc)
@@ -262,11 +325,18 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     int64_t n = r->W * w->nrows, nvalid = 0, off = (int64_t)top * r->W;
     const float *bx = w->bx + off * r->nb, *by = w->by + off * r->nb;
     const uint8_t *valid = w->valid + off;
-    if (r->net)
+    int pr = prefilter_radius(r->o->method);
+    if (pr) {
+        /* Filter into the spare buffers, then score the strip's rows. */
+        sw__box_filter(w->bx, w->valid, r->W, (int)(yb - ya), r->nb, pr, top, w->nrows, w->fx, w->fvalid);
+        sw__box_filter(w->by, w->valid, r->W, (int)(yb - ya), r->nb, pr, top, w->nrows, w->fy, w->fvalid);
+        score_pixels(r->o->method, &r->model, w->fx, w->fy, w->fvalid, n, w->score);
+    } else if (r->net) {
         rc = sw__learned_score(wctx, &r->model, r->net, r->net_scale, w->bx, w->by, w->valid, r->W,
                                (int)(yb - ya), top, w->nrows, w->score);
-    else
-        score_pixels(&r->model, bx, by, valid, n, w->score);
+    } else {
+        score_pixels(r->o->method, &r->model, bx, by, valid, n, w->score);
+    }
     if (rc)
         return rc;
     const float t = (float)r->threshold;
@@ -499,7 +569,7 @@ static int choose_threshold(run *r)
         return sw__err(r->ctx, SW_ENOMEM, "out of memory");
     }
     memset(ones, 1, (size_t)r->ns);
-    score_pixels(&r->model, r->sx, r->sy, ones, r->ns, s);
+    score_pixels(r->o->method, &r->model, r->sx, r->sy, ones, r->ns, s);
     double lo = 0.0;
     float *copy = malloc((size_t)r->ns * sizeof *copy);
     double hi = NAN;
@@ -1033,6 +1103,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     }
     if (opts->method == SW_METHOD_LEARNED && (rc = open_model(r, before)) != 0)
         goto out;
+    if (!r->net)
+        r->halo_rows = prefilter_radius(opts->method);
     if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
         goto out;
     char prefix[64];
@@ -1100,7 +1172,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* fit */
     t0 = sw__now();
-    if (opts->method == SW_METHOD_LEARNED)
+    if (opts->method == SW_METHOD_LEARNED || opts->method == SW_METHOD_DIFF ||
+        opts->method == SW_METHOD_LOGRATIO)
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
     else if (opts->method == SW_METHOD_IRMAD)
         rc = sw__irmad_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb,

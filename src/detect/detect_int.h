@@ -35,6 +35,19 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int
 void sw__irmad_score(const sw__model *m, const float *restrict x, const float *restrict y,
                      const uint8_t *restrict valid, int64_t n, float *restrict score);
 
+/* Mean of each band over the valid pixels of a (2r+1)^2 window. in and
+ * valid hold rows_in full-width rows (pixel-interleaved, nb <= 64 bands);
+ * rows [top, top + rows_out) are filtered into out and out_valid (a pixel
+ * stays valid when its centre is). */
+void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int64_t width, int rows_in,
+                    int nb, int r, int top, int rows_out, float *restrict out, uint8_t *restrict out_valid);
+/* Plain difference magnitude of raw values; NaN where invalid. */
+void sw__diff_score(int nb, const float *restrict x, const float *restrict y, const uint8_t *restrict valid,
+                    int64_t n, float *restrict score);
+/* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1))^2); NaN where invalid. */
+void sw__logratio_score(int nb, const float *restrict x, const float *restrict y,
+                        const uint8_t *restrict valid, int64_t n, float *restrict score);
+
 /* The learned detector on one strip: x, y, valid hold rows_in full-width
  * rows (pixel-interleaved, nb bands), of which rows [top, top + rows_out)
  * are scored into score (rows_out x width); the others are context. m

@@ -30,10 +30,15 @@ FLOORS = {
     # held out of the learned model's training (train/README.md)
     ("levir-test_5", "learned"): ("f1", 0.64),
     ("dsifn-7-9", "learned"): ("f1", 0.57),
+    ("bern", "logratio"): ("kappa", 0.82),
+    ("ottawa", "logratio"): ("kappa", 0.88),
+    ("mexico", "diff"): ("f1", 0.87),
+    ("mexico", "cva"): ("f1", 0.80),
     ("levir-test_5", "cva"): ("f1", 0.06),
     ("dsifn-7-9", "cva"): ("f1", 0.32),
 }
-METHODS = {"levir-test_5": ("learned", "cva"), "dsifn-7-9": ("learned", "cva")}
+METHODS = {"levir-test_5": ("learned", "cva"), "dsifn-7-9": ("learned", "cva"),
+           "bern": ("cva", "irmad", "logratio"), "ottawa": ("logratio",), "mexico": ("diff", "cva")}
 
 
 def find(folder, stem):
@@ -54,6 +59,10 @@ def pairs(data):
     yield "oscd-cupertino", city, [os.path.join(img, "imgs_1"), os.path.join(img, "imgs_2"), lab]
     bern = os.path.join(data, "classic-sar", "bern")
     yield "bern", "bern", [os.path.join(bern, f) for f in ("bern_1.bmp", "bern_2.bmp", "bern_gt.bmp")]
+    ott = os.path.join(data, "classic-sar", "ottawa")
+    yield "ottawa", "ottawa", [os.path.join(ott, f) for f in ("ottawa_1.bmp", "ottawa_2.bmp", "ottawa_gt.bmp")]
+    mx = os.path.join(data, "classic-optical-landsat", "Mexico_City-optical")
+    yield "mexico", "mexico", [os.path.join(mx, f) for f in ("im1.bmp", "im2.bmp", "im3.bmp")]
     full = os.path.join(levir, "fullres_extra")
     yield "levir-test_5", "test_5", [os.path.join(full, d, "test_5.png") for d in ("A", "B", "label")]
     ds = os.path.join(data, "dsifn-cd-samples")
