@@ -18,16 +18,23 @@ static void usage(FILE *f)
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
             "  -m, --method M          cva (default), irmad, or learned (a Siamese CNN for\n"
             "                          new and removed buildings in 3-band VHR imagery),\n"
-            "                          diff (raw difference), logratio (SAR amplitudes)\n"
-            "  -t, --threshold T       otsu (default), chi2[:P] (IR-MAD, no-change\n"
+            "                          diff (raw difference), logratio (SAR amplitudes), or\n"
+            "                          auto (from the bands and sensor: logratio for SAR and\n"
+            "                          gray pairs, learned for RGB at 1 m or finer, else irmad)\n"
+            "  -t, --threshold T       otsu (default), ki (Kittler-Illingworth), chi2[:P]\n"
+            "                          (IR-MAD, no-change\n"
             "                          probability P, default 0.01) or a score value\n"
             "  -a, --min-area A        drop objects smaller than A m^2 (pixels without\n"
             "                          georeferencing); default 10 pixels\n"
+            "      --morph M[:R]       clean the mask before objects: none (default), open,\n"
+            "                          close, open-close; square of side 2R+1 (R default 1)\n"
             "  -b, --bands LIST        bands by 1-based index or name: 3,2,1 or B04,B03,B02,B08\n"
             "  -r, --resampling R      warping of AFTER: bilinear (default), near, cubic\n"
             "      --coreg on|off      estimate AFTER's sub-pixel shift (phase correlation) and\n"
             "                          correct it when reliable and >= 0.1 px (default: on,\n"
             "                          but only reported for -m learned)\n"
+            "      --normalize on|off  diff: fit AFTER's radiometry to BEFORE's per band on\n"
+            "                          IR-MAD's unchanged pixels (default on)\n"
             "  -j, --threads N         worker threads (default: all cores)\n"
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
@@ -47,7 +54,8 @@ int cmd_detect(int argc, char **argv)
         {"threads", required_argument, 0, 'j'},     {"tile-rows", required_argument, 0, 1},
         {"max-memory", required_argument, 0, 2},    {"sample-pixels", required_argument, 0, 3},
         {"model", required_argument, 0, 4},         {"gsd", required_argument, 0, 5},
-        {"coreg", required_argument, 0, 6},
+        {"coreg", required_argument, 0, 6},         {"normalize", required_argument, 0, 7},
+        {"morph", required_argument, 0, 8},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -62,7 +70,7 @@ int cmd_detect(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case 'm':
             if (sw_method_parse(optarg, &o.method) != 0)
-                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio)", optarg);
+                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio, auto)", optarg);
             break;
         case 't': threshold = optarg; break;
         case 'a':
@@ -107,6 +115,20 @@ int cmd_detect(int argc, char **argv)
                 return cli_usage("detect", "--coreg takes on or off, got '%s'", optarg);
             o.coregister = strcmp(optarg, "on") == 0;
             break;
+        case 7:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+                return cli_usage("detect", "--normalize takes on or off, got '%s'", optarg);
+            o.normalize = strcmp(optarg, "on") == 0;
+            break;
+        case 8: {
+            char name[32];
+            int radius = 1;
+            if (sscanf(optarg, "%31[a-z-]:%d", name, &radius) < 1 || sw_morph_parse(name, &o.morph) != 0 ||
+                radius < 1 || radius > 16)
+                return cli_usage("detect", "--morph takes none, open, close or open-close, with :R for a radius 1-16; got '%s'", optarg);
+            o.morph_radius = radius;
+            break;
+        }
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("detect", "option %s needs a value", argv[optind - 1]);
@@ -120,6 +142,8 @@ int cmd_detect(int argc, char **argv)
     if (threshold) {
         if (strcmp(threshold, "otsu") == 0) {
             o.threshold = SW_THRESHOLD_OTSU;
+        } else if (strcmp(threshold, "ki") == 0) {
+            o.threshold = SW_THRESHOLD_KI;
         } else if (strncmp(threshold, "chi2", 4) == 0) {
             o.threshold = SW_THRESHOLD_CHI2;
             if (threshold[4] == ':') {
@@ -133,7 +157,7 @@ int cmd_detect(int argc, char **argv)
             o.threshold = SW_THRESHOLD_FIXED;
             o.threshold_value = strtod(threshold, &end);
             if (*end || end == threshold)
-                return cli_usage("detect", "unknown threshold '%s' (otsu, chi2[:P] or a number)", threshold);
+                return cli_usage("detect", "unknown threshold '%s' (otsu, ki, chi2[:P] or a number)", threshold);
         }
     }
     cli_progress prog;
@@ -152,7 +176,7 @@ int cmd_detect(int argc, char **argv)
         printf("%lld x %lld px, %lld valid; threshold %.6g; %lld objects, %lld changed px (%.1f %s); %.2f s\n",
                (long long)res.width, (long long)res.height, (long long)res.valid_pixels, res.threshold,
                (long long)res.objects, (long long)res.changed_pixels, res.changed_area_m2,
-               res.changed_area_m2 == (double)res.changed_pixels ? "px" : "m2", res.seconds);
+               res.georeferenced ? "m2" : "px", res.seconds);
     sw_ctx_free(ctx);
     return status;
 }

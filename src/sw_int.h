@@ -105,6 +105,10 @@ double sw__chi2_sf_int(double x, int k);
 /* Otsu's threshold on a histogram of nbins equal bins over [lo, hi]:
  * returns the score value of the upper edge of the best split. */
 double sw__otsu(const int64_t *hist, int nbins, double lo, double hi);
+/* Kittler and Illingworth's minimum-error threshold on the same kind of
+ * histogram (two Gaussian classes); Otsu's when no split has two classes
+ * with spread. */
+double sw__kittler(const int64_t *hist, int nbins, double lo, double hi);
 /* The q-quantile (0..1) of n values (the array is reordered). */
 double sw__quantile(float *v, int64_t n, double q);
 
@@ -141,5 +145,14 @@ int64_t sw__ccl_keep(sw__ccl *c, int64_t min_pixels);
  * (0 for background and dropped components) per pixel of row. */
 void sw__ccl_rewind(sw__ccl *c);
 int sw__ccl_row2(sw__ccl *c, const uint8_t *mask, uint32_t *ids);
+
+/* ---- morphology of the change mask (src/morph/morph.c) ---- */
+/* Context rows a strip needs above and below for the cleanup m. */
+int sw__morph_halo(sw_morph m, int radius);
+/* Cleans mask (0 no change, 1 change, 255 nodata; width x rows) with m and
+ * writes rows [top, top + rows_out) of the result to out; nodata stays
+ * nodata. work: 2 * width * rows bytes of scratch. */
+void sw__morph(sw_morph m, int radius, uint8_t *mask, int64_t width, int rows, int top, int rows_out,
+               uint8_t *out, uint8_t *work);
 
 #endif

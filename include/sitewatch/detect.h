@@ -24,14 +24,29 @@ typedef enum sw_method {
     SW_METHOD_IRMAD,   /* iteratively reweighted MAD, chi-square score */
     SW_METHOD_LEARNED, /* a Siamese CNN's change probability (sitewatch/model.h) */
     SW_METHOD_DIFF,    /* length of the raw difference vector */
-    SW_METHOD_LOGRATIO /* SAR amplitudes: |log ratio| of 3x3 means */
+    SW_METHOD_LOGRATIO,/* SAR amplitudes: |log ratio| of 3x3 means */
+    SW_METHOD_AUTO     /* chosen from the bands and sensor (see sw_detect_run) */
 } sw_method;
 
 typedef enum sw_threshold_kind {
     SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped (learned: p > 0.5) */
     SW_THRESHOLD_CHI2,     /* IR-MAD only: no-change probability below a value */
-    SW_THRESHOLD_FIXED     /* a score value */
+    SW_THRESHOLD_FIXED,    /* a score value */
+    SW_THRESHOLD_KI        /* Kittler-Illingworth minimum error, tail clipped */
 } sw_threshold_kind;
+
+/* Morphological cleanup of the change mask before objects are formed, with
+ * a square structuring element of side 2 * radius + 1. */
+typedef enum sw_morph {
+    SW_MORPH_NONE = 0,
+    SW_MORPH_OPEN,       /* erode then dilate: removes specks and thin slivers */
+    SW_MORPH_CLOSE,      /* dilate then erode: fills small gaps and holes */
+    SW_MORPH_OPEN_CLOSE  /* both, opening first */
+} sw_morph;
+
+/* Parses "none", "open", "close", "open-close"; returns 0 or SW_EARG. */
+int sw_morph_parse(const char *name, sw_morph *out);
+const char *sw_morph_name(sw_morph m);
 
 typedef struct sw_detect_opts {
     sw_method method;
@@ -49,6 +64,10 @@ typedef struct sw_detect_opts {
                                 reliable and at least 0.1 px, except for the learned
                                 method (trained to tolerate misregistration), which
                                 only reports it; 1: apply for every method; 0: off */
+    sw_morph morph;          /* cleanup before objects; default none */
+    int morph_radius;        /* 1 (3x3) by default */
+    int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto
+                                BEFORE's on IR-MAD's invariant pixels; 0: off */
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */
     double gsd;              /* learned, without georeferencing: metres per pixel; 0: the model's */
     const char *command_line;/* recorded in summary.json; may be NULL */
@@ -64,6 +83,7 @@ typedef struct sw_detect_result {
     int64_t objects;            /* objects written */
     double threshold;           /* score threshold used */
     double changed_area_m2;     /* or pixels without georeferencing */
+    int georeferenced;
     double seconds;
 } sw_detect_result;
 
@@ -78,7 +98,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
                   const char *outdir, const sw_detect_opts *opts,
                   sw_detect_result *result);
 
-/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio");
+/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio", "auto");
  * returns 0 or SW_EARG. */
 int sw_method_parse(const char *name, sw_method *out);
 const char *sw_method_name(sw_method m);

@@ -24,6 +24,8 @@ void sw__model_clear(sw__model *m)
     free(m->a_raw);
     free(m->b_raw);
     free(m->sigma);
+    free(m->norm_a);
+    free(m->norm_c);
     sw_method keep = m->method;
     *m = (sw__model){0};
     m->method = keep;

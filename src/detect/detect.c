@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,8 @@ static const char *const out_names[NOUT] = {"score.tif", "mask.tif", "changes.ge
 typedef struct run {
     sw_ctx *ctx;
     const sw_detect_opts *o;
+    sw_method method;      /* the method run (opts' or the one auto chose) */
+    const char *method_reason;
     sw__pair *pair;
     const sw__pair_info *info;
     int64_t W, H;
@@ -67,7 +70,7 @@ typedef struct run {
     char *net_path;
     double net_scale;      /* input pixel size over the model's */
     int halo_rows;         /* context rows read above and below a strip */
-    double threshold, otsu_clip;
+    double threshold, otsu_clip, threshold_floor;
     const char *threshold_rule;
     /* co-registration */
     sw__coreg cr;
@@ -96,6 +99,8 @@ typedef struct worker {
     float *ox, *oy;        /* sample pass: valid samples of this job */
     float *fx, *fy;        /* pre-filtered strip (methods with a neighbourhood) */
     uint8_t *fvalid;
+    uint8_t *emask, *mwork;/* the mask with the morphology's context rows, scratch */
+    float *score_out;      /* the strip's rows within score */
     int64_t on, valid_count;
     int64_t y0;
     int nrows;
@@ -109,6 +114,9 @@ void sw_detect_opts_init(sw_detect_opts *o)
     o->threshold_value = 0.01;
     o->min_area = -1.0;
     o->coregister = -1;
+    o->normalize = 1;
+    o->morph = SW_MORPH_NONE;
+    o->morph_radius = 1;
 }
 
 int sw_method_parse(const char *name, sw_method *out)
@@ -123,6 +131,8 @@ int sw_method_parse(const char *name, sw_method *out)
         *out = SW_METHOD_DIFF;
     else if (strcmp(name, "logratio") == 0)
         *out = SW_METHOD_LOGRATIO;
+    else if (strcmp(name, "auto") == 0)
+        *out = SW_METHOD_AUTO;
     else
         return SW_EARG;
     return 0;
@@ -135,6 +145,7 @@ const char *sw_method_name(sw_method m)
     case SW_METHOD_LEARNED: return "learned";
     case SW_METHOD_DIFF: return "diff";
     case SW_METHOD_LOGRATIO: return "logratio";
+    case SW_METHOD_AUTO: return "auto";
     default: return "cva";
     }
 }
@@ -150,7 +161,7 @@ static void score_pixels(sw_method method, const sw__model *m, const float *x, c
 {
     switch (method) {
     case SW_METHOD_IRMAD: sw__irmad_score(m, x, y, valid, n, score); break;
-    case SW_METHOD_DIFF: sw__diff_score(m->nb, x, y, valid, n, score); break;
+    case SW_METHOD_DIFF: sw__diff_score(m, x, y, valid, n, score); break;
     case SW_METHOD_LOGRATIO: sw__logratio_score(m->nb, x, y, valid, n, score); break;
     default: sw__cva_score(m, x, y, valid, n, score); break;
     }
@@ -174,6 +185,8 @@ static void worker_free(worker *w)
     free(w->fx);
     free(w->fy);
     free(w->fvalid);
+    free(w->emask);
+    free(w->mwork);
     free(w);
 }
 
@@ -212,7 +225,7 @@ static worker *worker_new(run *r, sw_ctx *wctx, int rows, int with_reader)
 static void *sample_start(void *user, sw_ctx *wctx)
 {
     run *r = user;
-    int pr = prefilter_radius(r->o->method);
+    int pr = prefilter_radius(r->method);
     worker *w = worker_new(r, wctx, 1 + 2 * pr, 1);
     if (w && pr) {
         w->fx = malloc((size_t)r->W * (size_t)r->nb * sizeof(float));
@@ -243,7 +256,7 @@ static int sample_generate(void *state, int64_t job, sw_ctx *wctx)
     run *r = w->r;
     const int nb = r->nb;
     w->on = 0;
-    const int pr = prefilter_radius(r->o->method);
+    const int pr = prefilter_radius(r->method);
     for (int64_t j = r->sjob[job]; j < r->sjob[job + 1]; j++) {
         /* With a pre-filter, the rows around the sample row too, so the
          * sample holds filtered values as the score pass will see them. */
@@ -290,8 +303,18 @@ static void *score_start(void *user, sw_ctx *wctx)
 {
     run *r = user;
     worker *w = worker_new(r, wctx, r->strip + 2 * r->halo_rows, 1);
-    if (w && prefilter_radius(r->o->method)) {
-        size_t npix = (size_t)r->W * (size_t)r->strip;
+    size_t ext = (size_t)r->W * (size_t)(r->strip + 2 * r->halo_rows);
+    if (w) {
+        w->emask = malloc(ext);
+        w->mwork = malloc(2 * ext);
+        if (!w->emask || !w->mwork) {
+            sw__err(wctx, SW_ENOMEM, "out of memory for a %d-row strip", r->strip);
+            worker_free(w);
+            return NULL;
+        }
+    }
+    if (w && prefilter_radius(r->method)) {
+        size_t npix = ext;
         w->fx = malloc(npix * (size_t)r->nb * sizeof(float));
         w->fy = malloc(npix * (size_t)r->nb * sizeof(float));
         w->fvalid = malloc(npix);
@@ -310,40 +333,48 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     run *r = w->r;
     w->y0 = job * r->strip;
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
-    /* Rows of context above and below for the learned detector. */
-    int64_t ya = w->y0, yb = w->y0 + w->nrows;
-    if (r->net) {
-        sw__learned_window(r->net, r->net_scale, w->y0, w->nrows, r->H, &ya, &yb);
-    } else if (r->halo_rows) {
-        ya = w->y0 - r->halo_rows > 0 ? w->y0 - r->halo_rows : 0;
-        yb = w->y0 + w->nrows + r->halo_rows < r->H ? w->y0 + w->nrows + r->halo_rows : r->H;
-    }
-    int top = (int)(w->y0 - ya);
+    /* Rows scored: the strip plus what the morphology needs around it. */
+    const int mh = sw__morph_halo(r->o->morph, r->o->morph_radius);
+    int64_t e0 = w->y0 - mh > 0 ? w->y0 - mh : 0;
+    int64_t e1 = w->y0 + w->nrows + mh < r->H ? w->y0 + w->nrows + mh : r->H;
+    int erows = (int)(e1 - e0);
+    /* Rows read: those plus the method's context (the learned model's, on
+     * its pooling grid; the pre-filter's). */
+    const int pr = prefilter_radius(r->method);
+    int64_t ya = e0 - pr > 0 ? e0 - pr : 0, yb = e1 + pr < r->H ? e1 + pr : r->H;
+    if (r->net)
+        sw__learned_window(r->net, r->net_scale, e0, erows, r->H, &ya, &yb);
+    int etop = (int)(e0 - ya);
     int rc = sw__reader_read(w->rd, wctx, ya, (int)(yb - ya), w->bx, w->by, w->valid);
     if (rc)
         return rc;
-    int64_t n = r->W * w->nrows, nvalid = 0, off = (int64_t)top * r->W;
-    const float *bx = w->bx + off * r->nb, *by = w->by + off * r->nb;
-    const uint8_t *valid = w->valid + off;
-    int pr = prefilter_radius(r->o->method);
+    int64_t en = r->W * erows, eoff = (int64_t)etop * r->W;
     if (pr) {
-        /* Filter into the spare buffers, then score the strip's rows. */
-        sw__box_filter(w->bx, w->valid, r->W, (int)(yb - ya), r->nb, pr, top, w->nrows, w->fx, w->fvalid);
-        sw__box_filter(w->by, w->valid, r->W, (int)(yb - ya), r->nb, pr, top, w->nrows, w->fy, w->fvalid);
-        score_pixels(r->o->method, &r->model, w->fx, w->fy, w->fvalid, n, w->score);
+        sw__box_filter(w->bx, w->valid, r->W, (int)(yb - ya), r->nb, pr, etop, erows, w->fx, w->fvalid);
+        sw__box_filter(w->by, w->valid, r->W, (int)(yb - ya), r->nb, pr, etop, erows, w->fy, w->fvalid);
+        score_pixels(r->method, &r->model, w->fx, w->fy, w->fvalid, en, w->score);
     } else if (r->net) {
         rc = sw__learned_score(wctx, &r->model, r->net, r->net_scale, w->bx, w->by, w->valid, r->W,
-                               (int)(yb - ya), top, w->nrows, w->score);
+                               (int)(yb - ya), etop, erows, w->score);
     } else {
-        score_pixels(r->o->method, &r->model, bx, by, valid, n, w->score);
+        score_pixels(r->method, &r->model, w->bx + eoff * r->nb, w->by + eoff * r->nb, w->valid + eoff, en,
+                     w->score);
     }
     if (rc)
         return rc;
     const float t = (float)r->threshold;
-    for (int64_t i = 0; i < n; i++) {
+    const uint8_t *evalid = w->valid + eoff;
+    for (int64_t i = 0; i < en; i++)
+        w->emask[i] = evalid[i] ? (uint8_t)(w->score[i] > t) : 255;
+    /* The strip's own rows from here on. */
+    int stop = (int)(w->y0 - e0);
+    int64_t n = r->W * w->nrows, nvalid = 0, off = (int64_t)(w->y0 - ya) * r->W;
+    const float *bx = w->bx + off * r->nb, *by = w->by + off * r->nb;
+    const uint8_t *valid = w->valid + off;
+    sw__morph(r->o->morph, r->o->morph_radius, w->emask, r->W, erows, stop, w->nrows, w->mask, w->mwork);
+    w->score_out = w->score + (int64_t)stop * r->W;
+    for (int64_t i = 0; i < n; i++)
         nvalid += valid[i];
-        w->mask[i] = valid[i] ? (uint8_t)(w->score[i] > t) : 255;
-    }
     w->valid_count = nvalid;
     /* The quicklook's cells in this strip (rows of the grid are disjoint
      * between strips, so no ordering is needed). */
@@ -369,7 +400,7 @@ static int score_sink(void *state, int64_t job, sw_ctx *wctx)
     (void)job;
     worker *w = state;
     run *r = w->r;
-    int rc = sw__rwriter_write(r->w_score, wctx, w->y0, w->nrows, w->score);
+    int rc = sw__rwriter_write(r->w_score, wctx, w->y0, w->nrows, w->score_out);
     if (!rc)
         rc = sw__rwriter_write(r->w_raw, wctx, w->y0, w->nrows, w->mask);
     if (rc)
@@ -379,7 +410,7 @@ static int score_sink(void *state, int64_t job, sw_ctx *wctx)
         /* The labeller sees 1 for change, 0 for anything else. */
         for (int64_t x = 0; x < r->W; x++)
             w->valid[x] = m[x] == 1;
-        if (sw__ccl_row(r->ccl, w->valid, w->score + (int64_t)k * r->W, NULL) != 0)
+        if (sw__ccl_row(r->ccl, w->valid, w->score_out + (int64_t)k * r->W, NULL) != 0)
             return sw__err(wctx, SW_ENOMEM, "out of memory labelling change objects");
     }
     r->valid_pixels += w->valid_count;
@@ -511,7 +542,7 @@ static int coregister(run *r)
         r->cr_note = "refused: the correlation peak is too weak to trust";
     } else if (fmax(fabs(r->cr.dx), fabs(r->cr.dy)) < 0.1) {
         r->cr_note = "not applied: under 0.1 pixel";
-    } else if (r->o->coregister < 0 && r->o->method == SW_METHOD_LEARNED) {
+    } else if (r->o->coregister < 0 && r->method == SW_METHOD_LEARNED) {
         r->cr_note = "not applied: the learned model is trained to tolerate misregistration (--coreg on applies it)";
     } else {
         sw__pair_set_shift(r->pair, r->cr.dx, r->cr.dy);
@@ -530,6 +561,27 @@ done:
 }
 
 /* ---- the threshold ---- */
+
+/* The smallest score that can mean change, in each method's units. */
+static double min_change(const run *r)
+{
+    switch (r->method) {
+    case SW_METHOD_CVA:
+        return 0.25;
+    case SW_METHOD_DIFF: {
+        double v = 0.0;
+        for (int b = 0; b < r->nb; b++) {
+            double sd = r->model.isd[0][b] > 0 ? 1.0 / r->model.isd[0][b] : 0.0;
+            v += sd * sd;
+        }
+        return 0.25 * sqrt(v / r->nb);
+    }
+    case SW_METHOD_LOGRATIO:
+        return 0.05;
+    default:
+        return 0.0;
+    }
+}
 
 static int choose_threshold(run *r)
 {
@@ -569,7 +621,7 @@ static int choose_threshold(run *r)
         return sw__err(r->ctx, SW_ENOMEM, "out of memory");
     }
     memset(ones, 1, (size_t)r->ns);
-    score_pixels(r->o->method, &r->model, r->sx, r->sy, ones, r->ns, s);
+    score_pixels(r->method, &r->model, r->sx, r->sy, ones, r->ns, s);
     double lo = 0.0;
     float *copy = malloc((size_t)r->ns * sizeof *copy);
     double hi = NAN;
@@ -585,9 +637,20 @@ static int choose_threshold(run *r)
         int b = f < 0 ? 0 : f >= NBINS ? NBINS - 1 : (int)f;
         hist[b]++;
     }
-    r->threshold = sw__otsu(hist, NBINS, lo, hi);
+    int ki = o->threshold == SW_THRESHOLD_KI;
+    r->threshold = ki ? sw__kittler(hist, NBINS, lo, hi) : sw__otsu(hist, NBINS, lo, hi);
     r->otsu_clip = hi;
-    r->threshold_rule = "otsu";
+    r->threshold_rule = ki ? "kittler-illingworth" : "otsu";
+    /* Otsu splits any histogram, even one of pure noise: a pair without
+     * change (or related by a gain and offset only) would get half its
+     * pixels flagged. A change must be at least a quarter of the scene's
+     * spread in some band (5 % in amplitude for the log-ratio). */
+    r->threshold_floor = min_change(r);
+    if (r->threshold < r->threshold_floor) {
+        r->threshold = r->threshold_floor;
+        r->threshold_rule = ki ? "kittler-illingworth, raised to the minimum change"
+                               : "otsu, raised to the minimum change";
+    }
     free(s);
     free(ones);
     free(hist);
@@ -800,11 +863,15 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_key(&j, "parameters");
     sw__json_obj(&j);
     sw__json_key(&j, "method");
+    sw__json_str(&j, sw_method_name(r->method));
+    sw__json_key(&j, "method_requested");
     sw__json_str(&j, sw_method_name(o->method));
+    sw__json_key(&j, "method_reason");
+    sw__json_str(&j, r->method_reason);
     sw__json_key(&j, "threshold");
     sw__json_str(&j, r->threshold_rule);
     sw__json_key(&j, "threshold_value");
-    if (o->threshold == SW_THRESHOLD_OTSU)
+    if (o->threshold == SW_THRESHOLD_OTSU || o->threshold == SW_THRESHOLD_KI)
         sw__json_str(&j, NULL);
     else
         sw__json_num(&j, o->threshold_value);
@@ -814,6 +881,10 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_str(&j, in->grid.georef ? "m2" : "pixels");
     sw__json_key(&j, "bands");
     sw__json_str(&j, o->bands);
+    sw__json_key(&j, "morphology");
+    sw__json_str(&j, sw_morph_name(o->morph));
+    sw__json_key(&j, "morphology_radius");
+    sw__json_int(&j, o->morph_radius);
     sw__json_key(&j, "resampling");
     sw__json_str(&j, o->resampling ? o->resampling : "bilinear");
     sw__json_key(&j, "threads");
@@ -832,6 +903,23 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
 
     sw__json_key(&j, "model");
     sw__json_obj(&j);
+    if (r->model.norm_a) {
+        sw__json_key(&j, "normalization");
+        sw__json_obj(&j);
+        sw__json_key(&j, "invariant_pixels");
+        sw__json_int(&j, r->model.norm_pixels);
+        sw__json_key(&j, "gain");
+        sw__json_arr(&j);
+        for (int k = 0; k < r->nb; k++)
+            sw__json_num(&j, r->model.norm_a[k]);
+        sw__json_end(&j, ']');
+        sw__json_key(&j, "offset");
+        sw__json_arr(&j);
+        for (int k = 0; k < r->nb; k++)
+            sw__json_num(&j, r->model.norm_c[k]);
+        sw__json_end(&j, ']');
+        sw__json_end(&j, '}');
+    }
     if (r->net) {
         sw__json_key(&j, "file");
         sw__json_str(&j, r->net_path);
@@ -875,9 +963,11 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_str(&j, r->threshold_rule);
     sw__json_key(&j, "score");
     sw__json_num(&j, r->threshold);
-    if (o->threshold == SW_THRESHOLD_OTSU) {
+    if (o->threshold == SW_THRESHOLD_OTSU || o->threshold == SW_THRESHOLD_KI) {
         sw__json_key(&j, "histogram_clip");
         sw__json_num(&j, r->otsu_clip);
+        sw__json_key(&j, "minimum_change");
+        sw__json_num(&j, r->threshold_floor);
     }
     if (r->model.method == SW_METHOD_IRMAD) {
         sw__json_key(&j, "chi2_dof");
@@ -1010,6 +1100,68 @@ static int open_model(run *r, const char *before)
     return 0;
 }
 
+/* --method auto: the method that suits the bands and sensor.
+ *   SAR (bands named VV, VH, HH, HV) or a gray pair (one band, or bands
+ *   that are copies of each other, as in gray BMPs)  -> logratio
+ *   three bands at 1 m or finer (or of unknown size without --gsd) and a
+ *   model for three bands                             -> learned
+ *   anything else (multispectral, coarser RGB)        -> irmad */
+static int choose_method(run *r)
+{
+    for (int b = 0; b < r->nb; b++) {
+        const char *n = r->info->band_names[b];
+        if (!strcasecmp(n, "VV") || !strcasecmp(n, "VH") || !strcasecmp(n, "HH") || !strcasecmp(n, "HV")) {
+            r->method = SW_METHOD_LOGRATIO;
+            r->method_reason = "auto: SAR polarization bands";
+            return 0;
+        }
+    }
+    int gray = r->nb == 1;
+    if (!gray) {
+        /* A few central rows tell whether the bands are copies. */
+        int rows = r->H < 16 ? (int)r->H : 16;
+        float *bx = malloc(sizeof(float) * (size_t)r->W * rows * r->nb);
+        float *by = malloc(sizeof(float) * (size_t)r->W * rows * r->nb);
+        uint8_t *v = malloc((size_t)r->W * rows);
+        sw__reader *rd = sw__reader_open(r->ctx, r->pair);
+        int rc = (!bx || !by || !v) ? sw__err(r->ctx, SW_ENOMEM, "out of memory") : !rd ? r->ctx->code : 0;
+        if (!rc)
+            rc = sw__reader_read(rd, r->ctx, (r->H - rows) / 2, rows, bx, by, v);
+        gray = !rc;
+        for (size_t i = 0; !rc && gray && i < (size_t)r->W * rows; i++)
+            for (int b = 1; b < r->nb; b++)
+                if (bx[i * r->nb + b] != bx[i * r->nb] || by[i * r->nb + b] != by[i * r->nb])
+                    gray = 0;
+        sw__reader_close(rd);
+        free(bx);
+        free(by);
+        free(v);
+        if (rc)
+            return rc;
+    }
+    if (gray) {
+        r->method = SW_METHOD_LOGRATIO;
+        r->method_reason = "auto: one gray band per date (SAR amplitude or panchromatic)";
+        return 0;
+    }
+    const sw__grid *g = &r->info->grid;
+    double gsd = g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : r->o->gsd;
+    if (r->nb == 3 && gsd <= 1.0) {
+        r->method = SW_METHOD_LEARNED;
+        if (open_model(r, "BEFORE") == 0) {
+            r->method_reason = gsd > 0 ? "auto: three bands at 1 m or finer, and a model for them"
+                                       : "auto: three bands of unknown pixel size (taken as the model's), and a model for them";
+            return 0;
+        }
+        sw_ctx_clear(r->ctx); /* no usable model: fall back */
+        sw_model_free(r->net);
+        r->net = NULL;
+    }
+    r->method = SW_METHOD_IRMAD;
+    r->method_reason = "auto: multispectral or coarser imagery";
+    return 0;
+}
+
 /* ---- the run ---- */
 
 static char *join_path(const char *dir, const char *name, const char *prefix)
@@ -1078,12 +1230,14 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     run R = {0}, *r = &R;
     r->ctx = ctx;
     r->o = opts;
+    r->method = opts->method;
+    r->method_reason = "asked for";
     int rc = 0;
     double t0 = sw__now(), tstart = t0;
     int64_t budget = opts->max_memory > 0 ? opts->max_memory : (int64_t)1 << 30;
     if (budget < ((int64_t)64 << 20))
         return sw__err(ctx, SW_EARG, "--max-memory must be at least 64M");
-    if (opts->threshold == SW_THRESHOLD_CHI2 && opts->method != SW_METHOD_IRMAD)
+    if (opts->threshold == SW_THRESHOLD_CHI2 && r->method != SW_METHOD_IRMAD && r->method != SW_METHOD_AUTO)
         return sw__err(ctx, SW_EARG, "--threshold chi2 needs --method irmad");
     sw__io_init(budget / 4);
     r->threads = opts->threads > 0 ? opts->threads : sw__ncores();
@@ -1101,10 +1255,13 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
                      before, r->nb);
         goto out;
     }
-    if (opts->method == SW_METHOD_LEARNED && (rc = open_model(r, before)) != 0)
+    if (r->method == SW_METHOD_AUTO && (rc = choose_method(r)) != 0)
+        goto out;
+    if (r->method == SW_METHOD_LEARNED && !r->net && (rc = open_model(r, before)) != 0)
         goto out;
     if (!r->net)
-        r->halo_rows = prefilter_radius(opts->method);
+        r->halo_rows = prefilter_radius(r->method);
+    r->halo_rows += sw__morph_halo(opts->morph, opts->morph_radius);
     if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
         goto out;
     char prefix[64];
@@ -1172,10 +1329,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* fit */
     t0 = sw__now();
-    if (opts->method == SW_METHOD_LEARNED || opts->method == SW_METHOD_DIFF ||
-        opts->method == SW_METHOD_LOGRATIO)
+    if (r->method == SW_METHOD_LEARNED || r->method == SW_METHOD_DIFF ||
+        r->method == SW_METHOD_LOGRATIO)
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
-    else if (opts->method == SW_METHOD_IRMAD)
+    if (rc == 0 && r->method == SW_METHOD_DIFF && opts->normalize)
+        rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+    else if (r->method == SW_METHOD_IRMAD)
         rc = sw__irmad_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb,
                            opts->irmad_iterations > 0 ? opts->irmad_iterations : 30);
     else
@@ -1205,7 +1364,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     rc = sw__rwriter_close(r->w_raw, ctx);
     r->w_raw = NULL;
     if (!rc) {
-        const char *desc[1] = {sw_method_name(opts->method)};
+        const char *desc[1] = {sw_method_name(r->method)};
         sw__rwriter_describe(r->w_score, desc);
         rc = sw__rwriter_close(r->w_score, ctx);
     }
@@ -1289,6 +1448,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     res.width = r->W;
     res.height = r->H;
+    res.georeferenced = r->info->grid.georef;
     res.valid_pixels = r->valid_pixels;
     res.objects = r->nobj;
     res.threshold = r->threshold;

@@ -21,6 +21,10 @@ typedef struct sw__model {
     float *A, *B, *c;  /* k x nb, k x nb, k */
     double *a_raw, *b_raw; /* unscaled, for the summary */
     double *sigma;     /* standard deviation of each MAD variate */
+    /* relative radiometric normalization of AFTER: y' = (y - norm_c) / norm_a
+     * per band (NULL: none), and the invariant pixels it was fitted on */
+    double *norm_a, *norm_c;
+    int64_t norm_pixels;
 } sw__model;
 
 void sw__model_clear(sw__model *m);
@@ -41,9 +45,15 @@ void sw__irmad_score(const sw__model *m, const float *restrict x, const float *r
  * stays valid when its centre is). */
 void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int64_t width, int rows_in,
                     int nb, int r, int top, int rows_out, float *restrict out, uint8_t *restrict out_valid);
-/* Plain difference magnitude of raw values; NaN where invalid. */
-void sw__diff_score(int nb, const float *restrict x, const float *restrict y, const uint8_t *restrict valid,
-                    int64_t n, float *restrict score);
+/* Plain difference magnitude of raw values (AFTER normalized when m holds
+ * a normalization); NaN where invalid. */
+void sw__diff_score(const sw__model *m, const float *restrict x, const float *restrict y,
+                    const uint8_t *restrict valid, int64_t n, float *restrict score);
+/* Relative radiometric normalization: fits IR-MAD on the sample, takes the
+ * pixels whose no-change probability exceeds 0.9 as invariant, and fits
+ * AFTER onto BEFORE per band by orthogonal regression on them. Fills
+ * m->norm_a, m->norm_c. */
+int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
 /* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1))^2); NaN where invalid. */
 void sw__logratio_score(int nb, const float *restrict x, const float *restrict y,
                         const uint8_t *restrict valid, int64_t n, float *restrict score);

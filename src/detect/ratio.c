@@ -51,9 +51,15 @@ void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int
     }
 }
 
-void sw__diff_score(int nb, const float *restrict x, const float *restrict y, const uint8_t *restrict valid,
-                    int64_t n, float *restrict score)
+void sw__diff_score(const sw__model *m, const float *restrict x, const float *restrict y,
+                    const uint8_t *restrict valid, int64_t n, float *restrict score)
 {
+    const int nb = m->nb;
+    float ga[64], gc[64];
+    for (int b = 0; b < nb && b < 64; b++) {
+        ga[b] = m->norm_a ? (float)(1.0 / m->norm_a[b]) : 1.0f;
+        gc[b] = m->norm_a ? (float)(m->norm_c[b] / m->norm_a[b]) : 0.0f;
+    }
     for (int64_t i = 0; i < n; i++) {
         if (!valid[i]) {
             score[i] = NAN;
@@ -61,11 +67,71 @@ void sw__diff_score(int nb, const float *restrict x, const float *restrict y, co
         }
         float s = 0.0f;
         for (int b = 0; b < nb; b++) {
-            float d = y[i * nb + b] - x[i * nb + b];
+            float d = y[i * nb + b] * ga[b] - gc[b] - x[i * nb + b];
             s += d * d;
         }
         score[i] = sqrtf(s);
     }
+}
+
+int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
+{
+    sw__model im = {0};
+    int rc = sw__irmad_fit(ctx, &im, x, y, n, nb, 30);
+    if (rc) {
+        sw__model_clear(&im);
+        return rc;
+    }
+    float *chi = malloc((size_t)n * sizeof *chi);
+    uint8_t *ones = malloc((size_t)n);
+    m->norm_a = calloc((size_t)nb, sizeof(double));
+    m->norm_c = calloc((size_t)nb, sizeof(double));
+    if (!chi || !ones || !m->norm_a || !m->norm_c) {
+        free(chi);
+        free(ones);
+        sw__model_clear(&im);
+        return sw__err(ctx, SW_ENOMEM, "out of memory normalizing");
+    }
+    memset(ones, 1, (size_t)n);
+    sw__irmad_score(&im, x, y, ones, n, chi);
+    double cut = sw__chi2_quantile(0.1, im.k); /* P(no change) > 0.9 */
+    for (int b = 0; b < nb && rc == 0; b++) {
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!(chi[i] <= cut))
+                continue;
+            double a = x[i * nb + b], c = y[i * nb + b];
+            sx += a;
+            sy += c;
+            k++;
+        }
+        if (k < 50) {
+            rc = sw__err(ctx, SW_ENUMERIC, "normalization: only %lld invariant pixels", (long long)k);
+            break;
+        }
+        double mx = sx / (double)k, my = sy / (double)k;
+        for (int64_t i = 0; i < n; i++) {
+            if (!(chi[i] <= cut))
+                continue;
+            double a = x[i * nb + b] - mx, c = y[i * nb + b] - my;
+            sxx += a * a;
+            syy += c * c;
+            sxy += a * c;
+        }
+        /* Major axis of the invariant cloud: y = slope x + intercept. */
+        double slope = sxy != 0.0 ? (syy - sxx + sqrt((syy - sxx) * (syy - sxx) + 4 * sxy * sxy)) / (2 * sxy)
+                                  : (sxx > 0 ? sqrt(syy / sxx) : 1.0);
+        if (!(slope > 1e-6) || !isfinite(slope))
+            slope = 1.0;
+        m->norm_a[b] = slope;
+        m->norm_c[b] = my - slope * mx;
+        m->norm_pixels = k;
+    }
+    free(chi);
+    free(ones);
+    sw__model_clear(&im);
+    return rc;
 }
 
 void sw__logratio_score(int nb, const float *restrict x, const float *restrict y,

@@ -128,6 +128,45 @@ double sw__otsu(const int64_t *hist, int nbins, double lo, double hi)
     return lo + (hi - lo) * (double)(best_i + 1) / (double)nbins;
 }
 
+double sw__kittler(const int64_t *hist, int nbins, double lo, double hi)
+{
+    double total = 0.0;
+    for (int i = 0; i < nbins; i++)
+        total += (double)hist[i];
+    if (total <= 0.0)
+        return hi;
+    /* Prefix sums of counts, first and second moments over bin indices. */
+    double c0 = 0, c1 = 0, c2 = 0, t1 = 0, t2 = 0;
+    for (int i = 0; i < nbins; i++) {
+        t1 += (double)i * hist[i];
+        t2 += (double)i * i * hist[i];
+    }
+    double best = INFINITY;
+    int best_i = -1;
+    for (int i = 0; i < nbins - 1; i++) {
+        c0 += hist[i];
+        c1 += (double)i * hist[i];
+        c2 += (double)i * i * hist[i];
+        double n1 = c0, n2 = total - c0;
+        if (n1 < 2 || n2 < 2)
+            continue;
+        double p1 = n1 / total, p2 = n2 / total;
+        double m1 = c1 / n1, m2 = (t1 - c1) / n2;
+        double v1 = c2 / n1 - m1 * m1, v2 = (t2 - c2) / n2 - m2 * m2;
+        /* a class narrower than a bin has no usable spread */
+        if (v1 < 1.0 / 12 || v2 < 1.0 / 12)
+            continue;
+        double j = p1 * log(v1) + p2 * log(v2) - 2.0 * (p1 * log(p1) + p2 * log(p2));
+        if (j < best) {
+            best = j;
+            best_i = i;
+        }
+    }
+    if (best_i < 0)
+        return sw__otsu(hist, nbins, lo, hi);
+    return lo + (hi - lo) * (double)(best_i + 1) / (double)nbins;
+}
+
 /* Hoare's selection. */
 static float select_k(float *v, int64_t n, int64_t k)
 {

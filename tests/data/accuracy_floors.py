@@ -32,13 +32,17 @@ FLOORS = {
     ("dsifn-7-9", "learned"): ("f1", 0.57),
     ("bern", "logratio"): ("kappa", 0.82),
     ("ottawa", "logratio"): ("kappa", 0.88),
+    ("bern", "auto"): ("kappa", 0.82),
+    ("ottawa", "auto"): ("kappa", 0.88),
+    ("levir-test_5", "auto"): ("f1", 0.64),
     ("mexico", "diff"): ("f1", 0.87),
     ("mexico", "cva"): ("f1", 0.80),
     ("levir-test_5", "cva"): ("f1", 0.06),
     ("dsifn-7-9", "cva"): ("f1", 0.32),
 }
-METHODS = {"levir-test_5": ("learned", "cva"), "dsifn-7-9": ("learned", "cva"),
-           "bern": ("cva", "irmad", "logratio"), "ottawa": ("logratio",), "mexico": ("diff", "cva")}
+METHODS = {"levir-test_5": ("learned", "cva", "auto"), "dsifn-7-9": ("learned", "cva"),
+           "bern": ("cva", "irmad", "logratio", "auto"), "ottawa": ("logratio", "auto"),
+           "mexico": ("diff", "cva")}
 
 
 def find(folder, stem):

@@ -79,6 +79,9 @@ static char *out_path(const char *sub, const char *file)
 }
 
 static int coreg_mode = -1; /* sw_detect_opts.coregister for the next runs */
+static sw_morph morph_mode = SW_MORPH_NONE;
+static int morph_radius = 1;
+static sw_threshold_kind threshold_mode = SW_THRESHOLD_OTSU;
 
 static sw_detect_result detect(const char *before, const char *after, const char *sub,
                                sw_method m, int threads, int rows)
@@ -86,6 +89,9 @@ static sw_detect_result detect(const char *before, const char *after, const char
     sw_detect_opts o;
     sw_detect_opts_init(&o);
     o.coregister = coreg_mode;
+    o.morph = morph_mode;
+    o.morph_radius = morph_radius;
+    o.threshold = threshold_mode;
     o.method = m;
     o.threads = threads;
     o.tile_rows = rows;
@@ -136,6 +142,32 @@ static void test_threads_and_strips_do_not_matter(void **state)
         }
         assert_true(a.objects > 3);
     }
+}
+
+static void test_cleanup_does_not_depend_on_strips(void **state)
+{
+    (void)state;
+    /* Morphology and the KI threshold with strips of 7 rows (context from
+     * neighbouring strips) against one strip. */
+    morph_mode = SW_MORPH_OPEN_CLOSE;
+    morph_radius = 2;
+    threshold_mode = SW_THRESHOLD_KI;
+    sw_detect_result a = detect(path_before, path_after, "ma", SW_METHOD_IRMAD, 2, 7);
+    sw_detect_result b = detect(path_before, path_after, "mb", SW_METHOD_IRMAD, 1, 400);
+    morph_mode = SW_MORPH_NONE;
+    morph_radius = 1;
+    sw_detect_result c = detect(path_before, path_after, "mc", SW_METHOD_IRMAD, 1, 400);
+    threshold_mode = SW_THRESHOLD_OTSU;
+    assert_int_equal(a.changed_pixels, b.changed_pixels);
+    assert_int_equal(a.objects, b.objects);
+    int w, h;
+    float *va = read_all(out_path("ma", "mask.tif"), GDT_Float32, &w, &h);
+    float *vb = read_all(out_path("mb", "mask.tif"), GDT_Float32, &w, &h);
+    assert_memory_equal(va, vb, sizeof(float) * (size_t)w * h);
+    free(va);
+    free(vb);
+    /* and the cleanup did something: fewer objects than without it */
+    assert_true(a.objects < c.objects);
 }
 
 static void test_synthetic_buildings_found(void **state)
@@ -230,6 +262,55 @@ static void test_warped_after(void **state)
         fail_msg("F1 after warping: %.3f (floor 0.5)", f);
 }
 
+static void test_gain_offset_is_no_change(void **state)
+{
+    (void)state;
+    /* AFTER = gain * BEFORE + offset, per band: no change. */
+    char lin[400];
+    snprintf(lin, sizeof lin, "%s/linear.tif", dir);
+    GDALDatasetH src = GDALOpen(path_before, GA_ReadOnly);
+    GDALDatasetH d = GDALCreateCopy(GDALGetDriverByName("GTiff"), lin, src, FALSE, NULL, NULL, NULL);
+    uint16_t *v = malloc(sizeof(uint16_t) * 480 * 400);
+    for (int b = 1; b <= GDALGetRasterCount(d); b++) {
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(src, b), GF_Read, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
+        for (int i = 0; i < 480 * 400; i++)
+            v[i] = (uint16_t)fmin(65535.0, v[i] * (1.1 + 0.1 * b) + 30.0 * b + 0.5);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, b), GF_Write, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
+    }
+    GDALClose(d);
+    GDALClose(src);
+    free(v);
+    sw_detect_result r = detect(path_before, lin, "lin-cva", SW_METHOD_CVA, 0, 0);
+    assert_int_equal(r.changed_pixels, 0);
+    r = detect(path_before, lin, "lin-diff", SW_METHOD_DIFF, 0, 0);
+    assert_int_equal(r.changed_pixels, 0);
+    /* Without the normalization the plain difference calls it change. */
+    sw_detect_opts o;
+    sw_detect_opts_init(&o);
+    o.method = SW_METHOD_DIFF;
+    o.normalize = 0;
+    char outdir[400];
+    snprintf(outdir, sizeof outdir, "%s/lin-raw", dir);
+    sw_ctx *c = sw_ctx_new();
+    assert_int_equal(sw_detect_run(c, path_before, lin, outdir, &o, &r), 0);
+    sw_ctx_free(c);
+    assert_true(r.changed_pixels > 480 * 400 / 10);
+}
+
+static void test_auto_picks_irmad_for_multispectral(void **state)
+{
+    (void)state;
+    detect(path_before, path_after, "auto", SW_METHOD_AUTO, 0, 0);
+    FILE *f = fopen(out_path("auto", "summary.json"), "r");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 20);
+    size_t got = fread(buf, 1, (1 << 20) - 1, f);
+    (void)got;
+    fclose(f);
+    assert_non_null(strstr(buf, "\"method\":\"irmad\",\"method_requested\":\"auto\""));
+    free(buf);
+}
+
 static void test_all_nodata_fails_cleanly(void **state)
 {
     (void)state;
@@ -266,10 +347,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_and_strips_do_not_matter),
+        cmocka_unit_test(test_cleanup_does_not_depend_on_strips),
         cmocka_unit_test(test_synthetic_buildings_found),
         cmocka_unit_test(test_same_image_no_change),
         cmocka_unit_test(test_swap_keeps_cva_magnitude),
         cmocka_unit_test(test_warped_after),
+        cmocka_unit_test(test_gain_offset_is_no_change),
+        cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -71,6 +71,23 @@ static void test_otsu_bimodal(void **state)
     assert_true(sw__otsu(g, 100, 0.0, 10.0) > t);
 }
 
+static void test_kittler(void **state)
+{
+    (void)state;
+    /* A big narrow class at 20 and a small wide one at 70: the minimum-
+     * error split sits between them, nearer the narrow class than the
+     * midpoint, and moves down when the wide class widens. */
+    int64_t h[100];
+    for (int i = 0; i < 100; i++)
+        h[i] = (int64_t)(10000.0 * exp(-0.5 * (i - 20) * (i - 20) / 9.0) +
+                         500.0 * exp(-0.5 * (i - 70) * (i - 70) / 100.0));
+    double t = sw__kittler(h, 100, 0.0, 100.0);
+    if (!(t > 26.0 && t < 45.0))
+        fail_msg("KI threshold %g", t);
+    int64_t g[1] = {5};
+    assert_true(sw__kittler(g, 1, 0.0, 1.0) == 1.0); /* no split possible: Otsu's answer */
+}
+
 static void test_quantile(void **state)
 {
     (void)state;
@@ -90,6 +107,7 @@ int main(void)
         cmocka_unit_test(test_chi2_sf_int),
         cmocka_unit_test(test_chi2_quantile),
         cmocka_unit_test(test_otsu_bimodal),
+        cmocka_unit_test(test_kittler),
         cmocka_unit_test(test_quantile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
