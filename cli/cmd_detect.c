@@ -26,6 +26,11 @@ static void usage(FILE *f)
             "                          probability P, default 0.01) or a score value\n"
             "  -a, --min-area A        drop objects smaller than A m^2 (pixels without\n"
             "                          georeferencing); default 10 pixels\n"
+            "      --mask-before FILE, --mask-after FILE\n"
+            "                          usability masks (PlanetScope UDM2: band 1, usable where\n"
+            "                          non-zero); on the image's grid or georeferenced\n"
+            "      --mask-band N       the masks' band (default 1)\n"
+            "      --mask-cloudy       the masks mark clouds: usable where zero (Sentinel-2)\n"
             "      --morph M[:R]       clean the mask before objects: none (default), open,\n"
             "                          close, open-close; square of side 2R+1 (R default 1)\n"
             "  -b, --bands LIST        bands by 1-based index or name: 3,2,1 or B04,B03,B02,B08\n"
@@ -55,7 +60,9 @@ int cmd_detect(int argc, char **argv)
         {"max-memory", required_argument, 0, 2},    {"sample-pixels", required_argument, 0, 3},
         {"model", required_argument, 0, 4},         {"gsd", required_argument, 0, 5},
         {"coreg", required_argument, 0, 6},         {"normalize", required_argument, 0, 7},
-        {"morph", required_argument, 0, 8},
+        {"morph", required_argument, 0, 8},         {"mask-before", required_argument, 0, 9},
+        {"mask-after", required_argument, 0, 10},   {"mask-band", required_argument, 0, 11},
+        {"mask-cloudy", no_argument, 0, 12},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -129,6 +136,14 @@ int cmd_detect(int argc, char **argv)
             o.morph_radius = radius;
             break;
         }
+        case 9: o.mask_before = optarg; break;
+        case 10: o.mask_after = optarg; break;
+        case 11:
+            o.mask_band = (int)strtol(optarg, &end, 10);
+            if (*end || o.mask_band < 1)
+                return cli_usage("detect", "--mask-band needs a band number >= 1, got '%s'", optarg);
+            break;
+        case 12: o.mask_cloudy = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("detect", "option %s needs a value", argv[optind - 1]);

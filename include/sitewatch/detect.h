@@ -64,6 +64,10 @@ typedef struct sw_detect_opts {
                                 reliable and at least 0.1 px, except for the learned
                                 method (trained to tolerate misregistration), which
                                 only reports it; 1: apply for every method; 0: off */
+    const char *mask_before; /* usability masks: usable where non-zero (UDM2's band 1); */
+    const char *mask_after;  /*   NULL: none */
+    int mask_band;           /* the masks' band; 0: 1 */
+    int mask_cloudy;         /* non-zero: the masks mark clouds (usable where zero) */
     sw_morph morph;          /* cleanup before objects; default none */
     int morph_radius;        /* 1 (3x3) by default */
     int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto

@@ -881,6 +881,12 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
     sw__json_str(&j, in->grid.georef ? "m2" : "pixels");
     sw__json_key(&j, "bands");
     sw__json_str(&j, o->bands);
+    sw__json_key(&j, "mask_before");
+    sw__json_str(&j, o->mask_before);
+    sw__json_key(&j, "mask_after");
+    sw__json_str(&j, o->mask_after);
+    sw__json_key(&j, "mask_marks");
+    sw__json_str(&j, o->mask_cloudy ? "cloud (usable where zero)" : "usable (where non-zero)");
     sw__json_key(&j, "morphology");
     sw__json_str(&j, sw_morph_name(o->morph));
     sw__json_key(&j, "morphology_radius");
@@ -1247,6 +1253,11 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     if (!r->pair)
         return ctx->code;
     r->info = sw__pair_get_info(r->pair);
+    const char *masks[2] = {opts->mask_before, opts->mask_after};
+    for (int d = 0; d < 2; d++)
+        if (masks[d] && (rc = sw__pair_set_mask(ctx, r->pair, d, masks[d], opts->mask_band > 0 ? opts->mask_band : 1,
+                                                opts->mask_cloudy)) != 0)
+            goto out;
     r->W = r->info->grid.width;
     r->H = r->info->grid.height;
     r->nb = r->info->nbands;

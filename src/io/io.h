@@ -61,6 +61,13 @@ const sw__pair_info *sw__pair_get_info(const sw__pair *p);
  * when the grid has no georeferencing. Not thread-safe. */
 int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat);
 
+/* Adds a usability mask to date 0 (BEFORE) or 1 (AFTER): band `band` of
+ * the raster at path, usable where non-zero (PlanetScope UDM2's band 1,
+ * "clear"), or where zero when cloudy is set (cloud masks). A mask of the
+ * image's size is used as it is; a georeferenced one of another grid is put
+ * on the image's grid (nearest neighbour). Before readers are opened. */
+int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy);
+
 /* From now on readers return AFTER resampled (bilinear) at (x + dx, y + dy)
  * of BEFORE's grid: the co-registration. Set before readers are opened. */
 void sw__pair_set_shift(sw__pair *p, double dx, double dy);

@@ -45,6 +45,9 @@ typedef struct side {
 
 struct sw__pair {
     sw__pair_info info;
+    /* per date: a mask raster on the output grid (a file or a warped VRT) */
+    char *mask_path[2], *mask_vsimem[2];
+    int mask_band[2], mask_cloudy[2];
     int shifted;       /* AFTER is resampled at (x + dx, y + dy) when read */
     double dx, dy;
     side s[2];         /* 0 BEFORE, 1 AFTER */
@@ -55,6 +58,7 @@ struct sw__pair {
 
 struct sw__reader {
     GDALDatasetH ds[2];
+    GDALDatasetH mask[2];
     const sw__pair *p;
     uint8_t *mbuf;
     size_t mcap;
@@ -643,6 +647,13 @@ void sw__pair_close(sw__pair *p)
         free(p->warp_vsimem);
     }
     free(p->after_path);
+    for (int d = 0; d < 2; d++) {
+        if (p->mask_vsimem[d]) {
+            VSIUnlink(p->mask_vsimem[d]);
+            free(p->mask_vsimem[d]);
+        }
+        free(p->mask_path[d]);
+    }
     free_strv(p->info.band_names, p->info.nbands);
     sw__grid_clear(&p->info.grid);
     if (p->to_wgs84)
@@ -690,6 +701,16 @@ sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
             sw__reader_close(r);
             return NULL;
         }
+        if (p->mask_path[d]) {
+            sw__gdal_push(&e);
+            r->mask[d] = GDALOpenEx(p->mask_path[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+            sw__gdal_pop();
+            if (!r->mask[d]) {
+                sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
+                sw__reader_close(r);
+                return NULL;
+            }
+        }
     }
     return r;
 }
@@ -698,13 +719,66 @@ void sw__reader_close(sw__reader *r)
 {
     if (!r)
         return;
-    for (int d = 0; d < 2; d++)
+    for (int d = 0; d < 2; d++) {
         if (r->ds[d])
             GDALClose(r->ds[d]);
+        if (r->mask[d])
+            GDALClose(r->mask[d]);
+    }
     free(r->mbuf);
     free(r->sbuf);
     free(r->svalid);
     free(r);
+}
+
+int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy)
+{
+    const sw__grid *g = &p->info.grid;
+    GDALDatasetH ds = open_raster(ctx, path, "mask");
+    if (!ds)
+        return ctx->code;
+    int rc = 0;
+    sw__grid mg = {0};
+    if (band < 1 || band > GDALGetRasterCount(ds)) {
+        rc = sw__err(ctx, SW_EARG, "%s: no band %d (it has %d)", path, band, GDALGetRasterCount(ds));
+    } else if ((rc = sw__grid_from_dataset(ctx, ds, path, &mg)) == 0) {
+        if (mg.width == g->width && mg.height == g->height && (!mg.georef || !g->georef || same_grid(&mg, g))) {
+            p->mask_path[date] = strdup(path);
+        } else if (mg.georef && g->georef) {
+            /* On the output grid, nearest neighbour (masks hold classes). */
+            p->mask_vsimem[date] = vsimem_name("mask");
+            char te[4][64], ts[2][32];
+            snprintf(te[0], 64, "%.17g", g->gt[0]);
+            snprintf(te[1], 64, "%.17g", g->gt[3] + g->gt[5] * (double)g->height);
+            snprintf(te[2], 64, "%.17g", g->gt[0] + g->gt[1] * (double)g->width);
+            snprintf(te[3], 64, "%.17g", g->gt[3]);
+            snprintf(ts[0], 32, "%lld", (long long)g->width);
+            snprintf(ts[1], 32, "%lld", (long long)g->height);
+            char *argv[] = {"-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3], "-ts", ts[0], ts[1],
+                            "-r", "near", NULL};
+            sw__gdal_err e;
+            sw__gdal_push(&e);
+            GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
+            GDALDatasetH w = o ? GDALWarp(p->mask_vsimem[date], NULL, 1, &ds, o, NULL) : NULL;
+            GDALWarpAppOptionsFree(o);
+            if (w)
+                GDALClose(w);
+            sw__gdal_pop();
+            if (!w)
+                rc = sw__err(ctx, SW_EMISMATCH, "%s: cannot put the mask on the image's grid: %s", path,
+                             sw__gdal_msg(&e, "unknown error"));
+            else
+                p->mask_path[date] = strdup(p->mask_vsimem[date]);
+        } else {
+            rc = sw__err(ctx, SW_EMISMATCH, "%s is %lldx%lld but the image is %lldx%lld, and without georeferencing they must match",
+                         path, (long long)mg.width, (long long)mg.height, (long long)g->width, (long long)g->height);
+        }
+    }
+    sw__grid_clear(&mg);
+    GDALClose(ds);
+    p->mask_band[date] = band;
+    p->mask_cloudy[date] = cloudy;
+    return rc;
 }
 
 void sw__pair_set_shift(sw__pair *p, double dx, double dy)
@@ -772,6 +846,25 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, f
         int rc = and_mask(r, ctx, d, p->s[d].sel[b], y0, nrows, valid, &dataset_done);
         if (rc)
             return rc;
+    }
+    if (r->mask[d]) {
+        if (npix > r->mcap) {
+            uint8_t *m = realloc(r->mbuf, npix);
+            if (!m)
+                return sw__err(ctx, SW_ENOMEM, "out of memory");
+            r->mbuf = m;
+            r->mcap = npix;
+        }
+        sw__gdal_push(&e);
+        err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, 0, (int)y0, (int)w, nrows,
+                           r->mbuf, (int)w, nrows, GDT_Byte, 0, 0);
+        sw__gdal_pop();
+        if (err != CE_None)
+            return sw__err(ctx, SW_EIO, "%s: read failed: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
+        int cloudy = p->mask_cloudy[d];
+        for (size_t i = 0; i < npix; i++)
+            if ((r->mbuf[i] != 0) == cloudy)
+                valid[i] = 0;
     }
     if (GDALGetRasterDataType(GDALGetRasterBand(r->ds[d], p->s[d].sel[0])) >= GDT_Float32)
         for (size_t i = 0; i < npix; i++)

@@ -60,6 +60,27 @@ def make_fixtures(sw, tmp):
         with open(f"{tmp}/truncated.swm", "wb") as f:
             f.write(data[: len(data) // 3])
         shutil.copy(f"{tmp}/text.tif", f"{tmp}/text.swm")
+    # Masks: UDM2-like (band 1, 1 = clear) on the image's grid, clear on the
+    # right half; a cloud mask at half the resolution, cloudy on the top half.
+    ref = gdal.Open(f"{tmp}/syn/after.tif")
+    gt = ref.GetGeoTransform()
+    d = gdal.GetDriverByName("GTiff").Create(f"{tmp}/udm2.tif", 480, 400, 2, gdal.GDT_Byte)
+    d.SetGeoTransform(gt)
+    d.SetProjection(ref.GetProjection())
+    import numpy as np
+    clear = np.zeros((400, 480), np.uint8)
+    clear[:, 240:] = 1
+    d.GetRasterBand(1).WriteArray(clear)
+    d = None
+    d = gdal.GetDriverByName("GTiff").Create(f"{tmp}/clouds.tif", 240, 200, 1, gdal.GDT_Byte)
+    d.SetGeoTransform((gt[0], gt[1] * 2, 0, gt[3], 0, gt[5] * 2))
+    d.SetProjection(ref.GetProjection())
+    cl = np.zeros((200, 240), np.uint8)
+    cl[:100, :] = 1
+    d.GetRasterBand(1).WriteArray(cl)
+    d = None
+    d = gdal.GetDriverByName("GTiff").Create(f"{tmp}/mask_nogeo.tif", 100, 100, 1, gdal.GDT_Byte)
+    d = None
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
