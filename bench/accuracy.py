@@ -33,31 +33,31 @@ def find(folder, stem):
 def sets(data, tmp):
     """(set name, gsd for the learned model or None, methods, [(before, after, truth, extra args)])"""
     lv = os.path.join(data, "levir-cd-samples")
-    yield ("LEVIR-CD crops (11)", 0.5, ("cva", "irmad", "diff", "learned*"),
+    yield ("LEVIR-CD crops (11)", 0.5, ("cva", "irmad", "diff", "pcakm", "learned*"),
            [(os.path.join(lv, "A", n), os.path.join(lv, "B", n), os.path.join(lv, "label", n), [])
             for n in sorted(os.listdir(os.path.join(lv, "label")))])
     full = os.path.join(lv, "fullres_extra")
     yield ("LEVIR-CD tile test_5 (held out of training)", 0.5, ("cva", "irmad", "learned"),
            [tuple(os.path.join(full, d, "test_5.png") for d in ("A", "B", "label")) + ([],)])
     ds = os.path.join(data, "dsifn-cd-samples")
-    yield ("DSIFN (10)", 0.5, ("cva", "irmad", "diff", "learned*"),
+    yield ("DSIFN (10)", 0.5, ("cva", "irmad", "diff", "pcakm", "learned*"),
            [(os.path.join(ds, "A", n), os.path.join(ds, "B", n), os.path.join(ds, "label", n), [])
             for n in sorted(os.listdir(os.path.join(ds, "label")))])
     sz = os.path.join(data, "sztaki-airchange", "Szada")
-    yield ("SZTAKI Szada (7)", 1.5, ("cva", "irmad", "diff", "learned"),
+    yield ("SZTAKI Szada (7)", 1.5, ("cva", "irmad", "diff", "pcakm", "auto", "learned"),
            [(find(os.path.join(sz, i), "im1"), find(os.path.join(sz, i), "im2"), find(os.path.join(sz, i), "gt"), [])
             for i in sorted(os.listdir(sz))])
     cities = sorted(c for c in os.listdir(os.path.join(data, OSCD_IMG)) if os.path.isdir(os.path.join(data, OSCD_IMG, c, "imgs_1")))
     for label, extra in (("13 bands", []), ("4 bands B,G,R,NIR", ["-b", "B02,B03,B04,B08"])):
-        yield (f"OSCD {len(cities)} cities, {label}", None, ("cva", "irmad", "diff"),
+        yield (f"OSCD {len(cities)} cities, {label}", None, ("cva", "irmad", "diff", "pcakm", "auto"),
                [(os.path.join(data, OSCD_IMG, c, "imgs_1"), os.path.join(data, OSCD_IMG, c, "imgs_2"),
                  os.path.join(data, OSCD_LAB, c, "cm", f"{c}-cm.tif"), extra) for c in cities])
     for c in ("bern", "ottawa"):
         d = os.path.join(data, "classic-sar", c)
-        yield (f"{c.capitalize()} SAR", None, ("cva", "irmad", "logratio"),
+        yield (f"{c.capitalize()} SAR", None, ("cva", "irmad", "logratio", "pcakm", "auto"),
                [(os.path.join(d, f"{c}_1.bmp"), os.path.join(d, f"{c}_2.bmp"), os.path.join(d, f"{c}_gt.bmp"), [])])
     mx = os.path.join(data, "classic-optical-landsat", "Mexico_City-optical")
-    yield ("Mexico Landsat", None, ("cva", "irmad", "diff", "logratio"),
+    yield ("Mexico Landsat", None, ("cva", "irmad", "diff", "logratio", "pcakm", "auto"),
            [(os.path.join(mx, "im1.bmp"), os.path.join(mx, "im2.bmp"), os.path.join(mx, "im3.bmp"), [])])
     # Taizhou: only sampled pixels are labelled; a truth with 255 elsewhere.
     tz = os.path.join(data, "landsat-taizhou-nanjing", "Taizhou")
@@ -72,7 +72,7 @@ def sets(data, tmp):
     d = gdal.GetDriverByName("GTiff").Create(tpath, t.shape[1], t.shape[0], 1, gdal.GDT_Byte)
     d.GetRasterBand(1).WriteArray(t)
     d = None
-    yield ("Taizhou Landsat (labelled pixels)", None, ("cva", "irmad", "diff"),
+    yield ("Taizhou Landsat (labelled pixels)", None, ("cva", "irmad", "diff", "pcakm", "auto"),
            [(os.path.join(tz, "2000TM"), os.path.join(tz, "2003TM"), tpath, ["--truth", "0,1", "--ignore", "255"])])
 
 
@@ -109,7 +109,7 @@ def main():
                     out = os.path.join(tmp, "out")
                     args = [sw, "detect", a, b, "-o", out, "-m", method, "-q"]
                     args += [e for e in extra if e not in ("--truth", "0,1", "--ignore", "255")]
-                    if method == "learned" and gsd:
+                    if method in ("learned", "auto") and gsd:
                         args += ["--gsd", str(gsd)]
                     r = subprocess.run(args, capture_output=True, text=True)
                     if r.returncode:

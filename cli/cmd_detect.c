@@ -18,7 +18,8 @@ static void usage(FILE *f)
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
             "  -m, --method M          cva (default), irmad, or learned (a Siamese CNN for\n"
             "                          new and removed buildings in 3-band VHR imagery),\n"
-            "                          diff (raw difference), logratio (SAR amplitudes), or\n"
+            "                          diff (raw difference), logratio (SAR amplitudes),\n"
+            "                          pcakm (PCA of 5x5 blocks + k-means, Celik 2009), or\n"
             "                          auto (from the bands and sensor: logratio for SAR and\n"
             "                          gray pairs, learned for RGB at 1 m or finer, else irmad)\n"
             "  -t, --threshold T       otsu (default), ki (Kittler-Illingworth), chi2[:P]\n"
@@ -77,7 +78,7 @@ int cmd_detect(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case 'm':
             if (sw_method_parse(optarg, &o.method) != 0)
-                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio, auto)", optarg);
+                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio, pcakm, auto)", optarg);
             break;
         case 't': threshold = optarg; break;
         case 'a':

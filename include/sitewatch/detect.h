@@ -25,7 +25,8 @@ typedef enum sw_method {
     SW_METHOD_LEARNED, /* a Siamese CNN's change probability (sitewatch/model.h) */
     SW_METHOD_DIFF,    /* length of the raw difference vector */
     SW_METHOD_LOGRATIO,/* SAR amplitudes: |log ratio| of 3x3 means */
-    SW_METHOD_AUTO     /* chosen from the bands and sensor (see sw_detect_run) */
+    SW_METHOD_AUTO,    /* chosen from the bands and sensor (see sw_detect_run) */
+    SW_METHOD_PCAKM    /* PCA of 5x5 blocks of the CVA magnitude + k-means (Celik 2009) */
 } sw_method;
 
 typedef enum sw_threshold_kind {
@@ -102,7 +103,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
                   const char *outdir, const sw_detect_opts *opts,
                   sw_detect_result *result);
 
-/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio", "auto");
+/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio",
+ * "pcakm", "auto");
  * returns 0 or SW_EARG. */
 int sw_method_parse(const char *name, sw_method *out);
 const char *sw_method_name(sw_method m);

@@ -26,6 +26,9 @@ void sw__model_clear(sw__model *m)
     free(m->sigma);
     free(m->norm_a);
     free(m->norm_c);
+    free(m->pk_vec);
+    free(m->pk_mean);
+    free(m->pk_cent);
     sw_method keep = m->method;
     *m = (sw__model){0};
     m->method = keep;

@@ -100,6 +100,7 @@ typedef struct worker {
     float *fx, *fy;        /* pre-filtered strip (methods with a neighbourhood) */
     uint8_t *fvalid;
     uint8_t *emask, *mwork;/* the mask with the morphology's context rows, scratch */
+    float *dimg;           /* pcakm: the difference image of the rows read */
     float *score_out;      /* the strip's rows within score */
     int64_t on, valid_count;
     int64_t y0;
@@ -133,6 +134,8 @@ int sw_method_parse(const char *name, sw_method *out)
         *out = SW_METHOD_LOGRATIO;
     else if (strcmp(name, "auto") == 0)
         *out = SW_METHOD_AUTO;
+    else if (strcmp(name, "pcakm") == 0)
+        *out = SW_METHOD_PCAKM;
     else
         return SW_EARG;
     return 0;
@@ -146,6 +149,7 @@ const char *sw_method_name(sw_method m)
     case SW_METHOD_DIFF: return "diff";
     case SW_METHOD_LOGRATIO: return "logratio";
     case SW_METHOD_AUTO: return "auto";
+    case SW_METHOD_PCAKM: return "pcakm";
     default: return "cva";
     }
 }
@@ -154,6 +158,13 @@ const char *sw_method_name(sw_method m)
 static int prefilter_radius(sw_method m)
 {
     return m == SW_METHOD_LOGRATIO ? 1 : 0;
+}
+
+/* Rows of context around a pixel that its score needs (beyond the
+ * pre-filter's): PCA-k-means reads a block of the difference image. */
+static int score_context(sw_method m)
+{
+    return m == SW_METHOD_PCAKM ? SW__PCAKM_H / 2 : 0;
 }
 
 static void score_pixels(sw_method method, const sw__model *m, const float *x, const float *y,
@@ -187,6 +198,7 @@ static void worker_free(worker *w)
     free(w->fvalid);
     free(w->emask);
     free(w->mwork);
+    free(w->dimg);
     free(w);
 }
 
@@ -307,7 +319,9 @@ static void *score_start(void *user, sw_ctx *wctx)
     if (w) {
         w->emask = malloc(ext);
         w->mwork = malloc(2 * ext);
-        if (!w->emask || !w->mwork) {
+        if (r->method == SW_METHOD_PCAKM)
+            w->dimg = malloc(ext * sizeof(float));
+        if (!w->emask || !w->mwork || (r->method == SW_METHOD_PCAKM && !w->dimg)) {
             sw__err(wctx, SW_ENOMEM, "out of memory for a %d-row strip", r->strip);
             worker_free(w);
             return NULL;
@@ -340,8 +354,8 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     int erows = (int)(e1 - e0);
     /* Rows read: those plus the method's context (the learned model's, on
      * its pooling grid; the pre-filter's). */
-    const int pr = prefilter_radius(r->method);
-    int64_t ya = e0 - pr > 0 ? e0 - pr : 0, yb = e1 + pr < r->H ? e1 + pr : r->H;
+    const int pr = prefilter_radius(r->method), cr = pr + score_context(r->method);
+    int64_t ya = e0 - cr > 0 ? e0 - cr : 0, yb = e1 + cr < r->H ? e1 + cr : r->H;
     if (r->net)
         sw__learned_window(r->net, r->net_scale, e0, erows, r->H, &ya, &yb);
     int etop = (int)(e0 - ya);
@@ -356,6 +370,10 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     } else if (r->net) {
         rc = sw__learned_score(wctx, &r->model, r->net, r->net_scale, w->bx, w->by, w->valid, r->W,
                                (int)(yb - ya), etop, erows, w->score);
+    } else if (r->method == SW_METHOD_PCAKM) {
+        /* The difference image over every row read, then blocks of it. */
+        sw__cva_score(&r->model, w->bx, w->by, w->valid, r->W * (yb - ya), w->dimg);
+        sw__pcakm_score(&r->model, w->dimg, w->valid, r->W, (int)(yb - ya), etop, erows, w->score);
     } else {
         score_pixels(r->method, &r->model, w->bx + eoff * r->nb, w->by + eoff * r->nb, w->valid + eoff, en,
                      w->score);
@@ -589,6 +607,13 @@ static int choose_threshold(run *r)
     if (o->threshold == SW_THRESHOLD_FIXED) {
         r->threshold = o->threshold_value;
         r->threshold_rule = "fixed";
+        return 0;
+    }
+    if (r->method == SW_METHOD_PCAKM && o->threshold != SW_THRESHOLD_FIXED) {
+        if (o->threshold == SW_THRESHOLD_CHI2)
+            return sw__err(r->ctx, SW_EARG, "--threshold chi2 needs --method irmad");
+        r->threshold = 0.0;
+        r->threshold_rule = "k-means";
         return 0;
     }
     if (r->net) {
@@ -1106,6 +1131,45 @@ static int open_model(run *r, const char *before)
     return 0;
 }
 
+/* PCA-k-means learns from blocks of the difference image: rows spread
+ * over the scene are read with their block's context, the CVA magnitude is
+ * computed on them, and blocks are taken every few columns. */
+static int fit_pcakm(run *r)
+{
+    enum { MAXROWS = 256, MAXBLOCKS = 100000, RB = SW__PCAKM_H / 2, KB = SW__PCAKM_H * SW__PCAKM_H };
+    int64_t nrows = r->H < MAXROWS ? r->H : MAXROWS;
+    int64_t colstep = (r->W * nrows + MAXBLOCKS - 1) / MAXBLOCKS;
+    if (colstep < 1)
+        colstep = 1;
+    int rows = 2 * RB + 1;
+    float *bx = malloc(sizeof(float) * (size_t)r->W * rows * r->nb), *by = malloc(sizeof(float) * (size_t)r->W * rows * r->nb);
+    float *d = malloc(sizeof(float) * (size_t)r->W * rows);
+    uint8_t *v = malloc((size_t)r->W * rows);
+    float *blocks = malloc(sizeof(float) * (size_t)(nrows * ((r->W + colstep - 1) / colstep) + 1) * KB);
+    sw__reader *rd = sw__reader_open(r->ctx, r->pair);
+    int rc = (!bx || !by || !d || !v || !blocks) ? sw__err(r->ctx, SW_ENOMEM, "out of memory") : !rd ? r->ctx->code : 0;
+    int64_t n = 0;
+    for (int64_t j = 0; j < nrows && rc == 0; j++) {
+        int64_t y = (2 * j + 1) * r->H / (2 * nrows);
+        int64_t ya = y - RB > 0 ? y - RB : 0, yb = y + RB + 1 < r->H ? y + RB + 1 : r->H;
+        if ((rc = sw__reader_read(rd, r->ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
+            break;
+        sw__cva_score(&r->model, bx, by, v, r->W * (yb - ya), d);
+        for (int64_t x = colstep / 2; x < r->W; x += colstep)
+            if (v[(size_t)(y - ya) * r->W + x])
+                sw__pcakm_block(d, v, r->W, (int)(yb - ya), (int)(y - ya), x, blocks + n++ * KB);
+    }
+    if (rc == 0)
+        rc = sw__pcakm_fit(r->ctx, &r->model, blocks, n);
+    sw__reader_close(rd);
+    free(bx);
+    free(by);
+    free(d);
+    free(v);
+    free(blocks);
+    return rc;
+}
+
 /* --method auto: the method that suits the bands and sensor.
  *   SAR (bands named VV, VH, HH, HV) or a gray pair (one band, or bands
  *   that are copies of each other, as in gray BMPs)  -> logratio
@@ -1271,7 +1335,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     if (r->method == SW_METHOD_LEARNED && !r->net && (rc = open_model(r, before)) != 0)
         goto out;
     if (!r->net)
-        r->halo_rows = prefilter_radius(r->method);
+        r->halo_rows = prefilter_radius(r->method) + score_context(r->method);
     r->halo_rows += sw__morph_halo(opts->morph, opts->morph_radius);
     if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
         goto out;
@@ -1341,8 +1405,10 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     /* fit */
     t0 = sw__now();
     if (r->method == SW_METHOD_LEARNED || r->method == SW_METHOD_DIFF ||
-        r->method == SW_METHOD_LOGRATIO)
+        r->method == SW_METHOD_LOGRATIO || r->method == SW_METHOD_PCAKM)
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+    if (rc == 0 && r->method == SW_METHOD_PCAKM)
+        rc = fit_pcakm(r);
     if (rc == 0 && r->method == SW_METHOD_DIFF && opts->normalize)
         rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
     else if (r->method == SW_METHOD_IRMAD)

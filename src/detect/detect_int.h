@@ -25,7 +25,23 @@ typedef struct sw__model {
      * per band (NULL: none), and the invariant pixels it was fitted on */
     double *norm_a, *norm_c;
     int64_t norm_pixels;
+    /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
+     * the two k-means centroids in their space (pk_change: which is change) */
+    int pk_s, pk_change;
+    double *pk_vec, *pk_mean, *pk_cent;
 } sw__model;
+
+enum { SW__PCAKM_H = 5 };
+/* The h x h block of the difference image d (rows_in x width) around
+ * (x, y), invalid or outside neighbours replaced by the centre. */
+void sw__pcakm_block(const float *d, const uint8_t *valid, int64_t width, int rows, int y, int64_t x,
+                     float *out);
+/* PCA of n blocks (n x h^2), k-means with k = 2 in the leading components. */
+int sw__pcakm_fit(sw_ctx *ctx, sw__model *m, const float *blocks, int64_t n);
+/* Scores rows [top, top + rows_out) of the difference image d: squared
+ * distance to the no-change centroid minus that to the change centroid. */
+void sw__pcakm_score(const sw__model *m, const float *d, const uint8_t *valid, int64_t width, int rows_in,
+                     int top, int rows_out, float *score);
 
 void sw__model_clear(sw__model *m);
 

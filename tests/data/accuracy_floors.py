@@ -37,12 +37,14 @@ FLOORS = {
     ("levir-test_5", "auto"): ("f1", 0.64),
     ("mexico", "diff"): ("f1", 0.87),
     ("mexico", "cva"): ("f1", 0.80),
+    ("mexico", "pcakm"): ("f1", 0.82),
+    ("szada", "pcakm"): ("f1", 0.23),
     ("levir-test_5", "cva"): ("f1", 0.06),
     ("dsifn-7-9", "cva"): ("f1", 0.32),
 }
 METHODS = {"levir-test_5": ("learned", "cva", "auto"), "dsifn-7-9": ("learned", "cva"),
            "bern": ("cva", "irmad", "logratio", "auto"), "ottawa": ("logratio", "auto"),
-           "mexico": ("diff", "cva")}
+           "mexico": ("diff", "cva", "pcakm"), "szada": ("cva", "irmad", "pcakm")}
 
 
 def find(folder, stem):
