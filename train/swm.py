@@ -32,11 +32,15 @@ def read_swm(path):
     return h, layers
 
 
-class SwmNet(nn.Module):
-    def __init__(self, path):
+class FoldedNet(nn.Module):
+    """The network as sitewatch's C engine runs it: folded convolutions
+    {name: (weight, bias, relu)}, max pooling, nearest upsampling,
+    |difference| skips, a sigmoid. The tensors' dtype sets the arithmetic."""
+
+    def __init__(self, layers, depth):
         super().__init__()
-        self.header, self.L = read_swm(path)
-        self.depth = self.header["depth"]
+        self.L = layers
+        self.depth = depth
 
     def conv(self, name, x):
         w, b, relu = self.L[name]
@@ -59,3 +63,12 @@ class SwmNet(nn.Module):
             x = F.interpolate(x, scale_factor=2, mode="nearest")
             x = self.conv(f"dec{i}.1", self.conv(f"dec{i}.0", torch.cat([x, d[i]], 1)))
         return torch.sigmoid(self.conv("head", x))
+
+
+class SwmNet(FoldedNet):
+    """A .swm file, ready to run."""
+
+    def __init__(self, path):
+        header, layers = read_swm(path)
+        super().__init__(layers, header["depth"])
+        self.header = header

@@ -36,6 +36,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from swm import FoldedNet  # noqa: E402
+
 
 # ---------------------------------------------------------------- the model
 
@@ -270,37 +273,11 @@ def write_swm(path, model, layers, meta, dtype="f16"):
         f.write(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
 
 
-class Folded(nn.Module):
-    """The exported network as the C engine runs it: folded convs with the
-    weights rounded to the file's precision, float32 arithmetic."""
-
-    def __init__(self, model, layers, dtype):
-        super().__init__()
-        self.depth = model.depth
-        rnd = (lambda t: t.half().float()) if dtype == "f16" else (lambda t: t)
-        self.L = {n: (rnd(w), rnd(b), r) for n, w, b, r in layers}
-
-    def conv(self, name, x):
-        w, b, relu = self.L[name]
-        y = F.conv2d(x, w, b, padding=w.shape[2] // 2)
-        return F.relu(y) if relu else y
-
-    def forward(self, a, b):
-        def enc(x):
-            feats = []
-            for i in range(self.depth):
-                if i > 0:
-                    x = F.max_pool2d(x, 2)
-                x = self.conv(f"enc{i}.1", self.conv(f"enc{i}.0", x))
-                feats.append(x)
-            return feats
-        fa, fb = enc(a), enc(b)
-        d = [torch.abs(p - q) for p, q in zip(fa, fb)]
-        x = d[-1]
-        for i in reversed(range(self.depth - 1)):
-            x = F.interpolate(x, scale_factor=2, mode="nearest")
-            x = self.conv(f"dec{i}.1", self.conv(f"dec{i}.0", torch.cat([x, d[i]], 1)))
-        return torch.sigmoid(self.conv("head", x))
+def Folded(model, layers, dtype):
+    """The exported network as the C engine runs it, with the weights
+    rounded to the file's precision (float32 arithmetic)."""
+    rnd = (lambda t: t.half().float()) if dtype == "f16" else (lambda t: t)
+    return FoldedNet({n: (rnd(w), rnd(b), r) for n, w, b, r in layers}, model.depth)
 
 
 def write_reference(outdir, folded, pairs):
@@ -316,10 +293,7 @@ def write_reference(outdir, folded, pairs):
         best = max(((float(L[y:y + h, x:x + w].mean()), y, x) for y in range(0, L.shape[0] - h, 16)
                     for x in range(0, L.shape[1] - w, 16) if (y, x) not in [(t[2], t[3]) for t in tiles]))
         tiles.append((h, w, best[1], best[2]))
-    folded64 = Folded.__new__(Folded)
-    nn.Module.__init__(folded64)
-    folded64.depth = folded.depth
-    folded64.L = {n: (w.double(), b.double(), r) for n, (w, b, r) in folded.L.items()}
+    folded64 = FoldedNet({n: (w.double(), b.double(), r) for n, (w, b, r) in folded.L.items()}, folded.depth)
     for t, (h, w, y0, x0) in enumerate(tiles):
         a = standardize(p["A"][None, :, y0:y0 + h, x0:x0 + w].float().cpu()).double()
         b = standardize(p["B"][None, :, y0:y0 + h, x0:x0 + w].float().cpu()).double()

@@ -18,6 +18,11 @@ void sw__gdal_pop(void);
 /* The captured message, or fallback when GDAL said nothing. */
 const char *sw__gdal_msg(const sw__gdal_err *e, const char *fallback);
 
+/* Opens a raster read-only; a missing file, a file GDAL cannot read and one
+ * without bands each get their one-line error ("ROLE file not found" when
+ * role is given). Returns NULL on failure. */
+GDALDatasetH sw__open_raster(sw_ctx *ctx, const char *path, const char *role);
+
 /* Fills g from an open dataset. */
 int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__grid *g);
 void sw__grid_clear(sw__grid *g);

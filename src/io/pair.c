@@ -233,7 +233,7 @@ static int list_files(sw_ctx *ctx, side *s, const char *given, int is_dir)
     return 0;
 }
 
-static GDALDatasetH open_raster(sw_ctx *ctx, const char *path, const char *role)
+GDALDatasetH sw__open_raster(sw_ctx *ctx, const char *path, const char *role)
 {
     sw__gdal_err e;
     sw__gdal_push(&e);
@@ -241,7 +241,10 @@ static GDALDatasetH open_raster(sw_ctx *ctx, const char *path, const char *role)
     GDALDatasetH ds = NULL;
     if (VSIStatL(path, &st) != 0) {
         sw__gdal_pop();
-        sw__err(ctx, SW_EIO, "%s: %s file not found", path, role);
+        if (role)
+            sw__err(ctx, SW_EIO, "%s: %s file not found", path, role);
+        else
+            sw__err(ctx, SW_EIO, "%s: file not found", path);
         return NULL;
     }
     ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
@@ -267,7 +270,7 @@ static int stack_files(sw_ctx *ctx, side *s, const char *resampling)
     int n = s->pub.nfiles, ngeo = 0;
     int64_t w0 = 0, h0 = 0;
     for (int i = 0; i < n; i++) {
-        GDALDatasetH ds = open_raster(ctx, s->pub.files[i], "band");
+        GDALDatasetH ds = sw__open_raster(ctx, s->pub.files[i], "band");
         if (!ds)
             return ctx->code;
         int nb = GDALGetRasterCount(ds);
@@ -358,7 +361,7 @@ static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
         s->pub.nfiles = 1;
         s->path = strdup(given);
     }
-    s->ds = open_raster(ctx, s->path, role);
+    s->ds = sw__open_raster(ctx, s->path, role);
     if (!s->ds)
         return ctx->code;
     s->nb = GDALGetRasterCount(s->ds);
@@ -465,6 +468,31 @@ static int same_grid(const sw__grid *a, const sw__grid *b)
     return same;
 }
 
+/* Warps src onto grid g as a VRT at dst (a /vsimem/ path): resampling
+ * kernel, and an alpha band marking where src has data when asked. Returns
+ * 0, or -1 with GDAL's message in e. */
+static int warp_to_grid(GDALDatasetH src, const sw__grid *g, const char *dst, const char *resampling,
+                        int alpha, sw__gdal_err *e)
+{
+    char te[4][64], ts[2][32];
+    snprintf(te[0], 64, "%.17g", g->gt[0]);
+    snprintf(te[1], 64, "%.17g", g->gt[3] + g->gt[5] * (double)g->height);
+    snprintf(te[2], 64, "%.17g", g->gt[0] + g->gt[1] * (double)g->width);
+    snprintf(te[3], 64, "%.17g", g->gt[3]);
+    snprintf(ts[0], 32, "%lld", (long long)g->width);
+    snprintf(ts[1], 32, "%lld", (long long)g->height);
+    char *argv[] = {"-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3], "-ts", ts[0], ts[1],
+                    "-r", (char *)resampling, alpha ? "-dstalpha" : NULL, NULL};
+    sw__gdal_push(e);
+    GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
+    GDALDatasetH w = o ? GDALWarp(dst, NULL, 1, &src, o, NULL) : NULL;
+    GDALWarpAppOptionsFree(o);
+    if (w)
+        GDALClose(w);
+    sw__gdal_pop();
+    return w ? 0 : -1;
+}
+
 /* Warps AFTER onto BEFORE's grid, after checking the footprints overlap. */
 static int warp_after(sw_ctx *ctx, sw__pair *p, const sw__grid *ga, const char *resampling)
 {
@@ -504,25 +532,7 @@ static int warp_after(sw_ctx *ctx, sw__pair *p, const sw__grid *ga, const char *
     p->info.ov_y1 = (int64_t)ceil(py1);
 
     p->warp_vsimem = vsimem_name("warp");
-    char te[4][64], ts[2][32];
-    snprintf(te[0], 64, "%.17g", g->gt[0]);
-    snprintf(te[1], 64, "%.17g", g->gt[3] + g->gt[5] * (double)g->height);
-    snprintf(te[2], 64, "%.17g", g->gt[0] + g->gt[1] * (double)g->width);
-    snprintf(te[3], 64, "%.17g", g->gt[3]);
-    snprintf(ts[0], 32, "%lld", (long long)g->width);
-    snprintf(ts[1], 32, "%lld", (long long)g->height);
-    char *argv[] = {"-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3],
-                    "-ts", ts[0], ts[1], "-r", (char *)resampling, "-dstalpha", NULL};
-    sw__gdal_push(&e);
-    GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
-    int usage_err = 0;
-    GDALDatasetH src = p->s[1].ds;
-    GDALDatasetH w = o ? GDALWarp(p->warp_vsimem, NULL, 1, &src, o, &usage_err) : NULL;
-    GDALWarpAppOptionsFree(o);
-    if (w)
-        GDALClose(w);
-    sw__gdal_pop();
-    if (!w)
+    if (!p->warp_vsimem || warp_to_grid(p->s[1].ds, g, p->warp_vsimem, resampling, 1, &e) != 0)
         return sw__err(ctx, SW_EMISMATCH, "%s: cannot warp onto %s's grid: %s", p->s[1].pub.given,
                        p->s[0].pub.given, sw__gdal_msg(&e, "unknown error"));
     p->after_path = strdup(p->warp_vsimem);
@@ -734,7 +744,7 @@ void sw__reader_close(sw__reader *r)
 int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy)
 {
     const sw__grid *g = &p->info.grid;
-    GDALDatasetH ds = open_raster(ctx, path, "mask");
+    GDALDatasetH ds = sw__open_raster(ctx, path, "mask");
     if (!ds)
         return ctx->code;
     int rc = 0;
@@ -747,24 +757,8 @@ int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int 
         } else if (mg.georef && g->georef) {
             /* On the output grid, nearest neighbour (masks hold classes). */
             p->mask_vsimem[date] = vsimem_name("mask");
-            char te[4][64], ts[2][32];
-            snprintf(te[0], 64, "%.17g", g->gt[0]);
-            snprintf(te[1], 64, "%.17g", g->gt[3] + g->gt[5] * (double)g->height);
-            snprintf(te[2], 64, "%.17g", g->gt[0] + g->gt[1] * (double)g->width);
-            snprintf(te[3], 64, "%.17g", g->gt[3]);
-            snprintf(ts[0], 32, "%lld", (long long)g->width);
-            snprintf(ts[1], 32, "%lld", (long long)g->height);
-            char *argv[] = {"-of", "VRT", "-t_srs", g->wkt, "-te", te[0], te[1], te[2], te[3], "-ts", ts[0], ts[1],
-                            "-r", "near", NULL};
             sw__gdal_err e;
-            sw__gdal_push(&e);
-            GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
-            GDALDatasetH w = o ? GDALWarp(p->mask_vsimem[date], NULL, 1, &ds, o, NULL) : NULL;
-            GDALWarpAppOptionsFree(o);
-            if (w)
-                GDALClose(w);
-            sw__gdal_pop();
-            if (!w)
+            if (!p->mask_vsimem[date] || warp_to_grid(ds, g, p->mask_vsimem[date], "near", 0, &e) != 0)
                 rc = sw__err(ctx, SW_EMISMATCH, "%s: cannot put the mask on the image's grid: %s", path,
                              sw__gdal_msg(&e, "unknown error"));
             else

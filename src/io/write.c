@@ -282,28 +282,9 @@ struct sw__band {
 
 sw__band *sw__band_open(sw_ctx *ctx, const char *path)
 {
-    sw__gdal_err e;
-    sw__gdal_push(&e);
-    VSIStatBufL st;
-    if (VSIStatL(path, &st) != 0) {
-        sw__gdal_pop();
-        sw__err(ctx, SW_EIO, "%s: file not found", path);
+    GDALDatasetH ds = sw__open_raster(ctx, path, NULL);
+    if (!ds)
         return NULL;
-    }
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-    sw__gdal_pop();
-    if (!ds) {
-        if (strstr(e.msg, "not recognized") || !e.had)
-            sw__err(ctx, SW_EFORMAT, "%s: not a raster format GDAL can read", path);
-        else
-            sw__err(ctx, SW_EFORMAT, "%s: cannot open: %s", path, e.msg);
-        return NULL;
-    }
-    if (GDALGetRasterCount(ds) < 1) {
-        GDALClose(ds);
-        sw__err(ctx, SW_EFORMAT, "%s: has no raster bands", path);
-        return NULL;
-    }
     sw__band *b = calloc(1, sizeof *b);
     b->ds = ds;
     b->band = GDALGetRasterBand(ds, 1);
