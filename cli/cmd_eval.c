@@ -91,6 +91,20 @@ static char **list_dir(const char *dir, int *n)
     return v;
 }
 
+/* name as a JSON string body (quotes and backslashes escaped, control
+ * characters dropped) into out. */
+static void json_escape(const char *name, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const char *p = name; *p && k + 3 < n; p++) {
+        if (*p == '"' || *p == '\\')
+            out[k++] = '\\';
+        if ((unsigned char)*p >= 0x20)
+            out[k++] = *p;
+    }
+    out[k] = '\0';
+}
+
 static void print_scores(FILE *f, const char *label, const sw_confusion *c, int json, int comma)
 {
     sw_scores s;
@@ -203,8 +217,9 @@ int cmd_eval(int argc, char **argv)
         }
         sw_confusion_add(&pooled, &cm);
         if (json) {
-            char lab[600];
-            snprintf(lab, sizeof lab, "\"name\":\"%s\",", pv[i]);
+            char lab[1200], esc[1100];
+            json_escape(pv[i], esc, sizeof esc);
+            snprintf(lab, sizeof lab, "\"name\":\"%s\",", esc);
             print_scores(stdout, lab, &cm, 1, npairs > 0);
         } else {
             print_scores(stdout, pv[i], &cm, 0, 0);

@@ -1350,9 +1350,13 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         }
     }
     /* Strip height from the memory budget: half of it for the strips in
-     * flight, a quarter for GDAL's block cache, the rest for the sample. */
-    int64_t per_row = r->W * (int64_t)(2 * r->nb * 4 + 4 + 1 + 1 + 1 + 2 + 4);
-    int64_t rows = budget / 2 / r->threads / (per_row > 0 ? per_row : 1);
+     * flight, a quarter for GDAL's block cache, the rest for the sample.
+     * A worker's row holds both dates, the rows a co-registered AFTER is
+     * resampled from, the pre-filtered dates, the score, the masks and
+     * the morphology's scratch; its strip also carries the context rows. */
+    int64_t per_row = r->W * (int64_t)(3 * r->nb * 4 + (prefilter_radius(r->method) ? 2 * r->nb * 4 : 0) +
+                                       4 + 4 + 1 + 1 + 1 + 1 + 2);
+    int64_t rows = budget / 2 / r->threads / (per_row > 0 ? per_row : 1) - 2 * r->halo_rows;
     rows = rows < 1 ? 1 : rows > 256 ? 256 : rows;
     /* Strips made of whole block rows of the input decode each block once. */
     int64_t bh = r->info->block_h;
