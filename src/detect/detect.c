@@ -1408,18 +1408,17 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 
     /* fit */
     t0 = sw__now();
-    if (r->method == SW_METHOD_LEARNED || r->method == SW_METHOD_DIFF ||
-        r->method == SW_METHOD_LOGRATIO || r->method == SW_METHOD_PCAKM)
-        rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
-    if (rc == 0 && r->method == SW_METHOD_PCAKM)
-        rc = fit_pcakm(r);
-    if (rc == 0 && r->method == SW_METHOD_DIFF && opts->normalize)
-        rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
-    else if (r->method == SW_METHOD_IRMAD)
+    if (r->method == SW_METHOD_IRMAD) {
         rc = sw__irmad_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb,
                            opts->irmad_iterations > 0 ? opts->irmad_iterations : 30);
-    else
+    } else {
+        /* Every other method starts from the per-date standardization. */
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+        if (rc == 0 && r->method == SW_METHOD_PCAKM)
+            rc = fit_pcakm(r);
+        if (rc == 0 && r->method == SW_METHOD_DIFF && opts->normalize)
+            rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+    }
     if (rc || (rc = choose_threshold(r)) != 0)
         goto out;
     r->t[T_FIT] = sw__now() - t0;
