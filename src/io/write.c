@@ -154,6 +154,8 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
         opts = CSLSetNameValue(opts, "COMPRESS", "ZSTD");
         opts = CSLSetNameValue(opts, "ZSTD_LEVEL", "1");
         opts = CSLSetNameValue(opts, "PREDICTOR", predictor);
+        /* Blocks are compressed on GDAL's threads while the sink goes on. */
+        opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
         break;
     case SW__W_PACKBITS:
         opts = CSLSetNameValue(opts, "COMPRESS", "PACKBITS");
