@@ -94,7 +94,7 @@ int64_t cli_parse_size(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sitewatch COMMAND [options]\n"
+            "usage: sitewatch [--db CATALOG] COMMAND [options]\n"
             "\n"
             "commands:\n"
             "  detect BEFORE AFTER -o OUTDIR   change between two images: score.tif, mask.tif,\n"
@@ -102,6 +102,8 @@ static void usage(FILE *f)
             "  eval PRED TRUTH                 precision, recall, F1, IoU, OA, kappa (files or folders)\n"
             "  synth OUTDIR                    a synthetic georeferenced pair with its truth\n"
             "  model info FILE                 check a learned model file and say what it is\n"
+            "  site add|list|show|rm           the watched sites in the catalog (--db, $SITEWATCH_DB,\n"
+            "                                  or ./sitewatch.db)\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -110,6 +112,23 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     cli_set_command_line(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    /* Global options, before the command. */
+    const char *db = getenv("SITEWATCH_DB");
+    while (argc >= 2 && strcmp(argv[1], "--db") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "sitewatch: --db needs a path\n");
+            return EXIT_USAGE;
+        }
+        db = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
+    if (!db || !*db)
+        db = "sitewatch.db";
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -123,6 +142,8 @@ int main(int argc, char **argv)
         return cmd_synth(argc - 1, argv + 1);
     if (strcmp(cmd, "model") == 0)
         return cmd_model(argc - 1, argv + 1);
+    if (strcmp(cmd, "site") == 0)
+        return cmd_site(argc - 1, argv + 1, db);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

@@ -127,6 +127,20 @@ void sw__io_delete(const char *path);
 /* GDAL's version, for summaries. */
 const char *sw__gdal_version(void);
 
+/* ---- a site's area of interest (aoi.c) ---- */
+typedef struct sw__aoi {
+    char *wkt;        /* WGS84 longitude/latitude polygon; free with sw__aoi_clear */
+    int epsg;         /* the local UTM zone */
+    double area_m2;
+    double lon, lat;  /* centroid */
+} sw__aoi;
+
+/* Reads the first feature of a GeoJSON (or other vector) file: a polygon,
+ * or a point when buffer_m > 0; buffers it by buffer_m metres in its UTM
+ * zone. Returns 0, or an error naming the file and the problem. */
+int sw__aoi_read(sw_ctx *ctx, const char *path, double buffer_m, sw__aoi *out);
+void sw__aoi_clear(sw__aoi *a);
+
 /* ---- vectors (vector.c) ---- */
 typedef struct sw__vobject {
     int64_t id, npix;

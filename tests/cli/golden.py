@@ -81,6 +81,14 @@ def make_fixtures(sw, tmp):
     d = None
     d = gdal.GetDriverByName("GTiff").Create(f"{tmp}/mask_nogeo.tif", 100, 100, 1, gdal.GDT_Byte)
     d = None
+    with open(f"{tmp}/aoi.geojson", "w") as f:
+        f.write('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+                '{"type":"Polygon","coordinates":[[[127.52,39.92],[127.55,39.92],[127.55,39.94],[127.52,39.94],'
+                '[127.52,39.92]]]}}]}')
+    with open(f"{tmp}/broken.geojson", "w") as f:
+        f.write('{"type": "FeatureCollection", "features": [')
+    with open(f"{tmp}/notes.db", "w") as f:
+        f.write("my notes\n")
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")

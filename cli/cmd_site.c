@@ -1,0 +1,117 @@
+/*
+ * cmd_site.c: `sitewatch [--db PATH] site add|list|show|rm`.
+ * The catalog is --db, else $SITEWATCH_DB, else ./sitewatch.db.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sitewatch [--db PATH] site add NAME --aoi AOI.geojson [--buffer M] [--resolution M]\n"
+            "       sitewatch [--db PATH] site list\n"
+            "       sitewatch [--db PATH] site show NAME\n"
+            "       sitewatch [--db PATH] site rm NAME [--force]\n"
+            "\n"
+            "A site is a named area of interest (a polygon, or a point with --buffer in\n"
+            "metres) with its working grid: the local UTM zone and --resolution (default:\n"
+            "the first scene's). The catalog is --db, $SITEWATCH_DB, or ./sitewatch.db.\n"
+            "'site rm' refuses a site with scenes unless --force; it never deletes your files.\n");
+}
+
+static int print_row(const sw_site *s, void *user)
+{
+    (void)user;
+    char res[32];
+    if (s->resolution_m > 0)
+        snprintf(res, sizeof res, "%.2f m", s->resolution_m);
+    else
+        snprintf(res, sizeof res, "auto");
+    printf("%-24s %10.3f km2  EPSG:%d  %8s  %5lld scenes  %s\n", s->name, s->area_m2 / 1e6, s->crs_epsg, res,
+           (long long)s->scenes, s->created);
+    return 0;
+}
+
+int cmd_site(int argc, char **argv, const char *db)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    const char *verb = argv[1];
+    static const struct option longopts[] = {{"aoi", required_argument, 0, 'a'},
+                                             {"buffer", required_argument, 0, 'b'},
+                                             {"resolution", required_argument, 0, 'r'},
+                                             {"force", no_argument, 0, 'f'},
+                                             {0, 0, 0, 0}};
+    const char *aoi = NULL;
+    double buffer = 0, res = 0;
+    int force = 0, c;
+    char *end;
+    optind = 2;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":a:b:r:f", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'a': aoi = optarg; break;
+        case 'b':
+            buffer = strtod(optarg, &end);
+            if (*end || buffer < 0)
+                return cli_usage("site", "--buffer needs metres >= 0, got '%s'", optarg);
+            break;
+        case 'r':
+            res = strtod(optarg, &end);
+            if (*end || !(res > 0))
+                return cli_usage("site", "--resolution needs metres > 0, got '%s'", optarg);
+            break;
+        case 'f': force = 1; break;
+        case ':': return cli_usage("site", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("site", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    int nargs = argc - optind;
+    const char *name = nargs > 0 ? argv[optind] : NULL;
+    int add = !strcmp(verb, "add"), list = !strcmp(verb, "list"), show = !strcmp(verb, "show"), rm = !strcmp(verb, "rm");
+    if (!add && !list && !show && !rm)
+        return cli_usage("site", "unknown verb '%s' (add, list, show, rm)", verb);
+    if ((list && nargs != 0) || (!list && nargs != 1))
+        return cli_usage("site", "%s takes %s", verb, list ? "no name" : "one NAME");
+    if (add && !aoi)
+        return cli_usage("site", "add needs --aoi FILE");
+    sw_ctx *ctx = sw_ctx_new();
+    sw_catalog *cat = sw_catalog_open(ctx, db, add);
+    int rc = cat ? 0 : sw_ctx_errcode(ctx);
+    sw_site s = {0};
+    if (rc == 0) {
+        if (add) {
+            rc = sw_site_add(ctx, cat, name, aoi, buffer, res, &s);
+            if (rc == 0)
+                printf("site %s: %.3f km2 around %.5f, %.5f, EPSG:%d, in %s\n", s.name, s.area_m2 / 1e6, s.lon,
+                       s.lat, s.crs_epsg, db);
+        } else if (list) {
+            rc = sw_site_list(ctx, cat, print_row, NULL);
+        } else if (show) {
+            rc = sw_site_get(ctx, cat, name, &s);
+            if (rc == 0)
+                printf("name        %s\narea        %.3f km2 (buffer %.1f m)\ncentre      %.6f, %.6f\n"
+                       "grid        EPSG:%d, %s\nscenes      %lld\ncreated     %s\naoi         %s\n",
+                       s.name, s.area_m2 / 1e6, s.buffer_m, s.lon, s.lat, s.crs_epsg,
+                       s.resolution_m > 0 ? "fixed resolution" : "resolution from the first scene",
+                       (long long)s.scenes, s.created, s.aoi_wkt);
+            if (rc == 0 && s.resolution_m > 0)
+                printf("resolution  %.3f m\n", s.resolution_m);
+        } else {
+            rc = sw_site_remove(ctx, cat, name, force);
+            if (rc == 0)
+                printf("site %s removed from %s\n", name, db);
+        }
+    }
+    int status = rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;
+    sw_site_clear(&s);
+    sw_catalog_close(cat);
+    sw_ctx_free(ctx);
+    return status;
+}

@@ -1,0 +1,367 @@
+/*
+ * catalog.c: the site catalog in SQLite. The only file that includes
+ * sqlite3.h.
+ *
+ * The schema is a list of migrations, each applied once in its own
+ * transaction and recorded in meta.schema_version, so a catalog written by
+ * an older sitewatch is brought up to date on open and a newer one is
+ * refused. Every write is one transaction (BEGIN IMMEDIATE, so two
+ * processes writing at once wait their turn rather than fail); WAL mode
+ * lets readers go on meanwhile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "../io/io.h"
+#include "../sw_int.h"
+
+struct sw_catalog {
+    sqlite3 *db;
+    char *path;
+    int schema;
+};
+
+static const char *const migrations[] = {
+    /* 1: sites, scenes, change objects and their observations, alerts, runs */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('format', 'sitewatch-catalog');"
+    "CREATE TABLE sites("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  aoi_wkt TEXT NOT NULL,"
+    "  crs_epsg INTEGER NOT NULL,"
+    "  resolution_m REAL NOT NULL DEFAULT 0,"
+    "  buffer_m REAL NOT NULL DEFAULT 0,"
+    "  area_m2 REAL NOT NULL,"
+    "  lon REAL NOT NULL, lat REAL NOT NULL,"
+    "  created_at TEXT NOT NULL);"
+    "CREATE TABLE scenes("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    "  source_path TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  acquired TEXT NOT NULL,"
+    "  sensor TEXT,"
+    "  chip_path TEXT,"
+    "  usable_fraction REAL,"
+    "  ingested_at TEXT NOT NULL,"
+    "  UNIQUE(site_id, sha256));"
+    "CREATE TABLE runs("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER REFERENCES sites(id) ON DELETE CASCADE,"
+    "  started_at TEXT NOT NULL,"
+    "  command TEXT,"
+    "  parameters TEXT);"
+    "CREATE TABLE objects("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    "  status TEXT NOT NULL,"
+    "  first_seen TEXT, last_seen TEXT,"
+    "  confirmed INTEGER NOT NULL DEFAULT 0,"
+    "  dismissed INTEGER NOT NULL DEFAULT 0,"
+    "  geometry_wkt TEXT);"
+    "CREATE TABLE observations("
+    "  id INTEGER PRIMARY KEY,"
+    "  object_id INTEGER NOT NULL REFERENCES objects(id) ON DELETE CASCADE,"
+    "  scene_id INTEGER NOT NULL REFERENCES scenes(id) ON DELETE CASCADE,"
+    "  area_m2 REAL, score REAL,"
+    "  UNIQUE(object_id, scene_id));"
+    "CREATE TABLE alerts("
+    "  id INTEGER PRIMARY KEY,"
+    "  site_id INTEGER NOT NULL REFERENCES sites(id) ON DELETE CASCADE,"
+    "  object_id INTEGER REFERENCES objects(id) ON DELETE CASCADE,"
+    "  created_at TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'open',"
+    "  message TEXT);"
+    "CREATE INDEX scenes_site ON scenes(site_id, acquired);"
+    "CREATE INDEX objects_site ON objects(site_id);"
+    "CREATE INDEX alerts_site ON alerts(site_id, created_at);",
+};
+enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
+
+static int db_err(sw_ctx *ctx, sw_catalog *cat, const char *what)
+{
+    int code = sqlite3_errcode(cat->db);
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
+        return sw__err(ctx, SW_EFORMAT, "%s: not a usable sitewatch catalog (%s)", cat->path, sqlite3_errmsg(cat->db));
+    return sw__err(ctx, SW_EIO, "%s: %s: %s", cat->path, what, sqlite3_errmsg(cat->db));
+}
+
+static int exec(sw_ctx *ctx, sw_catalog *cat, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(cat->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return db_err(ctx, cat, what);
+    }
+    return 0;
+}
+
+static void now_iso(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The schema version recorded in the file; 0 for an empty database. */
+static int read_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
+{
+    sqlite3_stmt *st;
+    *version = 0;
+    if (sqlite3_prepare_v2(cat->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot read");
+    int rc = sqlite3_step(st);
+    int tables = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_err(ctx, cat, "cannot read");
+    if (tables == 0)
+        return 0;
+    if (sqlite3_prepare_v2(cat->db, "SELECT value FROM meta WHERE key = 'format'", -1, &st, NULL) != SQLITE_OK)
+        return sw__err(ctx, SW_EFORMAT, "%s: a SQLite database, but not a sitewatch catalog", cat->path);
+    int ok = sqlite3_step(st) == SQLITE_ROW &&
+             strcmp((const char *)sqlite3_column_text(st, 0), "sitewatch-catalog") == 0;
+    sqlite3_finalize(st);
+    if (!ok)
+        return sw__err(ctx, SW_EFORMAT, "%s: a SQLite database, but not a sitewatch catalog", cat->path);
+    if (sqlite3_prepare_v2(cat->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot read");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+sw_catalog *sw_catalog_open(sw_ctx *ctx, const char *path, int create)
+{
+    struct stat sb;
+    if (!create && stat(path, &sb) != 0) {
+        sw__err(ctx, SW_EIO, "%s: no catalog here (add a site first, or give --db)", path);
+        return NULL;
+    }
+    sw_catalog *cat = calloc(1, sizeof *cat);
+    if (!cat || !(cat->path = strdup(path))) {
+        free(cat);
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX;
+    if (sqlite3_open_v2(path, &cat->db, flags, NULL) != SQLITE_OK) {
+        sw__err(ctx, SW_EIO, "%s: cannot open catalog: %s", path, cat->db ? sqlite3_errmsg(cat->db) : "out of memory");
+        sw_catalog_close(cat);
+        return NULL;
+    }
+    sqlite3_busy_timeout(cat->db, 30000);
+    int version = 0;
+    int rc = read_schema(ctx, cat, &version);
+    if (rc == 0 && version > NMIGRATIONS)
+        rc = sw__err(ctx, SW_EFORMAT, "%s: catalog schema %d is newer than this sitewatch (%d)", path, version,
+                     NMIGRATIONS);
+    if (rc == 0)
+        rc = exec(ctx, cat, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                  "cannot configure");
+    /* Migrations, each in one transaction with its version. */
+    while (rc == 0 && version < NMIGRATIONS) {
+        char sql[64];
+        rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+        /* another process may have migrated meanwhile */
+        if (rc == 0 && (rc = read_schema(ctx, cat, &version)) == 0 && version < NMIGRATIONS) {
+            rc = exec(ctx, cat, migrations[version], "cannot migrate");
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 1);
+            if (rc == 0)
+                rc = exec(ctx, cat, sql, "cannot migrate");
+            if (rc == 0)
+                version++;
+        }
+        if (rc == 0)
+            rc = exec(ctx, cat, "COMMIT", "cannot commit");
+        else
+            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc) {
+        sw_catalog_close(cat);
+        return NULL;
+    }
+    cat->schema = version;
+    return cat;
+}
+
+void sw_catalog_close(sw_catalog *cat)
+{
+    if (!cat)
+        return;
+    if (cat->db)
+        sqlite3_close_v2(cat->db);
+    free(cat->path);
+    free(cat);
+}
+
+int sw_catalog_schema(const sw_catalog *cat)
+{
+    return cat->schema;
+}
+
+void sw_site_clear(sw_site *s)
+{
+    free(s->aoi_wkt);
+    memset(s, 0, sizeof *s);
+}
+
+/* A name the CLI and file systems can live with: letters, digits, - _ . */
+static int valid_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= sizeof(((sw_site *)0)->name) || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '_' || *p == '.'))
+            return 0;
+    return 1;
+}
+
+static const char *const site_columns =
+    "s.id, s.name, s.aoi_wkt, s.crs_epsg, s.resolution_m, s.buffer_m, s.area_m2, s.lon, s.lat, s.created_at, "
+    "(SELECT count(*) FROM scenes c WHERE c.site_id = s.id)";
+
+static void site_from_row(sqlite3_stmt *st, sw_site *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    snprintf(s->name, sizeof s->name, "%s", (const char *)sqlite3_column_text(st, 1));
+    s->aoi_wkt = strdup((const char *)sqlite3_column_text(st, 2));
+    s->crs_epsg = sqlite3_column_int(st, 3);
+    s->resolution_m = sqlite3_column_double(st, 4);
+    s->buffer_m = sqlite3_column_double(st, 5);
+    s->area_m2 = sqlite3_column_double(st, 6);
+    s->lon = sqlite3_column_double(st, 7);
+    s->lat = sqlite3_column_double(st, 8);
+    snprintf(s->created, sizeof s->created, "%s", (const char *)sqlite3_column_text(st, 9));
+    s->scenes = sqlite3_column_int64(st, 10);
+}
+
+int sw_site_get(sw_ctx *ctx, sw_catalog *cat, const char *name, sw_site *site)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM sites s WHERE s.name = ?1", site_columns);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot read sites");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    int out = 0;
+    if (rc == SQLITE_ROW)
+        site_from_row(st, site);
+    else if (rc == SQLITE_DONE)
+        out = sw__err(ctx, SW_EARG, "%s: no site named '%s'", cat->path, name);
+    else
+        out = db_err(ctx, cat, "cannot read sites");
+    sqlite3_finalize(st);
+    return out;
+}
+
+int sw_site_list(sw_ctx *ctx, sw_catalog *cat, int (*fn)(const sw_site *s, void *user), void *user)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM sites s ORDER BY s.name", site_columns);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot read sites");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sw_site s;
+        site_from_row(st, &s);
+        int stop = fn(&s, user);
+        sw_site_clear(&s);
+        if (stop)
+            break;
+    }
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read sites");
+    sqlite3_finalize(st);
+    return out;
+}
+
+int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_path, double buffer_m,
+                double resolution_m, sw_site *site)
+{
+    if (!valid_name(name))
+        return sw__err(ctx, SW_EARG, "site name '%s': use letters, digits, '-', '_' and '.' (at most 127)", name);
+    if (buffer_m < 0.0 || resolution_m < 0.0)
+        return sw__err(ctx, SW_EARG, "buffer and resolution must not be negative");
+    sw__aoi aoi;
+    int rc = sw__aoi_read(ctx, aoi_path, buffer_m, &aoi);
+    if (rc)
+        return rc;
+    char now[32];
+    now_iso(now);
+    sqlite3_stmt *st = NULL;
+    rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    if (rc == 0 &&
+        sqlite3_prepare_v2(cat->db,
+                           "INSERT INTO sites(name, aoi_wkt, crs_epsg, resolution_m, buffer_m, area_m2, lon, lat, created_at) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK)
+        rc = db_err(ctx, cat, "cannot add the site");
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, aoi.wkt, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 3, aoi.epsg);
+        sqlite3_bind_double(st, 4, resolution_m);
+        sqlite3_bind_double(st, 5, buffer_m);
+        sqlite3_bind_double(st, 6, aoi.area_m2);
+        sqlite3_bind_double(st, 7, aoi.lon);
+        sqlite3_bind_double(st, 8, aoi.lat);
+        sqlite3_bind_text(st, 9, now, -1, SQLITE_TRANSIENT);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_CONSTRAINT)
+            rc = sw__err(ctx, SW_EARG, "%s: a site named '%s' already exists", cat->path, name);
+        else if (s != SQLITE_DONE)
+            rc = db_err(ctx, cat, "cannot add the site");
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        rc = exec(ctx, cat, "COMMIT", "cannot commit");
+    else
+        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    sw__aoi_clear(&aoi);
+    if (rc == 0 && site)
+        rc = sw_site_get(ctx, cat, name, site);
+    return rc;
+}
+
+int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
+{
+    sw_site s = {0};
+    int rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    if (rc)
+        return rc;
+    rc = sw_site_get(ctx, cat, name, &s);
+    if (rc == 0 && s.scenes > 0 && !force)
+        rc = sw__err(ctx, SW_EARG, "site '%s' has %lld scenes: give --force to remove it and all it holds "
+                                   "(your source files are not touched)", name, (long long)s.scenes);
+    if (rc == 0) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(cat->db, "DELETE FROM sites WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(ctx, cat, "cannot remove the site");
+        } else {
+            sqlite3_bind_int64(st, 1, s.id);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_err(ctx, cat, "cannot remove the site");
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == 0)
+        rc = exec(ctx, cat, "COMMIT", "cannot commit");
+    else
+        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    sw_site_clear(&s);
+    return rc;
+}

@@ -1,0 +1,133 @@
+/*
+ * aoi.c: reading a site's area of interest (GeoJSON or any vector OGR
+ * reads): its first feature, a polygon, or a point with a buffer in metres,
+ * put in the local UTM zone (where buffers and areas are in metres) and
+ * back in WGS84 longitude/latitude for the catalog.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "io_int.h"
+
+void sw__aoi_clear(sw__aoi *a)
+{
+    CPLFree(a->wkt);
+    memset(a, 0, sizeof *a);
+}
+
+int sw__aoi_read(sw_ctx *ctx, const char *path, double buffer_m, sw__aoi *out)
+{
+    memset(out, 0, sizeof *out);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    VSIStatBufL st;
+    if (VSIStatL(path, &st) != 0) {
+        sw__gdal_pop();
+        return sw__err(ctx, SW_EIO, "%s: AOI file not found", path);
+    }
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sw__gdal_pop();
+    if (!ds)
+        return sw__err(ctx, SW_EFORMAT, "%s: not a GeoJSON (or other vector) file: %s", path,
+                       sw__gdal_msg(&e, "unrecognized format"));
+    int rc = 0;
+    OGRLayerH layer = GDALDatasetGetLayerCount(ds) > 0 ? GDALDatasetGetLayer(ds, 0) : NULL;
+    OGRFeatureH f = layer ? OGR_L_GetNextFeature(layer) : NULL;
+    OGRGeometryH g = f ? OGR_F_GetGeometryRef(f) : NULL;
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), utm = NULL;
+    OSRSetWellKnownGeogCS(wgs, "WGS84");
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRGeometryH work = NULL;
+    if (!g) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: has no feature with a geometry", path);
+        goto done;
+    }
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    if (t != wkbPolygon && t != wkbMultiPolygon && t != wkbPoint) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: the AOI must be a polygon or a point, not a %s", path,
+                     OGRGeometryTypeToName(t));
+        goto done;
+    }
+    if (t == wkbPoint && !(buffer_m > 0.0)) {
+        rc = sw__err(ctx, SW_EARG, "%s: the AOI is a point: give --buffer in metres", path);
+        goto done;
+    }
+    if (!OGR_G_IsValid(g) || OGR_G_IsEmpty(g)) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: the AOI geometry is empty or invalid", path);
+        goto done;
+    }
+    work = OGR_G_Clone(g);
+    OGRSpatialReferenceH src = OGR_L_GetSpatialRef(layer);
+    sw__gdal_push(&e);
+    if (src && !OSRIsSame(src, wgs)) {
+        OGRSpatialReferenceH s2 = OSRClone(src);
+        OSRSetAxisMappingStrategy(s2, OAMS_TRADITIONAL_GIS_ORDER);
+        OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(s2, wgs);
+        if (!ct || OGR_G_Transform(work, ct) != OGRERR_NONE)
+            rc = sw__err(ctx, SW_EFORMAT, "%s: cannot bring the AOI to WGS84: %s", path,
+                         sw__gdal_msg(&e, "no transformation"));
+        if (ct)
+            OCTDestroyCoordinateTransformation(ct);
+        OSRDestroySpatialReference(s2);
+    }
+    sw__gdal_pop();
+    if (rc)
+        goto done;
+    /* The local UTM zone of the centroid. */
+    OGRGeometryH c = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_Centroid(work, c);
+    double lon = OGR_G_GetX(c, 0), lat = OGR_G_GetY(c, 0);
+    OGR_G_DestroyGeometry(c);
+    if (!(lon >= -180 && lon <= 180 && lat >= -84 && lat <= 84)) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: the AOI's centre (%g, %g) is not a longitude/latitude in UTM's range",
+                     path, lon, lat);
+        goto done;
+    }
+    int zone = (int)floor((lon + 180.0) / 6.0) + 1;
+    if (zone > 60)
+        zone = 60;
+    out->epsg = (lat >= 0 ? 32600 : 32700) + zone;
+    out->lon = lon;
+    out->lat = lat;
+    utm = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(utm, out->epsg);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH to = OCTNewCoordinateTransformation(wgs, utm);
+    OGRCoordinateTransformationH back = OCTNewCoordinateTransformation(utm, wgs);
+    if (!to || !back || OGR_G_Transform(work, to) != OGRERR_NONE) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: cannot project the AOI to UTM zone %d", path, zone);
+    } else {
+        if (buffer_m > 0.0) {
+            OGRGeometryH b = OGR_G_Buffer(work, buffer_m, 16);
+            OGR_G_DestroyGeometry(work);
+            work = b;
+        }
+        out->area_m2 = work ? OGR_G_Area(work) : 0.0;
+        if (!(out->area_m2 > 0.0))
+            rc = sw__err(ctx, SW_EFORMAT, "%s: the AOI has no area", path);
+        else if (OGR_G_Transform(work, back) != OGRERR_NONE || OGR_G_ExportToWkt(work, &out->wkt) != OGRERR_NONE)
+            rc = sw__err(ctx, SW_EFORMAT, "%s: cannot write the AOI back in WGS84", path);
+    }
+    if (to)
+        OCTDestroyCoordinateTransformation(to);
+    if (back)
+        OCTDestroyCoordinateTransformation(back);
+done:
+    if (work)
+        OGR_G_DestroyGeometry(work);
+    if (f)
+        OGR_F_Destroy(f);
+    if (utm)
+        OSRDestroySpatialReference(utm);
+    OSRDestroySpatialReference(wgs);
+    GDALClose(ds);
+    if (rc)
+        sw__aoi_clear(out);
+    return rc;
+}

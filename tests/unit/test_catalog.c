@@ -1,0 +1,153 @@
+/* test_catalog.c: sites in the SQLite catalog: creation and migration,
+ * AOIs (polygon, buffered point), names, refusals that change nothing. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "sitewatch/catalog.h"
+
+static char dir[64];
+
+static void spit(const char *name, const char *text, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sw-test-cat-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_sites(void **state)
+{
+    (void)state;
+    char db[128], poly[128], pt[128], bad[128];
+    snprintf(db, sizeof db, "%s/cat.db", dir);
+    /* a 0.01 x 0.01 degree square at 40 N: about 853 m x 1112 m */
+    spit("poly.geojson",
+         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{},\"geometry\":"
+         "{\"type\":\"Polygon\",\"coordinates\":[[[127.50,40.00],[127.51,40.00],[127.51,40.01],[127.50,40.01],"
+         "[127.50,40.00]]]}}]}", poly, sizeof poly);
+    spit("pt.geojson", "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Point\",\"coordinates\":[-70.5,-33.4]}}",
+         pt, sizeof pt);
+    spit("bad.geojson", "{\"type\":", bad, sizeof bad);
+    sw_ctx *c = sw_ctx_new();
+    assert_null(sw_catalog_open(c, db, 0)); /* no catalog yet, and none made */
+    assert_int_equal(access(db, F_OK), -1);
+    sw_catalog *cat = sw_catalog_open(c, db, 1);
+    assert_non_null(cat);
+    assert_int_equal(sw_catalog_schema(cat), SW_CATALOG_SCHEMA);
+
+    sw_site s = {0};
+    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 3.0, &s), 0);
+    assert_int_equal(s.crs_epsg, 32652);
+    double want = 0.01 * 111320.0 * cos(40.005 * M_PI / 180.0) * 0.01 * 111035.0;
+    if (fabs(s.area_m2 - want) > 0.01 * want)
+        fail_msg("area %g m2, want about %g", s.area_m2, want);
+    sw_site_clear(&s);
+    /* a point in the southern hemisphere, buffered by 1 km */
+    assert_int_equal(sw_site_add(c, cat, "santiago", pt, 1000, 0, &s), 0);
+    assert_int_equal(s.crs_epsg, 32719);
+    assert_true(fabs(s.area_m2 - M_PI * 1e6) < 0.01 * M_PI * 1e6);
+    sw_site_clear(&s);
+    /* refusals */
+    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 0, NULL), SW_EARG);
+    assert_non_null(strstr(sw_ctx_errmsg(c), "already exists"));
+    assert_int_equal(sw_site_add(c, cat, "x", pt, 0, 0, NULL), SW_EARG);
+    assert_non_null(strstr(sw_ctx_errmsg(c), "give --buffer"));
+    assert_int_equal(sw_site_add(c, cat, "y", bad, 0, 0, NULL), SW_EFORMAT);
+    assert_int_equal(sw_site_add(c, cat, "no/slash", poly, 0, 0, NULL), SW_EARG);
+    assert_int_equal(sw_site_get(c, cat, "nope", &s), SW_EARG);
+    /* a site with a scene is kept unless forced; its scenes go with it */
+    sw_catalog_close(cat);
+    sqlite3 *raw;
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "INSERT INTO scenes(site_id, source_path, sha256, acquired, ingested_at) "
+                                       "SELECT id, '/data/a.tif', 'ab', '2024-03-01', 'now' FROM sites WHERE name = 'santiago'",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    cat = sw_catalog_open(c, db, 0);
+    assert_non_null(cat);
+    assert_int_equal(sw_site_remove(c, cat, "santiago", 0), SW_EARG);
+    assert_int_equal(sw_site_get(c, cat, "santiago", &s), 0);
+    assert_int_equal(s.scenes, 1);
+    sw_site_clear(&s);
+    assert_int_equal(sw_site_remove(c, cat, "santiago", 1), 0);
+    assert_int_equal(sw_site_get(c, cat, "santiago", &s), SW_EARG);
+    sw_catalog_close(cat);
+    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM scenes", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0); /* cascaded */
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(raw, "PRAGMA integrity_check", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    sw_ctx_free(c);
+}
+
+static void test_foreign_files_refused_untouched(void **state)
+{
+    (void)state;
+    char txt[128], other[128];
+    spit("notes.db", "these are my notes, not a database\n", txt, sizeof txt);
+    sw_ctx *c = sw_ctx_new();
+    assert_null(sw_catalog_open(c, txt, 1));
+    assert_non_null(strstr(sw_ctx_errmsg(c), "not a usable sitewatch catalog"));
+    FILE *f = fopen(txt, "r");
+    char buf[64] = {0};
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "these are my notes, not a database\n");
+    /* someone else's SQLite database */
+    snprintf(other, sizeof other, "%s/other.db", dir);
+    sqlite3 *raw;
+    sqlite3_open(other, &raw);
+    sqlite3_exec(raw, "CREATE TABLE birds(name TEXT)", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    assert_null(sw_catalog_open(c, other, 1));
+    assert_non_null(strstr(sw_ctx_errmsg(c), "not a sitewatch catalog"));
+    sqlite3_open(other, &raw);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+    sqlite3_step(st);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    sw_ctx_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sites),
+        cmocka_unit_test(test_foreign_files_refused_untouched),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
