@@ -104,6 +104,7 @@ static void usage(FILE *f)
             "  model info FILE                 check a learned model file and say what it is\n"
             "  site add|list|show|rm           the watched sites in the catalog (--db, $SITEWATCH_DB,\n"
             "                                  or ./sitewatch.db)\n"
+            "  ingest SITE SCENE...            cut scenes to a site's grid and record them\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
         return cmd_model(argc - 1, argv + 1);
     if (strcmp(cmd, "site") == 0)
         return cmd_site(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "ingest") == 0)
+        return cmd_ingest(argc - 1, argv + 1, db);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

@@ -68,6 +68,29 @@ int sw_site_list(sw_ctx *ctx, sw_catalog *cat, int (*fn)(const sw_site *s, void 
  * and force is 0. Never touches the user's source files. */
 int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force);
 
+typedef struct sw_ingest_opts {
+    const char *date;    /* YYYY-MM-DD; NULL: from the scene's name or metadata */
+    const char *sensor;  /* NULL: from the scene's name or metadata */
+    double margin_m;     /* around the AOI's bounds; < 0: 100 m */
+} sw_ingest_opts;
+
+typedef struct sw_ingest_result {
+    int64_t scene_id;
+    int skipped;          /* the same content was ingested before */
+    char date[11], sensor[32];
+    double usable_fraction;
+    char chip[1024];      /* the site chip (COG) beside the catalog */
+} sw_ingest_result;
+
+void sw_ingest_opts_init(sw_ingest_opts *o);
+
+/* Ingests one scene into a site: hashes it (a scene already ingested is
+ * skipped and said so), reads its date and sensor, cuts it to the site's
+ * grid as a COG in CATALOG.chips/SITE/, and records it, all or nothing.
+ * Errors: unknown site, a scene that misses the site, no date. */
+int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path,
+                    const sw_ingest_opts *opts, sw_ingest_result *res);
+
 #ifdef __cplusplus
 }
 #endif

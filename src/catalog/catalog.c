@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -363,5 +364,151 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
     else
         sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
     sw_site_clear(&s);
+    return rc;
+}
+
+void sw_ingest_opts_init(sw_ingest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->margin_m = -1.0;
+}
+
+static int valid_date(const char *d)
+{
+    int y, m, dd;
+    char tail;
+    return strlen(d) == 10 && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && y >= 1972 && y <= 2100 &&
+           m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+}
+
+int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *path,
+                    const sw_ingest_opts *opts, sw_ingest_result *res)
+{
+    sw_ingest_opts def;
+    if (!opts) {
+        sw_ingest_opts_init(&def);
+        opts = &def;
+    }
+    memset(res, 0, sizeof *res);
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    char hex[65];
+    if ((rc = sw__sha256_file(ctx, path, hex)) != 0)
+        goto out;
+    /* Already here? */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db, "SELECT id, acquired FROM scenes WHERE site_id = ?1 AND sha256 = ?2", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_err(ctx, cat, "cannot read scenes");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, site.id);
+    sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        res->skipped = 1;
+        res->scene_id = sqlite3_column_int64(st, 0);
+        snprintf(res->date, sizeof res->date, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (res->skipped)
+        goto out;
+    /* When and by what. */
+    char date[11] = "", sensor[32] = "";
+    sw__scene_metadata(path, date, sensor);
+    if (opts->date)
+        snprintf(date, sizeof date, "%s", opts->date);
+    if (opts->sensor)
+        snprintf(sensor, sizeof sensor, "%s", opts->sensor);
+    if (!date[0]) {
+        rc = sw__err(ctx, SW_EARG, "%s: no acquisition date in its name or metadata: give --date YYYY-MM-DD", path);
+        goto out;
+    }
+    if (!valid_date(date)) {
+        rc = sw__err(ctx, SW_EARG, "%s: '%s' is not a date YYYY-MM-DD", path, date);
+        goto out;
+    }
+    /* The chip, under a temporary name until it is whole. */
+    size_t n = strlen(cat->path) + strlen(site.name) + 128;
+    char *dir = malloc(n), *chip = malloc(n), *tmp = malloc(n + 32);
+    if (!dir || !chip || !tmp) {
+        free(dir);
+        free(chip);
+        free(tmp);
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(dir, n, "%s.chips/%s", cat->path, site.name);
+    snprintf(chip, n, "%s/%s_%.12s.tif", dir, date, hex);
+    snprintf(tmp, n + 32, "%s.tmp-%ld", chip, (long)getpid());
+    double res_m = site.resolution_m, usable = 0.0;
+    double margin = opts->margin_m >= 0 ? opts->margin_m : 100.0;
+    if ((rc = sw__mkdir_p(ctx, dir)) == 0 &&
+        (rc = sw__chip_write(ctx, path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
+        rename(tmp, chip) != 0)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
+    if (rc)
+        sw__io_delete(tmp);
+    /* The record, in one transaction with the site's resolution when this
+     * is its first scene. */
+    char now[32];
+    now_iso(now);
+    int dup = 0;
+    if (rc == 0)
+        rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    if (rc == 0 && site.resolution_m <= 0) {
+        if (sqlite3_prepare_v2(cat->db, "UPDATE sites SET resolution_m = ?1 WHERE id = ?2 AND resolution_m <= 0",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(ctx, cat, "cannot record the site's resolution");
+        } else {
+            sqlite3_bind_double(st, 1, res_m);
+            sqlite3_bind_int64(st, 2, site.id);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_err(ctx, cat, "cannot record the site's resolution");
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == 0) {
+        if (sqlite3_prepare_v2(cat->db,
+                               "INSERT INTO scenes(site_id, source_path, sha256, acquired, sensor, chip_path, "
+                               "usable_fraction, ingested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_err(ctx, cat, "cannot record the scene");
+        } else {
+            sqlite3_bind_int64(st, 1, site.id);
+            sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 3, hex, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 4, date, -1, SQLITE_TRANSIENT);
+            if (sensor[0])
+                sqlite3_bind_text(st, 5, sensor, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 6, chip, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_double(st, 7, usable);
+            sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
+            int s2 = sqlite3_step(st);
+            if (s2 == SQLITE_CONSTRAINT)
+                dup = 1; /* another ingest of the same scene won the race: its chip is this one */
+            else if (s2 != SQLITE_DONE)
+                rc = db_err(ctx, cat, "cannot record the scene");
+            res->scene_id = sqlite3_last_insert_rowid(cat->db);
+            sqlite3_finalize(st);
+        }
+        if (rc == 0)
+            rc = exec(ctx, cat, "COMMIT", "cannot commit");
+        else
+            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+        if (rc && !dup)
+            unlink(chip);
+    }
+    res->skipped = dup;
+    snprintf(res->date, sizeof res->date, "%s", date);
+    snprintf(res->sensor, sizeof res->sensor, "%s", sensor);
+    snprintf(res->chip, sizeof res->chip, "%s", chip);
+    res->usable_fraction = usable;
+    free(dir);
+    free(chip);
+    free(tmp);
+out:
+    sw_site_clear(&site);
     return rc;
 }

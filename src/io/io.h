@@ -141,6 +141,19 @@ typedef struct sw__aoi {
 int sw__aoi_read(sw_ctx *ctx, const char *path, double buffer_m, sw__aoi *out);
 void sw__aoi_clear(sw__aoi *a);
 
+/* ---- site chips (chip.c) ---- */
+/* Acquisition date (YYYY-MM-DD) and sensor from a scene's file name
+ * (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar, or the
+ * TIFF date tag. Returns 0 when a date was found (sensor may stay empty). */
+int sw__scene_metadata(const char *path, char date[11], char sensor[32]);
+/* Warps a georeferenced scene onto the site's grid: UTM zone epsg, pixel
+ * size *resolution_m (set from the scene when 0), the AOI's bounds plus
+ * margin_m; writes a COG with an alpha band at out_path and the fraction of
+ * the chip the scene covers to *usable. SW_ENOOVERLAP when the scene misses
+ * the AOI. */
+int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
+                   double *resolution_m, const char *out_path, double *usable);
+
 /* ---- vectors (vector.c) ---- */
 typedef struct sw__vobject {
     int64_t id, npix;

@@ -6,7 +6,7 @@ A case is a block of lines:
     # name
     $ ARGS...                  (the sitewatch arguments, shell-split)
     exit N
-    stdout TEXT | stdout~ REGEX | stderr TEXT | stderr~ REGEX   (any number)
+    stdout TEXT | stdout~ REGEX | stderr TEXT | stderr~ REGEX   (any number; \\n in TEXT is a newline)
     nooutput DIR               (DIR must hold no file after the run)
 {tmp} in a case is the folder of fixtures this script makes first.
 """
@@ -89,6 +89,24 @@ def make_fixtures(sw, tmp):
         f.write('{"type": "FeatureCollection", "features": [')
     with open(f"{tmp}/notes.db", "w") as f:
         f.write("my notes\n")
+    # A site on the synthetic pair (its centre, 50 m around), scenes named as
+    # PlanetScope names them, and a site elsewhere.
+    from osgeo import osr
+    utm = osr.SpatialReference()
+    utm.ImportFromEPSG(32652)
+    wgs = osr.SpatialReference()
+    wgs.ImportFromEPSG(4326)
+    for sr in (utm, wgs):
+        sr.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    lon, lat, _ = osr.CoordinateTransformation(utm, wgs).TransformPoint(374120.0, 4420900.0)
+    with open(f"{tmp}/site.geojson", "w") as f:
+        f.write('{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[%.7f,%.7f]}}' % (lon, lat))
+    with open(f"{tmp}/far.geojson", "w") as f:
+        f.write('{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[2.35,48.85]}}')
+    os.makedirs(f"{tmp}/scenes")
+    shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/scenes/20240301_021533_1035_3B_AnalyticMS_SR.tif")
+    shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/scenes/20240615_021533_1035_3B_AnalyticMS_SR.tif")
+    shutil.copy(f"{tmp}/syn3/after.tif", f"{tmp}/undated.tif")
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
@@ -132,7 +150,7 @@ def main():
             if p.returncode != c["exit"]:
                 errs.append(f"exit {p.returncode}, want {c['exit']}")
             for key, val in c["checks"]:
-                val = val.replace("{tmp}", tmp)
+                val = val.replace("{tmp}", tmp).replace("\\n", "\n")
                 stream = p.stdout if key.startswith("stdout") else p.stderr
                 if key.endswith("~"):
                     if not re.search(val, stream):

@@ -1,0 +1,140 @@
+/*
+ * cmd_ingest.c: `sitewatch [--db PATH] ingest SITE SCENE... [options]`.
+ * SCENEs are files or folders of them; each is ingested on its own, so one
+ * bad scene does not stop the others (the exit status says one failed).
+ */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sitewatch [--db PATH] ingest SITE SCENE... [--date YYYY-MM-DD] [--sensor NAME]\n"
+            "                 [--margin M]\n"
+            "\n"
+            "Cuts each scene (a georeferenced raster, or a folder of them) to the site's grid\n"
+            "as a COG beside the catalog and records it. The date and sensor come from the\n"
+            "file name (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the\n"
+            "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n");
+}
+
+static int raster_name(const char *n)
+{
+    static const char *const ext[] = {".tif", ".tiff", ".jp2", ".img", ".vrt", NULL};
+    const char *d = strrchr(n, '.');
+    if (!d || n[0] == '.')
+        return 0;
+    for (int i = 0; ext[i]; i++)
+        if (strcasecmp(d, ext[i]) == 0)
+            return !strstr(n, "_udm") && !strstr(n, "_DN_udm");
+    return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int ingest_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o)
+{
+    sw_ingest_result res;
+    int rc = sw_ingest_scene(ctx, cat, site, path, o, &res);
+    if (rc)
+        return cli_fail(rc, sw_ctx_errmsg(ctx));
+    if (res.skipped)
+        printf("%s: already ingested (scene %lld, %s): skipped\n", path, (long long)res.scene_id, res.date);
+    else
+        printf("%s: %s %s, %.0f%% of the site covered -> scene %lld\n", path, res.date,
+               res.sensor[0] ? res.sensor : "(sensor unknown)", 100.0 * res.usable_fraction,
+               (long long)res.scene_id);
+    return 0;
+}
+
+int cmd_ingest(int argc, char **argv, const char *db)
+{
+    static const struct option longopts[] = {{"date", required_argument, 0, 'd'},
+                                             {"sensor", required_argument, 0, 's'},
+                                             {"margin", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    sw_ingest_opts o;
+    sw_ingest_opts_init(&o);
+    int c;
+    char *end;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:s:m:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.date = optarg; break;
+        case 's': o.sensor = optarg; break;
+        case 'm':
+            o.margin_m = strtod(optarg, &end);
+            if (*end || o.margin_m < 0)
+                return cli_usage("ingest", "--margin needs metres >= 0, got '%s'", optarg);
+            break;
+        case 'h': usage(stdout); return 0;
+        case ':': return cli_usage("ingest", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("ingest", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage("ingest", "needs SITE and at least one SCENE");
+    const char *site = argv[optind];
+    sw_ctx *ctx = sw_ctx_new();
+    sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+    if (!cat) {
+        int st = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+        sw_ctx_free(ctx);
+        return st;
+    }
+    sw_site s;
+    int failed = 0;
+    if (sw_site_get(ctx, cat, site, &s) != 0) {
+        failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+        sw_catalog_close(cat);
+        sw_ctx_free(ctx);
+        return failed;
+    }
+    sw_site_clear(&s);
+    for (int i = optind + 1; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            DIR *d = opendir(argv[i]);
+            char **names = NULL;
+            int n = 0;
+            struct dirent *de;
+            while (d && (de = readdir(d)))
+                if (raster_name(de->d_name)) {
+                    char **nn = realloc(names, (size_t)(n + 1) * sizeof *names);
+                    if (!nn)
+                        break;
+                    names = nn;
+                    size_t len = strlen(argv[i]) + strlen(de->d_name) + 2;
+                    names[n] = malloc(len);
+                    snprintf(names[n++], len, "%s/%s", argv[i], de->d_name);
+                }
+            if (d)
+                closedir(d);
+            qsort(names, (size_t)n, sizeof *names, cmp);
+            for (int k = 0; k < n; k++) {
+                int one = ingest_one(ctx, cat, site, names[k], &o);
+                failed = failed ? failed : one;
+                free(names[k]);
+            }
+            free(names);
+        } else {
+            int one = ingest_one(ctx, cat, site, argv[i], &o);
+            failed = failed ? failed : one;
+        }
+    }
+    sw_catalog_close(cat);
+    sw_ctx_free(ctx);
+    return failed; /* the first failure's status */
+}

@@ -1,0 +1,219 @@
+/*
+ * chip.c: a scene cut to a site: warped onto the site's grid (its UTM zone,
+ * its pixel size, the AOI's bounding box plus a margin, aligned to whole
+ * pixels) and written as a Cloud-Optimized GeoTIFF, plus what the scene's
+ * metadata says of when and by what it was taken.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_utils.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "io_int.h"
+
+/* YYYYMMDD at s (8 digits, plausible) -> "YYYY-MM-DD". */
+static int ymd(const char *s, char out[11])
+{
+    for (int i = 0; i < 8; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return 0;
+    int y = atoi((char[5]){s[0], s[1], s[2], s[3], 0}), m = atoi((char[3]){s[4], s[5], 0}),
+        d = atoi((char[3]){s[6], s[7], 0});
+    if (y < 1972 || y > 2100 || m < 1 || m > 12 || d < 1 || d > 31)
+        return 0;
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+    return 1;
+}
+
+int sw__scene_metadata(const char *path, char date[11], char sensor[32])
+{
+    date[0] = sensor[0] = '\0';
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* PlanetScope: 20240301_021533_1035_3B_AnalyticMS_SR.tif */
+    if (strlen(base) > 16 && base[8] == '_' && ymd(base, date)) {
+        if (strstr(base, "_3B_") || strstr(base, "Analytic") || strstr(base, "_BGRN"))
+            snprintf(sensor, 32, "PlanetScope");
+        else if (strstr(base, "_ssc") || strstr(base, "SkySat"))
+            snprintf(sensor, 32, "SkySat");
+        return 0;
+    }
+    /* Sentinel-2: ..._20170829T105019_... or S2A_MSIL2A_20240301T021533_... */
+    for (const char *p = base; *p; p++) {
+        if ((p == base || p[-1] == '_') && strlen(p) >= 15 && p[8] == 'T' && ymd(p, date)) {
+            if (strstr(base, "S2A") || strstr(base, "S2B") || strstr(base, "MSIL") || base[0] == 'T')
+                snprintf(sensor, 32, "Sentinel-2");
+            return 0;
+        }
+    }
+    /* A sidecar JSON (PlanetScope *_metadata.json) with "acquired". */
+    char side[4096];
+    snprintf(side, sizeof side, "%s", path);
+    char *dot = strrchr(side, '.');
+    if (dot && (size_t)(dot - side) + 16 < sizeof side) {
+        strcpy(dot, "_metadata.json");
+        FILE *f = fopen(side, "r");
+        if (f) {
+            char buf[8192];
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            char *a = strstr(buf, "\"acquired\"");
+            if (a && (a = strchr(a + 10, '"')) && strlen(a) > 11 && a[5] == '-' && a[8] == '-') {
+                char digits[9] = {a[1], a[2], a[3], a[4], a[6], a[7], a[9], a[10], 0};
+                if (ymd(digits, date)) {
+                    snprintf(sensor, 32, "PlanetScope");
+                    return 0;
+                }
+            }
+        }
+    }
+    /* The TIFF date tag, "YYYY:MM:DD HH:MM:SS". */
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sw__gdal_pop();
+    if (ds) {
+        const char *t = GDALGetMetadataItem(ds, "TIFFTAG_DATETIME", NULL);
+        if (t && strlen(t) >= 10 && t[4] == ':' && t[7] == ':') {
+            char digits[9] = {t[0], t[1], t[2], t[3], t[5], t[6], t[8], t[9], 0};
+            ymd(digits, date);
+        }
+        GDALClose(ds);
+    }
+    return date[0] ? 0 : -1;
+}
+
+int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
+                   double *resolution_m, const char *out_path, double *usable)
+{
+    GDALDatasetH src = sw__open_raster(ctx, scene, "scene");
+    if (!src)
+        return ctx->code;
+    int rc = 0;
+    double gt[6];
+    const char *swkt = GDALGetProjectionRef(src);
+    if (GDALGetGeoTransform(src, gt) != CE_None || !swkt || !*swkt) {
+        GDALClose(src);
+        return sw__err(ctx, SW_EFORMAT, "%s: has no georeferencing: a scene must say where it is", scene);
+    }
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), utm = OSRNewSpatialReference(NULL),
+                         ssrs = OSRNewSpatialReference(swkt);
+    OSRSetWellKnownGeogCS(wgs, "WGS84");
+    OSRImportFromEPSG(utm, epsg);
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(utm, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(ssrs, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRGeometryH aoi = NULL, fp = NULL;
+    char *wkt = (char *)aoi_wkt;
+    OGR_G_CreateFromWkt(&wkt, wgs, &aoi);
+    OGRCoordinateTransformationH to_utm = OCTNewCoordinateTransformation(wgs, utm);
+    OGRCoordinateTransformationH s_utm = OCTNewCoordinateTransformation(ssrs, utm);
+    char *tmp_vrt = NULL;
+    if (!aoi || !to_utm || !s_utm || OGR_G_Transform(aoi, to_utm) != OGRERR_NONE) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: cannot bring the scene or the site to UTM (EPSG:%d)", scene, epsg);
+        goto done;
+    }
+    /* The scene's footprint in UTM; it must meet the AOI. */
+    {
+        int w = GDALGetRasterXSize(src), h = GDALGetRasterYSize(src);
+        char fw[512];
+        double xs[4] = {gt[0], gt[0] + w * gt[1] + 0 * gt[2], gt[0] + w * gt[1] + h * gt[2], gt[0] + h * gt[2]};
+        double ys[4] = {gt[3], gt[3] + w * gt[4], gt[3] + w * gt[4] + h * gt[5], gt[3] + h * gt[5]};
+        snprintf(fw, sizeof fw, "POLYGON ((%.12g %.12g,%.12g %.12g,%.12g %.12g,%.12g %.12g,%.12g %.12g))", xs[0],
+                 ys[0], xs[1], ys[1], xs[2], ys[2], xs[3], ys[3], xs[0], ys[0]);
+        char *p = fw;
+        OGR_G_CreateFromWkt(&p, ssrs, &fp);
+        if (fp)
+            OGR_G_Segmentize(fp, fabs(gt[1]) * w / 16); /* edges bend in another CRS */
+        if (!fp || OGR_G_Transform(fp, s_utm) != OGRERR_NONE) {
+            rc = sw__err(ctx, SW_EFORMAT, "%s: cannot project its footprint", scene);
+            goto done;
+        }
+        if (!OGR_G_Intersects(fp, aoi)) {
+            rc = sw__err(ctx, SW_ENOOVERLAP, "%s: the scene misses the site", scene);
+            goto done;
+        }
+        if (!(*resolution_m > 0)) {
+            /* The site's pixel size from its first scene, in metres. */
+            double u = OSRIsGeographic(ssrs) ? 111320.0 : OSRGetLinearUnits(ssrs, NULL);
+            *resolution_m = fabs(gt[1]) * u;
+        }
+    }
+    OGREnvelope env;
+    OGR_G_GetEnvelope(aoi, &env);
+    double r = *resolution_m;
+    double x0 = floor((env.MinX - margin_m) / r) * r, x1 = ceil((env.MaxX + margin_m) / r) * r;
+    double y0 = floor((env.MinY - margin_m) / r) * r, y1 = ceil((env.MaxY + margin_m) / r) * r;
+    char te[4][64], tr[64], srs[32];
+    snprintf(te[0], 64, "%.12g", x0);
+    snprintf(te[1], 64, "%.12g", y0);
+    snprintf(te[2], 64, "%.12g", x1);
+    snprintf(te[3], 64, "%.12g", y1);
+    snprintf(tr, 64, "%.12g", r);
+    snprintf(srs, sizeof srs, "EPSG:%d", epsg);
+    tmp_vrt = CPLStrdup(CPLSPrintf("/vsimem/sitewatch/chip_%p.vrt", (void *)out_path));
+    char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
+                    "-r", "bilinear", "-dstalpha", NULL};
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
+    GDALDatasetH vrt = wo ? GDALWarp(tmp_vrt, NULL, 1, &src, wo, NULL) : NULL;
+    GDALWarpAppOptionsFree(wo);
+    GDALDatasetH cog = NULL;
+    if (vrt) {
+        char *targv[] = {"-of", "COG", "-co", "COMPRESS=DEFLATE", "-co", "OVERVIEWS=AUTO", NULL};
+        GDALTranslateOptions *to = GDALTranslateOptionsNew(targv, NULL);
+        cog = to ? GDALTranslate(out_path, vrt, to, NULL) : NULL;
+        GDALTranslateOptionsFree(to);
+    }
+    sw__gdal_pop();
+    if (!cog) {
+        rc = sw__err(ctx, SW_EIO, "%s: cannot write the site chip %s: %s", scene, out_path,
+                     sw__gdal_msg(&e, "unknown error"));
+        if (vrt)
+            GDALClose(vrt);
+        goto done;
+    }
+    /* Usable fraction: pixels the alpha band marks as holding data. */
+    {
+        int w = GDALGetRasterXSize(cog), h = GDALGetRasterYSize(cog);
+        GDALRasterBandH m = GDALGetMaskBand(GDALGetRasterBand(cog, 1));
+        uint8_t *row = malloc((size_t)w);
+        int64_t ok = 0;
+        for (int y = 0; row && y < h; y++)
+            if (GDALRasterIO(m, GF_Read, 0, y, w, 1, row, w, 1, GDT_Byte, 0, 0) == CE_None)
+                for (int x = 0; x < w; x++)
+                    ok += row[x] != 0;
+        free(row);
+        *usable = (double)ok / ((double)w * h);
+    }
+    GDALClose(cog);
+    GDALClose(vrt);
+done:
+    if (tmp_vrt) {
+        VSIUnlink(tmp_vrt);
+        CPLFree(tmp_vrt);
+    }
+    if (aoi)
+        OGR_G_DestroyGeometry(aoi);
+    if (fp)
+        OGR_G_DestroyGeometry(fp);
+    if (to_utm)
+        OCTDestroyCoordinateTransformation(to_utm);
+    if (s_utm)
+        OCTDestroyCoordinateTransformation(s_utm);
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(utm);
+    OSRDestroySpatialReference(ssrs);
+    GDALClose(src);
+    return rc;
+}
