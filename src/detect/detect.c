@@ -774,7 +774,7 @@ static void json_side(sw__json *j, const sw__side *s, char (*hex)[65])
     sw__json_end(j, '}');
 }
 
-static int write_summary(run *r, const char *before, const char *after, sw_detect_result *res)
+static int write_summary(run *r, sw_detect_result *res)
 {
     const sw__pair_info *in = r->info;
     char(*hex[2])[65] = {NULL, NULL};
@@ -794,8 +794,6 @@ static int write_summary(run *r, const char *before, const char *after, sw_detec
             }
     }
     r->t[T_HASH] = sw__now() - t0;
-    (void)before;
-    (void)after;
     sw__buf b = {0};
     sw__json j;
     sw__json_init(&j, &b);
@@ -1532,9 +1530,12 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     res.valid_pixels = r->valid_pixels;
     res.objects = r->nobj;
     res.threshold = r->threshold;
-    if ((rc = write_summary(r, before, after, &res)) != 0)
+    if ((rc = write_summary(r, &res)) != 0)
         goto out;
-    /* Everything is whole: rename, summary last. */
+    /* Everything is whole: rename, summary last. An older run's summary
+     * goes first, so that while the files change places no summary claims
+     * a set that is not whole. */
+    unlink(r->final[OUT_SUMMARY]);
     for (int i = 0; i < OUT_RAW && rc == 0; i++)
         if (rename(r->tmp[i], r->final[i]) != 0)
             rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", r->final[i], strerror(errno));
