@@ -31,6 +31,12 @@ void cli_progress_end(cli_progress *p);
 
 /* "512M", "2G", "1048576" -> bytes; -1 when malformed. */
 int64_t cli_parse_size(const char *s);
+/* The raster files of a folder (names, sorted); with scenes, only
+ * georeferenced formats and no PlanetScope _udm masks. NULL when the folder
+ * cannot be read. Free with cli_free_list. */
+char **cli_list_rasters(const char *dir, int scenes, int *n);
+void cli_free_list(char **v, int n);
+
 /* The command line as one string, for summaries (static buffer). */
 const char *cli_command_line(void);
 void cli_set_command_line(int argc, char **argv);

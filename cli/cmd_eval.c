@@ -3,7 +3,6 @@
  * folders whose files are matched by name (extension and case aside),
  * scored per pair and pooled (summed confusion matrix).
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,50 +44,6 @@ static int same_stem(const char *a, const char *b)
     const char *da = strrchr(a, '.'), *db = strrchr(b, '.');
     size_t la = da ? (size_t)(da - a) : strlen(a), lb = db ? (size_t)(db - b) : strlen(b);
     return la == lb && strncasecmp(a, b, la) == 0;
-}
-
-static int is_raster_name(const char *n)
-{
-    static const char *const ext[] = {".tif", ".tiff", ".png", ".bmp", ".jpg", ".jpeg", ".jp2", ".img", NULL};
-    const char *d = strrchr(n, '.');
-    if (!d || n[0] == '.')
-        return 0;
-    for (int i = 0; ext[i]; i++)
-        if (strcasecmp(d, ext[i]) == 0)
-            return 1;
-    return 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static char **list_dir(const char *dir, int *n)
-{
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return NULL;
-    int cap = 64;
-    char **v = malloc((size_t)cap * sizeof *v);
-    struct dirent *de;
-    while (v && (de = readdir(d))) {
-        if (!is_raster_name(de->d_name))
-            continue;
-        if (*n == cap) {
-            cap *= 2;
-            char **nv = realloc(v, (size_t)cap * sizeof *nv);
-            if (!nv)
-                break;
-            v = nv;
-        }
-        v[(*n)++] = strdup(de->d_name);
-    }
-    closedir(d);
-    if (v)
-        qsort(v, (size_t)*n, sizeof *v, cmp_name);
-    return v;
 }
 
 /* name as a JSON string body (quotes and backslashes escaped, control
@@ -181,7 +136,7 @@ int cmd_eval(int argc, char **argv)
         return status;
     }
     int np = 0, nt = 0;
-    char **pv = list_dir(pred, &np), **tv = list_dir(truth, &nt);
+    char **pv = cli_list_rasters(pred, 0, &np), **tv = cli_list_rasters(truth, 0, &nt);
     sw_confusion pooled = {0};
     int npairs = 0;
     if (np == 0)
@@ -239,12 +194,8 @@ int cmd_eval(int argc, char **argv)
             print_scores(stdout, lab, &pooled, 0, 0);
         }
     }
-    for (int i = 0; i < np; i++)
-        free(pv[i]);
-    for (int i = 0; i < nt; i++)
-        free(tv[i]);
-    free(pv);
-    free(tv);
+    cli_free_list(pv, np);
+    cli_free_list(tv, nt);
     sw_ctx_free(ctx);
     return status;
 }

@@ -3,7 +3,6 @@
  * SCENEs are files or folders of them; each is ingested on its own, so one
  * bad scene does not stop the others (the exit status says one failed).
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,23 +22,6 @@ static void usage(FILE *f)
             "as a COG beside the catalog and records it. The date and sensor come from the\n"
             "file name (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the\n"
             "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n");
-}
-
-static int raster_name(const char *n)
-{
-    static const char *const ext[] = {".tif", ".tiff", ".jp2", ".img", ".vrt", NULL};
-    const char *d = strrchr(n, '.');
-    if (!d || n[0] == '.')
-        return 0;
-    for (int i = 0; ext[i]; i++)
-        if (strcasecmp(d, ext[i]) == 0)
-            return !strstr(n, "_udm") && !strstr(n, "_DN_udm");
-    return 0;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int ingest_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o)
@@ -106,29 +88,19 @@ int cmd_ingest(int argc, char **argv, const char *db)
     for (int i = optind + 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            DIR *d = opendir(argv[i]);
-            char **names = NULL;
             int n = 0;
-            struct dirent *de;
-            while (d && (de = readdir(d)))
-                if (raster_name(de->d_name)) {
-                    char **nn = realloc(names, (size_t)(n + 1) * sizeof *names);
-                    if (!nn)
-                        break;
-                    names = nn;
-                    size_t len = strlen(argv[i]) + strlen(de->d_name) + 2;
-                    names[n] = malloc(len);
-                    snprintf(names[n++], len, "%s/%s", argv[i], de->d_name);
-                }
-            if (d)
-                closedir(d);
-            qsort(names, (size_t)n, sizeof *names, cmp);
+            char **names = cli_list_rasters(argv[i], 1, &n);
             for (int k = 0; k < n; k++) {
-                int one = ingest_one(ctx, cat, site, names[k], &o);
+                size_t len = strlen(argv[i]) + strlen(names[k]) + 2;
+                char *full = malloc(len);
+                if (!full)
+                    break;
+                snprintf(full, len, "%s/%s", argv[i], names[k]);
+                int one = ingest_one(ctx, cat, site, full, &o);
                 failed = failed ? failed : one;
-                free(names[k]);
+                free(full);
             }
-            free(names);
+            cli_free_list(names, n);
         } else {
             int one = ingest_one(ctx, cat, site, argv[i], &o);
             failed = failed ? failed : one;

@@ -3,10 +3,12 @@
  * subcommand lives in cmd_<name>.c; this file dispatches and holds the
  * helpers they share (errors, progress, sizes).
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -89,6 +91,62 @@ int64_t cli_parse_size(const char *s)
     if (*end)
         return -1;
     return (int64_t)(v * mult);
+}
+
+/* Raster file names sitewatch takes from folders: any image GDAL reads,
+ * or, for scenes, the georeferenced formats without PlanetScope's masks and
+ * the PNG/JPEG previews that come with downloads. */
+static int raster_name(const char *n, int scenes)
+{
+    static const char *const ext[] = {".tif", ".tiff", ".jp2", ".img", ".vrt", ".png", ".bmp", ".jpg", ".jpeg", NULL};
+    const char *d = strrchr(n, '.');
+    if (!d || n[0] == '.')
+        return 0;
+    if (scenes && (strstr(n, "_udm") || strstr(n, "_UDM")))
+        return 0;
+    for (int i = 0; ext[i]; i++)
+        if (strcasecmp(d, ext[i]) == 0)
+            return !scenes || i < 5;
+    return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **cli_list_rasters(const char *dir, int scenes, int *n)
+{
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    int cap = 64;
+    char **v = malloc((size_t)cap * sizeof *v);
+    struct dirent *de;
+    while (v && (de = readdir(d))) {
+        if (!raster_name(de->d_name, scenes))
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            char **nv = realloc(v, (size_t)cap * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[(*n)++] = strdup(de->d_name);
+    }
+    closedir(d);
+    if (v)
+        qsort(v, (size_t)*n, sizeof *v, cmp_name);
+    return v;
+}
+
+void cli_free_list(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 static void usage(FILE *f)
