@@ -230,3 +230,74 @@ int sw__coreg_estimate(const float *a, const float *b, const uint8_t *valid, int
     out->iterations = iter + 1;
     return 0;
 }
+
+int sw__coreg_fit_affine(sw__tiepoint *tp, int n, double max_dev, double ax[3], double ay[3], double *rms,
+                         double *rms_shift)
+{
+    /* Consistency: a point far from the median shift of the reliable ones
+     * is a mismatch (a change, a cloud), not a distortion. */
+    double mx[64], my[64];
+    int k = 0;
+    for (int i = 0; i < n && k < 64; i++)
+        if (tp[i].reliable) {
+            mx[k] = tp[i].dx;
+            my[k++] = tp[i].dy;
+        }
+    if (k < 4)
+        return -1;
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && mx[j - 1] > mx[j]; j--) {
+            double t = mx[j];
+            mx[j] = mx[j - 1];
+            mx[j - 1] = t;
+        }
+    for (int i = 1; i < k; i++)
+        for (int j = i; j > 0 && my[j - 1] > my[j]; j--) {
+            double t = my[j];
+            my[j] = my[j - 1];
+            my[j - 1] = t;
+        }
+    double medx = mx[k / 2], medy = my[k / 2];
+    int used = 0;
+    double M[9] = {0}, rx[3] = {0}, ry[3] = {0};
+    for (int i = 0; i < n; i++) {
+        if (tp[i].reliable && (fabs(tp[i].dx - medx) > max_dev || fabs(tp[i].dy - medy) > max_dev))
+            tp[i].reliable = 0;
+        if (!tp[i].reliable)
+            continue;
+        double J[3] = {1.0, tp[i].x, tp[i].y};
+        for (int a = 0; a < 3; a++) {
+            rx[a] += J[a] * tp[i].dx;
+            ry[a] += J[a] * tp[i].dy;
+            for (int b = 0; b < 3; b++)
+                M[a * 3 + b] += J[a] * J[b];
+        }
+        used++;
+    }
+    if (used < 4)
+        return -1;
+    double M2[9];
+    memcpy(M2, M, sizeof M);
+    if (solve(M, rx, 3) || solve(M2, ry, 3))
+        return -1;
+    /* Residuals of the affine field and of one mean shift, to tell a real
+     * distortion from the scatter of the estimates. */
+    double ss = 0, s0 = 0, mdx = 0, mdy = 0;
+    for (int i = 0; i < n; i++)
+        if (tp[i].reliable) {
+            mdx += tp[i].dx / used;
+            mdy += tp[i].dy / used;
+        }
+    for (int i = 0; i < n; i++)
+        if (tp[i].reliable) {
+            double ex = rx[0] + rx[1] * tp[i].x + rx[2] * tp[i].y - tp[i].dx;
+            double ey = ry[0] + ry[1] * tp[i].x + ry[2] * tp[i].y - tp[i].dy;
+            ss += ex * ex + ey * ey;
+            s0 += (tp[i].dx - mdx) * (tp[i].dx - mdx) + (tp[i].dy - mdy) * (tp[i].dy - mdy);
+        }
+    memcpy(ax, rx, sizeof rx);
+    memcpy(ay, ry, sizeof ry);
+    *rms = sqrt(ss / used);
+    *rms_shift = sqrt(s0 / used);
+    return used;
+}

@@ -74,7 +74,11 @@ typedef struct run {
     const char *threshold_rule;
     /* co-registration */
     sw__coreg cr;
-    int cr_done, cr_reliable, cr_applied;
+    int cr_done, cr_reliable, cr_applied, cr_affine;
+    double cr_ax[3], cr_ay[3], cr_dx, cr_dy; /* the shift field applied, and at the centre */
+    sw__tiepoint tp[9];
+    int ntp, tp_used;
+    double tp_rms;
     int64_t cr_win[4];
     const char *cr_note;
     int64_t min_pixels;
@@ -502,6 +506,37 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
 /* Reads the central patch of both dates (the mean of their bands), in
  * chunks of rows so that a wide scene costs no more memory than the patch,
  * estimates AFTER's shift, and applies it when it is reliable. */
+/* Reads the S x S patch at (x0, y0) of both dates as the mean of their
+ * bands, in chunks of rows so a wide scene costs no more than the patch. */
+static int read_patch(run *r, sw__reader *rd, int64_t x0, int64_t y0, int64_t S, float *pa, float *pb,
+                      uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
+{
+    for (int64_t y = 0; y < S; y += chunk) {
+        int n = (int)(S - y < chunk ? S - y : chunk);
+        int rc = sw__reader_read(rd, r->ctx, y0 + y, n, bx, by, v);
+        if (rc)
+            return rc;
+        for (int k = 0; k < n; k++)
+            for (int64_t x = 0; x < S; x++) {
+                size_t src = (size_t)k * (size_t)r->W + (size_t)(x0 + x), dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                float sa = 0, sb = 0;
+                for (int b = 0; b < r->nb; b++) {
+                    sa += bx[src * r->nb + b];
+                    sb += by[src * r->nb + b];
+                }
+                pa[dst] = sa / r->nb;
+                pb[dst] = sb / r->nb;
+                pv[dst] = v[src];
+            }
+    }
+    return 0;
+}
+
+/* The global shift from a central patch; then, on scenes large enough,
+ * a 3 x 3 grid of tie points whose agreeing ones fit an affine shift field,
+ * used when it explains them far better than one shift and departs from
+ * the global shift by more than 0.2 px somewhere in the scene. Applied
+ * when reliable. */
 static int coregister(run *r)
 {
     int64_t S = COREG_PATCH;
@@ -519,7 +554,7 @@ static int coregister(run *r)
     r->cr_win[1] = y0;
     r->cr_win[2] = S;
     r->cr_win[3] = S;
-    enum { CHUNK = 32 };
+    enum { CHUNK = 32, TP = 256, GRID = 3 };
     float *pa = malloc(sizeof(float) * (size_t)(S * S)), *pb = malloc(sizeof(float) * (size_t)(S * S));
     uint8_t *pv = malloc((size_t)(S * S));
     float *bx = malloc(sizeof(float) * (size_t)r->W * CHUNK * (size_t)r->nb);
@@ -531,24 +566,7 @@ static int coregister(run *r)
         rc = rd ? sw__err(r->ctx, SW_ENOMEM, "out of memory for co-registration") : r->ctx->code;
         goto done;
     }
-    for (int64_t y = 0; y < S && rc == 0; y += CHUNK) {
-        int n = (int)(S - y < CHUNK ? S - y : CHUNK);
-        if ((rc = sw__reader_read(rd, r->ctx, y0 + y, n, bx, by, v)) != 0)
-            break;
-        for (int k = 0; k < n; k++)
-            for (int64_t x = 0; x < S; x++) {
-                size_t src = (size_t)k * (size_t)r->W + (size_t)(x0 + x), dst = (size_t)(y + k) * (size_t)S + (size_t)x;
-                float sa = 0, sb = 0;
-                for (int b = 0; b < r->nb; b++) {
-                    sa += bx[src * r->nb + b];
-                    sb += by[src * r->nb + b];
-                }
-                pa[dst] = sa / r->nb;
-                pb[dst] = sb / r->nb;
-                pv[dst] = v[src];
-            }
-    }
-    if (rc)
+    if ((rc = read_patch(r, rd, x0, y0, S, pa, pb, pv, bx, by, v, CHUNK)) != 0)
         goto done;
     if (sw__coreg_estimate(pa, pb, pv, (int)S, (int)S, &r->cr) != 0) {
         r->cr_note = "no estimate: the patch is mostly invalid or the fit did not converge";
@@ -556,16 +574,61 @@ static int coregister(run *r)
     }
     r->cr_done = 1;
     r->cr_reliable = r->cr.peak >= 10.0 && fabs(r->cr.dx) < S / 4.0 && fabs(r->cr.dy) < S / 4.0;
+    r->cr_ax[0] = r->cr.dx;
+    r->cr_ay[0] = r->cr.dy;
+    /* Tie points over the scene. */
+    if (r->cr_reliable && r->W >= GRID * TP && r->H >= GRID * TP) {
+        for (int j = 0; j < GRID && rc == 0; j++)
+            for (int i = 0; i < GRID && rc == 0; i++) {
+                sw__tiepoint *t = &r->tp[r->ntp++];
+                int64_t px = (int64_t)((i + 0.5) * (double)r->W / GRID) - TP / 2;
+                int64_t py = (int64_t)((j + 0.5) * (double)r->H / GRID) - TP / 2;
+                t->x = (double)px + TP / 2.0;
+                t->y = (double)py + TP / 2.0;
+                if ((rc = read_patch(r, rd, px, py, TP, pa, pb, pv, bx, by, v, CHUNK)) != 0)
+                    break;
+                sw__coreg c;
+                t->reliable = sw__coreg_estimate(pa, pb, pv, TP, TP, &c) == 0 && c.peak >= 10.0;
+                t->dx = c.dx;
+                t->dy = c.dy;
+                t->peak = c.peak;
+            }
+        if (rc)
+            goto done;
+        double ax[3], ay[3], rms, rms0;
+        r->tp_used = sw__coreg_fit_affine(r->tp, r->ntp, 1.0, ax, ay, &rms, &rms0);
+        r->tp_rms = rms;
+        if (r->tp_used >= 5 && rms < 0.3 && rms < 0.5 * rms0) {
+            /* A real distortion: the field explains the tie points far
+             * better than one shift. Use it where it matters: more than
+             * 0.2 px from the global shift at some corner of the scene. */
+            double dev = 0;
+            for (int c = 0; c < 4; c++) {
+                double x = (c & 1) ? (double)r->W : 0.0, y = (c & 2) ? (double)r->H : 0.0;
+                dev = fmax(dev, fabs(ax[0] + ax[1] * x + ax[2] * y - r->cr.dx));
+                dev = fmax(dev, fabs(ay[0] + ay[1] * x + ay[2] * y - r->cr.dy));
+            }
+            if (dev > 0.2) {
+                memcpy(r->cr_ax, ax, sizeof ax);
+                memcpy(r->cr_ay, ay, sizeof ay);
+                r->cr_affine = 1;
+            }
+        }
+    }
+    /* The shift reported: the field's at the scene's centre. */
+    double cx = 0.5 * (double)r->W, cy = 0.5 * (double)r->H;
+    r->cr_dx = r->cr_ax[0] + r->cr_ax[1] * cx + r->cr_ax[2] * cy;
+    r->cr_dy = r->cr_ay[0] + r->cr_ay[1] * cx + r->cr_ay[2] * cy;
     if (!r->cr_reliable) {
         r->cr_note = "refused: the correlation peak is too weak to trust";
-    } else if (fmax(fabs(r->cr.dx), fabs(r->cr.dy)) < 0.1) {
+    } else if (!r->cr_affine && fmax(fabs(r->cr.dx), fabs(r->cr.dy)) < 0.1) {
         r->cr_note = "not applied: under 0.1 pixel";
     } else if (r->o->coregister < 0 && r->method == SW_METHOD_LEARNED) {
         r->cr_note = "not applied: the learned model is trained to tolerate misregistration (--coreg on applies it)";
     } else {
-        sw__pair_set_shift(r->pair, r->cr.dx, r->cr.dy);
+        sw__pair_set_affine(r->pair, r->cr_ax, r->cr_ay);
         r->cr_applied = 1;
-        r->cr_note = "applied";
+        r->cr_note = r->cr_affine ? "applied: an affine field from the tie points" : "applied: one shift";
     }
 done:
     sw__reader_close(rd);
@@ -858,9 +921,41 @@ static int write_summary(run *r, sw_detect_result *res)
     sw__json_key(&j, "coregistration");
     sw__json_obj(&j);
     sw__json_key(&j, "dx");
-    sw__json_num(&j, r->cr_applied ? r->cr.dx : 0.0);
+    sw__json_num(&j, r->cr_applied ? r->cr_dx : 0.0);
     sw__json_key(&j, "dy");
-    sw__json_num(&j, r->cr_applied ? r->cr.dy : 0.0);
+    sw__json_num(&j, r->cr_applied ? r->cr_dy : 0.0);
+    sw__json_key(&j, "model");
+    sw__json_str(&j, r->cr_affine ? "affine" : "shift");
+    if (r->cr_affine) {
+        sw__json_key(&j, "affine");
+        sw__json_arr(&j);
+        for (int k = 0; k < 3; k++)
+            sw__json_num(&j, r->cr_ax[k]);
+        for (int k = 0; k < 3; k++)
+            sw__json_num(&j, r->cr_ay[k]);
+        sw__json_end(&j, ']');
+    }
+    sw__json_key(&j, "tie_points");
+    sw__json_arr(&j);
+    for (int k = 0; k < r->ntp; k++) {
+        sw__json_obj(&j);
+        sw__json_key(&j, "x");
+        sw__json_num(&j, r->tp[k].x);
+        sw__json_key(&j, "y");
+        sw__json_num(&j, r->tp[k].y);
+        sw__json_key(&j, "dx");
+        sw__json_num(&j, r->tp[k].dx);
+        sw__json_key(&j, "dy");
+        sw__json_num(&j, r->tp[k].dy);
+        sw__json_key(&j, "peak");
+        sw__json_num(&j, r->tp[k].peak);
+        sw__json_key(&j, "used");
+        sw__json_bool(&j, r->tp[k].reliable);
+        sw__json_end(&j, '}');
+    }
+    sw__json_end(&j, ']');
+    sw__json_key(&j, "tie_point_residual_rms");
+    sw__json_num(&j, r->tp_used >= 4 ? r->tp_rms : NAN);
     sw__json_key(&j, "estimated_dx");
     sw__json_num(&j, r->cr_done ? r->cr.dx : NAN);
     sw__json_key(&j, "estimated_dy");

@@ -71,6 +71,9 @@ int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int 
 /* From now on readers return AFTER resampled (bilinear) at (x + dx, y + dy)
  * of BEFORE's grid: the co-registration. Set before readers are opened. */
 void sw__pair_set_shift(sw__pair *p, double dx, double dy);
+/* The same with a shift that varies over the scene:
+ * dx = ax[0] + ax[1] x + ax[2] y, dy = ay[0] + ay[1] x + ay[2] y. */
+void sw__pair_set_affine(sw__pair *p, const double ax[3], const double ay[3]);
 
 /* A reader owns its own GDAL handles: one per worker thread. */
 typedef struct sw__reader sw__reader;

@@ -48,8 +48,8 @@ struct sw__pair {
     /* per date: a mask raster on the output grid (a file or a warped VRT) */
     char *mask_path[2], *mask_vsimem[2];
     int mask_band[2], mask_cloudy[2];
-    int shifted;       /* AFTER is resampled at (x + dx, y + dy) when read */
-    double dx, dy;
+    int shifted;       /* AFTER is resampled at (x + dx(x, y), y + dy(x, y)) when read */
+    double ax[3], ay[3]; /* dx = ax[0] + ax[1] x + ax[2] y, dy likewise */
     side s[2];         /* 0 BEFORE, 1 AFTER */
     char *after_path;  /* what readers open for AFTER (warped or not) */
     char *warp_vsimem;
@@ -777,9 +777,17 @@ int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int 
 
 void sw__pair_set_shift(sw__pair *p, double dx, double dy)
 {
-    p->shifted = dx != 0.0 || dy != 0.0;
-    p->dx = dx;
-    p->dy = dy;
+    const double ax[3] = {dx, 0, 0}, ay[3] = {dy, 0, 0};
+    sw__pair_set_affine(p, ax, ay);
+}
+
+void sw__pair_set_affine(sw__pair *p, const double ax[3], const double ay[3])
+{
+    memcpy(p->ax, ax, sizeof p->ax);
+    memcpy(p->ay, ay, sizeof p->ay);
+    p->shifted = 0;
+    for (int i = 0; i < 3; i++)
+        p->shifted |= ax[i] != 0.0 || ay[i] != 0.0;
 }
 
 /* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
@@ -868,19 +876,26 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, f
     return 0;
 }
 
-/* AFTER resampled at (x + dx, y + dy), bilinear; a pixel is valid when all
- * four neighbours are. */
+/* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
+ * valid when all four neighbours are. The shift field is affine, so the
+ * source rows a strip needs are bounded by its corners. */
 static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *after, uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
     int64_t w = p->info.grid.width, h = p->info.grid.height;
-    int64_t fy = (int64_t)floor(p->dy), fx = (int64_t)floor(p->dx);
-    double ty = p->dy - (double)fy, tx = p->dx - (double)fx;
-    /* Source rows [ya, yb) clamped to the image. */
-    int64_t ya = y0 + fy, yb = y0 + nrows + fy + 1;
+    const double *ax = p->ax, *ay = p->ay;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int c = 0; c < 4; c++) {
+        double x = (c & 1) ? (double)(w - 1) : 0.0, y = (double)y0 + ((c & 2) ? nrows - 1 : 0);
+        double d = ay[0] + ay[1] * x + ay[2] * y;
+        lo = fmin(lo, d);
+        hi = fmax(hi, d);
+    }
+    /* Source rows [ya, yb), clamped to the image. */
+    int64_t ya = y0 + (int64_t)floor(lo), yb = y0 + nrows - 1 + (int64_t)floor(hi) + 2;
     int64_t ca = ya < 0 ? 0 : ya, cb = yb > h ? h : yb;
-    size_t need = (size_t)w * (size_t)(nrows + 1);
+    size_t need = (size_t)w * (size_t)(yb - ya);
     if (need > r->scap) {
         free(r->sbuf);
         free(r->svalid);
@@ -898,24 +913,29 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float
         if (rc)
             return rc;
     }
-    const float w00 = (float)((1 - tx) * (1 - ty)), w10 = (float)(tx * (1 - ty));
-    const float w01 = (float)((1 - tx) * ty), w11 = (float)(tx * ty);
-    for (int k = 0; k < nrows; k++)
+    for (int k = 0; k < nrows; k++) {
+        double y = (double)(y0 + k);
         for (int64_t x = 0; x < w; x++) {
             size_t o = (size_t)k * (size_t)w + (size_t)x;
-            int64_t sx = x + fx;
-            if (sx < 0 || sx + 1 >= w) {
+            double sx = (double)x + ax[0] + ax[1] * (double)x + ax[2] * y;
+            double sy = y + ay[0] + ay[1] * (double)x + ay[2] * y;
+            double fx = floor(sx), fy = floor(sy);
+            int64_t ix = (int64_t)fx, iy = (int64_t)fy - ya;
+            if (ix < 0 || ix + 1 >= w || iy < 0 || iy + 1 >= yb - ya) {
                 valid[o] = 0;
                 memset(after + o * nb, 0, (size_t)nb * sizeof(float));
                 continue;
             }
-            size_t s0 = (size_t)k * (size_t)w + (size_t)sx, s1 = s0 + (size_t)w;
+            float tx = (float)(sx - fx), ty = (float)(sy - fy);
+            float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+            size_t s0 = (size_t)iy * (size_t)w + (size_t)ix, s1 = s0 + (size_t)w;
             if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
                 valid[o] = 0;
             const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
             for (int c = 0; c < nb; c++)
                 after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
         }
+    }
     return 0;
 }
 

@@ -76,6 +76,56 @@ static void test_known_shifts(void **state)
     check(3.6, -2.2, 0.8, -15.0);
 }
 
+/* Tie points on a 3 x 3 grid of a scene whose second date is distorted by
+ * an affine shift field, one of them spoiled by "change": the fit finds
+ * the field and drops the spoiled point. */
+static void test_affine_field(void **state)
+{
+    (void)state;
+    make_waves();
+    enum { P = 128, W = 1200, H = 900 };
+    const double ax[3] = {0.4, 6e-4, -3e-4}, ay[3] = {-0.7, 2e-4, 8e-4};
+    float *a = malloc(sizeof(float) * P * P), *b = malloc(sizeof(float) * P * P);
+    uint8_t *v = malloc(P * P);
+    memset(v, 1, P * P);
+    sw__tiepoint tp[9];
+    for (int k = 0; k < 9; k++) {
+        double cx = (k % 3 + 0.5) * W / 3.0, cy = (k / 3 + 0.5) * H / 3.0;
+        for (int y = 0; y < P; y++)
+            for (int x = 0; x < P; x++) {
+                double gx = cx - P / 2 + x, gy = cy - P / 2 + y;
+                double dx = ax[0] + ax[1] * gx + ax[2] * gy, dy = ay[0] + ay[1] * gx + ay[2] * gy;
+                a[y * P + x] = (float)field(gx, gy);
+                b[y * P + x] = (float)field(gx - dx, gy - dy); /* B(x + d) = A(x) */
+            }
+        if (k == 4) /* the centre patch changed: a different texture */
+            for (int i = 0; i < P * P; i++)
+                b[i] = (float)field(i % P + 5000.0, i / P + 7000.0);
+        sw__coreg c;
+        tp[k].x = cx;
+        tp[k].y = cy;
+        tp[k].reliable = sw__coreg_estimate(a, b, v, P, P, &c) == 0 && c.peak >= 10;
+        tp[k].dx = c.dx;
+        tp[k].dy = c.dy;
+        tp[k].peak = c.peak;
+    }
+    double fx[3], fy[3], rms, rms0;
+    int used = sw__coreg_fit_affine(tp, 9, 1.0, fx, fy, &rms, &rms0);
+    assert_int_equal(used, 8);
+    assert_false(tp[4].reliable); /* the changed patch takes no part */
+    for (int c = 0; c < 4; c++) {
+        double x = (c & 1) ? W : 0, y = (c & 2) ? H : 0;
+        double ex = fx[0] + fx[1] * x + fx[2] * y - (ax[0] + ax[1] * x + ax[2] * y);
+        double ey = fy[0] + fy[1] * x + fy[2] * y - (ay[0] + ay[1] * x + ay[2] * y);
+        if (fabs(ex) > 0.1 || fabs(ey) > 0.1)
+            fail_msg("corner %d: field off by (%g, %g)", c, ex, ey);
+    }
+    assert_true(rms < 0.5 * rms0);
+    free(a);
+    free(b);
+    free(v);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -105,6 +155,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_shifts),
+        cmocka_unit_test(test_affine_field),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
