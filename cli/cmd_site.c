@@ -36,6 +36,14 @@ static int print_row(const sw_site *s, void *user)
     return 0;
 }
 
+static int print_scene(const sw_scene *sc, void *user)
+{
+    (void)user;
+    printf("  %s  %-12s %5.1f%% usable  scene %lld  %s\n", sc->acquired, sc->sensor[0] ? sc->sensor : "-",
+           100.0 * sc->usable_fraction, (long long)sc->id, sc->source);
+    return 0;
+}
+
 int cmd_site(int argc, char **argv, const char *db)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -103,6 +111,10 @@ int cmd_site(int argc, char **argv, const char *db)
                        (long long)s.scenes, s.created, s.aoi_wkt);
             if (rc == 0 && s.resolution_m > 0)
                 printf("resolution  %.3f m\n", s.resolution_m);
+            if (rc == 0 && s.scenes > 0) {
+                printf("scenes by date:\n");
+                rc = sw_scene_list(ctx, cat, name, print_scene, NULL);
+            }
         } else {
             rc = sw_site_remove(ctx, cat, name, force);
             if (rc == 0)

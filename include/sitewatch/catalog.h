@@ -68,6 +68,19 @@ int sw_site_list(sw_ctx *ctx, sw_catalog *cat, int (*fn)(const sw_site *s, void 
  * and force is 0. Never touches the user's source files. */
 int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force);
 
+typedef struct sw_scene {
+    int64_t id;
+    char acquired[11], sensor[32];
+    double usable_fraction;
+    const char *source;  /* borrowed, valid during the callback */
+    const char *chip;
+} sw_scene;
+
+/* Calls fn for every scene of a site in date order; stops early when fn
+ * returns non-zero. SW_EARG for an unknown site. */
+int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site, int (*fn)(const sw_scene *s, void *user),
+                  void *user);
+
 typedef struct sw_ingest_opts {
     const char *date;    /* YYYY-MM-DD; NULL: from the scene's name or metadata */
     const char *sensor;  /* NULL: from the scene's name or metadata */

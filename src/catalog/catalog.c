@@ -512,3 +512,37 @@ out:
     sw_site_clear(&site);
     return rc;
 }
+
+int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)(const sw_scene *s, void *user),
+                  void *user)
+{
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    sw_site_clear(&site);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db,
+                           "SELECT c.id, c.acquired, c.sensor, c.usable_fraction, c.source_path, c.chip_path "
+                           "FROM scenes c JOIN sites s ON s.id = c.site_id WHERE s.name = ?1 "
+                           "ORDER BY c.acquired, c.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot read scenes");
+    sqlite3_bind_text(st, 1, site_name, -1, SQLITE_TRANSIENT);
+    int s2;
+    while ((s2 = sqlite3_step(st)) == SQLITE_ROW) {
+        sw_scene sc = {0};
+        sc.id = sqlite3_column_int64(st, 0);
+        snprintf(sc.acquired, sizeof sc.acquired, "%s", (const char *)sqlite3_column_text(st, 1));
+        const unsigned char *sen = sqlite3_column_text(st, 2);
+        snprintf(sc.sensor, sizeof sc.sensor, "%s", sen ? (const char *)sen : "");
+        sc.usable_fraction = sqlite3_column_double(st, 3);
+        sc.source = (const char *)sqlite3_column_text(st, 4);
+        sc.chip = (const char *)sqlite3_column_text(st, 5);
+        if (fn(&sc, user))
+            break;
+    }
+    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read scenes");
+    sqlite3_finalize(st);
+    return rc;
+}
