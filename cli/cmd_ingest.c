@@ -16,13 +16,26 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sitewatch [--db PATH] ingest SITE SCENE... [--date YYYY-MM-DD] [--sensor NAME]\n"
-            "                 [--margin M]\n"
+            "                 [--margin M] [--confirm N] [--min-area M2] [--no-analyze]\n"
             "\n"
             "Cuts each scene (a georeferenced raster, or a folder of them) to the site's grid\n"
             "as a COG beside the catalog and records it. The date and sensor come from the\n"
             "file name (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the\n"
-            "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n");
+            "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n"
+            "Then every usable scene is compared with the site's first (the baseline);\n"
+            "change objects are followed across dates and confirmed when seen in --confirm\n"
+            "consecutive usable scenes (default 2); each confirmed object of at least\n"
+            "--min-area m2 (default 50) raises one alert, printed as ALERT lines.\n");
 }
+
+static void print_alert(const sw_alert *a, void *user)
+{
+    (void)user;
+    printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
+           (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
+}
+
+static int ingested_new;
 
 static int ingest_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o)
 {
@@ -30,9 +43,11 @@ static int ingest_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char
     int rc = sw_ingest_scene(ctx, cat, site, path, o, &res);
     if (rc)
         return cli_fail(rc, sw_ctx_errmsg(ctx));
-    if (res.skipped)
+    if (res.skipped) {
         printf("%s: already ingested (scene %lld, %s): skipped\n", path, (long long)res.scene_id, res.date);
-    else
+        return 0;
+    }
+    ingested_new = 1;
         printf("%s: %s %s, %.0f%% of the site covered -> scene %lld\n", path, res.date,
                res.sensor[0] ? res.sensor : "(sensor unknown)", 100.0 * res.usable_fraction,
                (long long)res.scene_id);
@@ -44,15 +59,19 @@ int cmd_ingest(int argc, char **argv, const char *db)
     static const struct option longopts[] = {{"date", required_argument, 0, 'd'},
                                              {"sensor", required_argument, 0, 's'},
                                              {"margin", required_argument, 0, 'm'},
+                                             {"confirm", required_argument, 0, 'c'},
+                                             {"min-area", required_argument, 0, 'a'},
+                                             {"no-analyze", no_argument, 0, 'n'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     sw_ingest_opts o;
     sw_ingest_opts_init(&o);
-    int c;
+    int c, confirm = 2, no_analyze = 0;
+    double min_area = -1;
     char *end;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:m:c:a:nh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.date = optarg; break;
         case 's': o.sensor = optarg; break;
@@ -61,6 +80,17 @@ int cmd_ingest(int argc, char **argv, const char *db)
             if (*end || o.margin_m < 0)
                 return cli_usage("ingest", "--margin needs metres >= 0, got '%s'", optarg);
             break;
+        case 'c':
+            confirm = (int)strtol(optarg, &end, 10);
+            if (*end || confirm < 1 || confirm > 100)
+                return cli_usage("ingest", "--confirm needs a count 1-100, got '%s'", optarg);
+            break;
+        case 'a':
+            min_area = strtod(optarg, &end);
+            if (*end || min_area < 0)
+                return cli_usage("ingest", "--min-area needs m2 >= 0, got '%s'", optarg);
+            break;
+        case 'n': no_analyze = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("ingest", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("ingest", "unknown option '%s'", argv[optind - 1]);
@@ -104,6 +134,21 @@ int cmd_ingest(int argc, char **argv, const char *db)
         } else {
             int one = ingest_one(ctx, cat, site, argv[i], &o);
             failed = failed ? failed : one;
+        }
+    }
+    /* Compare the site's scenes anew when any arrived (in any order). */
+    if (ingested_new && !no_analyze) {
+        sw_analyze_opts ao;
+        sw_analyze_opts_init(&ao);
+        ao.confirm = confirm;
+        if (min_area >= 0)
+            ao.min_area_m2 = min_area;
+        int64_t nobj = 0;
+        if (sw_site_analyze(ctx, cat, site, &ao, print_alert, NULL, &nobj) != 0) {
+            int st = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+            failed = failed ? failed : st;
+        } else {
+            printf("%s: %lld change objects\n", site, (long long)nobj);
         }
     }
     sw_catalog_close(cat);

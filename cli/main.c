@@ -162,7 +162,9 @@ static void usage(FILE *f)
             "  model info FILE                 check a learned model file and say what it is\n"
             "  site add|list|show|rm           the watched sites in the catalog (--db, $SITEWATCH_DB,\n"
             "                                  or ./sitewatch.db)\n"
-            "  ingest SITE SCENE...            cut scenes to a site's grid and record them\n"
+            "  ingest SITE SCENE...            cut scenes to a site's grid, record them, follow\n"
+            "                                  change objects across dates, raise alerts\n"
+            "  timeline SITE                   per date: usable fraction, change, new objects\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -205,6 +207,8 @@ int main(int argc, char **argv)
         return cmd_site(argc - 1, argv + 1, db);
     if (strcmp(cmd, "ingest") == 0)
         return cmd_ingest(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "timeline") == 0)
+        return cmd_timeline(argc - 1, argv + 1, db);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

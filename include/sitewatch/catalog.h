@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 1 };
+enum { SW_CATALOG_SCHEMA = 2 };
 
 typedef struct sw_catalog sw_catalog;
 
@@ -103,6 +103,46 @@ void sw_ingest_opts_init(sw_ingest_opts *o);
  * Errors: unknown site, a scene that misses the site, no date. */
 int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path,
                     const sw_ingest_opts *opts, sw_ingest_result *res);
+
+typedef struct sw_analyze_opts {
+    int confirm;         /* consecutive usable scenes that confirm an object; 0: 2 */
+    double min_area_m2;  /* objects smaller than this neither count nor alert; < 0: 50 */
+    double min_usable;   /* scenes covering less of the site are skipped; < 0: 0.5 */
+} sw_analyze_opts;
+
+typedef struct sw_alert {
+    int64_t id, object_id;
+    char date[11];       /* the scene that confirmed it */
+    char first_seen[11];
+    double area_m2;
+    const char *site;
+} sw_alert;
+
+void sw_analyze_opts_init(sw_analyze_opts *o);
+
+/* Compares every usable scene of a site with its first usable scene (the
+ * baseline) by `detect` on their chips, follows change objects across
+ * dates by overlap (keeping their ids from earlier analyses), marks each
+ * new, growing, stable or gone with first- and last-seen dates, confirms
+ * those seen in `confirm` consecutive usable scenes, and raises one alert
+ * per confirmed object that has none and is not dismissed; fn (may be
+ * NULL) hears of each new alert. One transaction. *objects (may be NULL)
+ * receives the number of objects. */
+int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site, const sw_analyze_opts *opts,
+                    void (*fn)(const sw_alert *a, void *user), void *user, int64_t *objects);
+
+/* One row of a site's timeline: per ingested scene, in date order. */
+typedef struct sw_timeline_row {
+    char date[11], sensor[32];
+    double usable_fraction;
+    double changed_area_m2;      /* objects observed in this scene */
+    int64_t new_objects;         /* first seen in this scene */
+    int64_t confirmed_objects;   /* confirmed by this scene */
+    double cumulative_new_m2;    /* area of the objects confirmed so far, as seen in this scene */
+} sw_timeline_row;
+
+int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site,
+                     int (*fn)(const sw_timeline_row *row, void *user), void *user);
 
 #ifdef __cplusplus
 }

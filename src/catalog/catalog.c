@@ -20,6 +20,7 @@
 
 #include "../io/io.h"
 #include "../sw_int.h"
+#include "sitewatch/detect.h"
 
 struct sw_catalog {
     sqlite3 *db;
@@ -83,6 +84,9 @@ static const char *const migrations[] = {
     "CREATE INDEX scenes_site ON scenes(site_id, acquired);"
     "CREATE INDEX objects_site ON objects(site_id);"
     "CREATE INDEX alerts_site ON alerts(site_id, created_at);",
+    /* 2: when an object was confirmed */
+    "ALTER TABLE objects ADD COLUMN confirmed_at TEXT;"
+    "ALTER TABLE objects ADD COLUMN area_m2 REAL;",
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -544,5 +548,420 @@ int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)
     }
     rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read scenes");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- analysis: change objects across a site's scenes ---- */
+
+void sw_analyze_opts_init(sw_analyze_opts *o)
+{
+    o->confirm = 2;
+    o->min_area_m2 = -1;
+    o->min_usable = -1;
+}
+
+typedef struct obs {
+    int64_t scene;
+    double area, score;
+} obs;
+
+typedef struct track {
+    char *wkt;           /* the latest outline */
+    char first[11], last[11], confirmed[11];
+    int consec, matched;
+    double area_first, area_last;
+    obs *o;
+    int no, co;
+    int64_t id;          /* in the catalog, after persisting */
+} track;
+
+typedef struct tracker {
+    track *t;
+    int n, cap;
+    int64_t scene;
+    const char *date;
+    double min_area;
+    int failed;
+} tracker;
+
+static void tracks_free(tracker *k)
+{
+    for (int i = 0; i < k->n; i++) {
+        free(k->t[i].wkt);
+        free(k->t[i].o);
+    }
+    free(k->t);
+}
+
+static int on_object(void *user, const char *wkt, double area, double score)
+{
+    tracker *k = user;
+    if (area < k->min_area)
+        return 0;
+    int best = -1;
+    double bo = 0.3;
+    for (int i = 0; i < k->n; i++) {
+        double ov = sw__wkt_overlap(k->t[i].wkt, wkt);
+        if (ov >= bo) {
+            bo = ov;
+            best = i;
+        }
+    }
+    if (best < 0) {
+        if (k->n == k->cap) {
+            int cap = k->cap ? 2 * k->cap : 64;
+            track *nt = realloc(k->t, (size_t)cap * sizeof *nt);
+            if (!nt)
+                return k->failed = 1;
+            k->t = nt;
+            k->cap = cap;
+        }
+        best = k->n++;
+        memset(&k->t[best], 0, sizeof(track));
+        snprintf(k->t[best].first, 11, "%s", k->date);
+        k->t[best].area_first = area;
+    }
+    track *t = &k->t[best];
+    char *w = strdup(wkt);
+    if (!w)
+        return k->failed = 1;
+    free(t->wkt);
+    t->wkt = w;
+    if (!t->matched) {
+        t->matched = 1;
+        t->consec++;
+        t->area_last = 0;
+    }
+    t->area_last += area;
+    snprintf(t->last, 11, "%s", k->date);
+    if (t->no == t->co) {
+        int co = t->co ? 2 * t->co : 8;
+        obs *no = realloc(t->o, (size_t)co * sizeof *no);
+        if (!no)
+            return k->failed = 1;
+        t->o = no;
+        t->co = co;
+    }
+    if (t->no > 0 && t->o[t->no - 1].scene == k->scene) {
+        t->o[t->no - 1].area += area; /* a second part of the same object */
+    } else {
+        t->o[t->no].scene = k->scene;
+        t->o[t->no].area = area;
+        t->o[t->no].score = score;
+        t->no++;
+    }
+    return 0;
+}
+
+static int run_sql(sw_ctx *ctx, sw_catalog *cat, sqlite3_stmt **st, const char *sql)
+{
+    if (sqlite3_prepare_v2(cat->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, "cannot update the analysis");
+    return 0;
+}
+
+static const char *const detect_outputs[] = {"score.tif", "mask.tif", "changes.geojson", "changes.gpkg",
+                                             "quicklook.png", "summary.json"};
+
+int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const sw_analyze_opts *opts,
+                    void (*fn)(const sw_alert *a, void *user), void *user, int64_t *nobjects)
+{
+    sw_analyze_opts def;
+    if (!opts) {
+        sw_analyze_opts_init(&def);
+        opts = &def;
+    }
+    int confirm = opts->confirm > 0 ? opts->confirm : 2;
+    double min_usable = opts->min_usable >= 0 ? opts->min_usable : 0.5;
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    /* The usable scenes in date order. */
+    sqlite3_stmt *st;
+    int64_t *ids = NULL;
+    char (*dates)[11] = NULL;
+    char **chips = NULL;
+    int n = 0, cap = 0;
+    if ((rc = run_sql(ctx, cat, &st,
+                      "SELECT id, acquired, chip_path FROM scenes WHERE site_id = ?1 AND usable_fraction >= ?2 "
+                      "ORDER BY acquired, id")) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, site.id);
+    sqlite3_bind_double(st, 2, min_usable);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            ids = realloc(ids, (size_t)cap * sizeof *ids);
+            dates = realloc(dates, (size_t)cap * sizeof *dates);
+            chips = realloc(chips, (size_t)cap * sizeof *chips);
+            if (!ids || !dates || !chips) {
+                sqlite3_finalize(st);
+                rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+        ids[n] = sqlite3_column_int64(st, 0);
+        snprintf(dates[n], 11, "%s", (const char *)sqlite3_column_text(st, 1));
+        chips[n] = strdup((const char *)sqlite3_column_text(st, 2));
+        n++;
+    }
+    sqlite3_finalize(st);
+    /* Each later scene against the baseline, the objects followed by overlap. */
+    tracker k = {.min_area = opts->min_area_m2 >= 0 ? opts->min_area_m2 : 50.0};
+    size_t dl = strlen(cat->path) + strlen(site.name) + 64;
+    char *dir = malloc(dl);
+    if (!dir) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(dir, dl, "%s.chips/%s/.analysis-%ld", cat->path, site.name, (long)getpid());
+    for (int i = 1; i < n && rc == 0; i++) {
+        sw_detect_opts d;
+        sw_detect_opts_init(&d);
+        d.method = SW_METHOD_AUTO;
+        d.min_area = k.min_area;
+        d.threads = 0;
+        sw_detect_result res;
+        rc = sw_detect_run(ctx, chips[0], chips[i], dir, &d, &res);
+        if (rc)
+            break;
+        for (int t = 0; t < k.n; t++)
+            k.t[t].matched = 0;
+        k.scene = ids[i];
+        k.date = dates[i];
+        char gpkg[1200];
+        snprintf(gpkg, sizeof gpkg, "%s/changes.gpkg", dir);
+        rc = sw__vectors_read(ctx, gpkg, on_object, &k);
+        if (k.failed)
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory following objects");
+        for (int t = 0; t < k.n && rc == 0; t++) {
+            track *tr = &k.t[t];
+            if (!tr->matched)
+                tr->consec = 0;
+            else if (tr->consec >= confirm && !tr->confirmed[0])
+                snprintf(tr->confirmed, 11, "%s", dates[i]);
+        }
+    }
+    for (size_t f = 0; f < sizeof detect_outputs / sizeof detect_outputs[0]; f++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s", dir, detect_outputs[f]);
+        unlink(p);
+    }
+    rmdir(dir);
+    free(dir);
+    if (rc) {
+        tracks_free(&k);
+        goto out;
+    }
+    /* Persist, keeping the ids of objects an earlier analysis found. */
+    const char *last_date = n > 0 ? dates[n - 1] : "";
+    char now[32];
+    now_iso(now);
+    rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    typedef struct old_obj {
+        int64_t id;
+        char *wkt;
+        int dismissed, taken;
+    } old_obj;
+    old_obj *old = NULL;
+    int nold = 0, capold = 0;
+    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "SELECT id, geometry_wkt, dismissed FROM objects WHERE site_id = ?1")) == 0) {
+        sqlite3_bind_int64(st, 1, site.id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            if (nold == capold) {
+                capold = capold ? 2 * capold : 32;
+                old_obj *no = realloc(old, (size_t)capold * sizeof *no);
+                if (!no)
+                    break;
+                old = no;
+            }
+            const unsigned char *w = sqlite3_column_text(st, 1);
+            old[nold].id = sqlite3_column_int64(st, 0);
+            old[nold].wkt = strdup(w ? (const char *)w : "");
+            old[nold].dismissed = sqlite3_column_int(st, 2);
+            old[nold].taken = 0;
+            nold++;
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_stmt *del = NULL, *upd = NULL, *ins = NULL, *obsins = NULL, *hasalert = NULL, *alertins = NULL;
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &del, "DELETE FROM observations WHERE object_id IN (SELECT id FROM objects WHERE site_id = ?1)");
+    if (rc == 0) {
+        sqlite3_bind_int64(del, 1, site.id);
+        if (sqlite3_step(del) != SQLITE_DONE)
+            rc = db_err(ctx, cat, "cannot update the analysis");
+    }
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &upd, "UPDATE objects SET status = ?2, first_seen = ?3, last_seen = ?4, confirmed = ?5, "
+                                     "confirmed_at = ?6, geometry_wkt = ?7, area_m2 = ?8 WHERE id = ?1");
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &ins, "INSERT INTO objects(site_id, status, first_seen, last_seen, confirmed, confirmed_at, "
+                                     "geometry_wkt, area_m2) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &obsins, "INSERT INTO observations(object_id, scene_id, area_m2, score) VALUES(?1, ?2, ?3, ?4)");
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &hasalert, "SELECT count(*) FROM alerts WHERE object_id = ?1");
+    if (rc == 0)
+        rc = run_sql(ctx, cat, &alertins, "INSERT INTO alerts(site_id, object_id, created_at, kind, message) "
+                                          "VALUES(?1, ?2, ?3, 'new', ?4)");
+    sw_alert *fresh = NULL;
+    int nfresh = 0;
+    for (int t = 0; t < k.n && rc == 0; t++) {
+        track *tr = &k.t[t];
+        const char *status = strcmp(tr->last, last_date) != 0 ? "gone"
+                             : strcmp(tr->first, last_date) == 0 ? "new"
+                             : tr->area_last > 1.15 * tr->area_first ? "growing" : "stable";
+        int best = -1, dismissed = 0;
+        double bo = 0.3;
+        for (int o = 0; o < nold; o++) {
+            if (old[o].taken)
+                continue;
+            double ov = sw__wkt_overlap(old[o].wkt, tr->wkt);
+            if (ov >= bo) {
+                bo = ov;
+                best = o;
+            }
+        }
+        sqlite3_stmt *w = best >= 0 ? upd : ins;
+        sqlite3_reset(w);
+        sqlite3_bind_int64(w, 1, best >= 0 ? old[best].id : site.id);
+        sqlite3_bind_text(w, 2, status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w, 3, tr->first, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(w, 4, tr->last, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(w, 5, tr->confirmed[0] != 0);
+        if (tr->confirmed[0])
+            sqlite3_bind_text(w, 6, tr->confirmed, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(w, 6);
+        sqlite3_bind_text(w, 7, tr->wkt, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(w, 8, tr->area_last);
+        if (sqlite3_step(w) != SQLITE_DONE) {
+            rc = db_err(ctx, cat, "cannot record an object");
+            break;
+        }
+        if (best >= 0) {
+            old[best].taken = 1;
+            tr->id = old[best].id;
+            dismissed = old[best].dismissed;
+        } else {
+            tr->id = sqlite3_last_insert_rowid(cat->db);
+        }
+        for (int o = 0; o < tr->no && rc == 0; o++) {
+            sqlite3_reset(obsins);
+            sqlite3_bind_int64(obsins, 1, tr->id);
+            sqlite3_bind_int64(obsins, 2, tr->o[o].scene);
+            sqlite3_bind_double(obsins, 3, tr->o[o].area);
+            sqlite3_bind_double(obsins, 4, tr->o[o].score);
+            if (sqlite3_step(obsins) != SQLITE_DONE)
+                rc = db_err(ctx, cat, "cannot record an observation");
+        }
+        if (rc || !tr->confirmed[0] || dismissed)
+            continue;
+        sqlite3_reset(hasalert);
+        sqlite3_bind_int64(hasalert, 1, tr->id);
+        if (sqlite3_step(hasalert) == SQLITE_ROW && sqlite3_column_int(hasalert, 0) == 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "new object of %.0f m2, first seen %s, confirmed %s", tr->area_last, tr->first,
+                     tr->confirmed);
+            sqlite3_reset(alertins);
+            sqlite3_bind_int64(alertins, 1, site.id);
+            sqlite3_bind_int64(alertins, 2, tr->id);
+            sqlite3_bind_text(alertins, 3, now, -1, SQLITE_STATIC);
+            sqlite3_bind_text(alertins, 4, msg, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(alertins) != SQLITE_DONE) {
+                rc = db_err(ctx, cat, "cannot record an alert");
+            } else {
+                sw_alert *na = realloc(fresh, (size_t)(nfresh + 1) * sizeof *na);
+                if (na) {
+                    fresh = na;
+                    sw_alert *a = &fresh[nfresh++];
+                    memset(a, 0, sizeof *a);
+                    a->id = sqlite3_last_insert_rowid(cat->db);
+                    a->object_id = tr->id;
+                    snprintf(a->date, 11, "%s", tr->confirmed);
+                    snprintf(a->first_seen, 11, "%s", tr->first);
+                    a->area_m2 = tr->area_last;
+                    a->site = site.name;
+                }
+            }
+        }
+    }
+    /* Objects no longer found go, unless the analyst dismissed them. */
+    for (int o = 0; o < nold && rc == 0; o++) {
+        if (old[o].taken || old[o].dismissed)
+            continue;
+        char sql[96];
+        snprintf(sql, sizeof sql, "DELETE FROM objects WHERE id = %lld", (long long)old[o].id);
+        rc = exec(ctx, cat, sql, "cannot drop an object");
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(upd);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(obsins);
+    sqlite3_finalize(hasalert);
+    sqlite3_finalize(alertins);
+    if (rc == 0)
+        rc = exec(ctx, cat, "COMMIT", "cannot commit");
+    else
+        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == 0 && fn)
+        for (int a = 0; a < nfresh; a++)
+            fn(&fresh[a], user);
+    if (rc == 0 && nobjects)
+        *nobjects = k.n;
+    free(fresh);
+    for (int o = 0; o < nold; o++)
+        free(old[o].wkt);
+    free(old);
+    tracks_free(&k);
+out:
+    for (int i = 0; i < n; i++)
+        free(chips[i]);
+    free(chips);
+    free(ids);
+    free(dates);
+    sw_site_clear(&site);
+    return rc;
+}
+
+int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
+                     int (*fn)(const sw_timeline_row *row, void *user), void *user)
+{
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    rc = run_sql(ctx, cat, &st,
+                 "SELECT c.acquired, c.sensor, c.usable_fraction,"
+                 " (SELECT coalesce(sum(b.area_m2), 0) FROM observations b WHERE b.scene_id = c.id),"
+                 " (SELECT count(*) FROM objects o WHERE o.site_id = c.site_id AND o.first_seen = c.acquired),"
+                 " (SELECT count(*) FROM objects o WHERE o.site_id = c.site_id AND o.confirmed_at = c.acquired),"
+                 " (SELECT coalesce(sum(b.area_m2), 0) FROM observations b JOIN objects o ON o.id = b.object_id"
+                 "   WHERE b.scene_id = c.id AND o.confirmed_at IS NOT NULL AND o.confirmed_at <= c.acquired)"
+                 " FROM scenes c WHERE c.site_id = ?1 ORDER BY c.acquired, c.id");
+    if (rc == 0) {
+        sqlite3_bind_int64(st, 1, site.id);
+        int s2;
+        while ((s2 = sqlite3_step(st)) == SQLITE_ROW) {
+            sw_timeline_row r = {0};
+            snprintf(r.date, sizeof r.date, "%s", (const char *)sqlite3_column_text(st, 0));
+            const unsigned char *sen = sqlite3_column_text(st, 1);
+            snprintf(r.sensor, sizeof r.sensor, "%s", sen ? (const char *)sen : "");
+            r.usable_fraction = sqlite3_column_double(st, 2);
+            r.changed_area_m2 = sqlite3_column_double(st, 3);
+            r.new_objects = sqlite3_column_int64(st, 4);
+            r.confirmed_objects = sqlite3_column_int64(st, 5);
+            r.cumulative_new_m2 = sqlite3_column_double(st, 6);
+            if (fn(&r, user))
+                break;
+        }
+        if (s2 != SQLITE_ROW && s2 != SQLITE_DONE)
+            rc = db_err(ctx, cat, "cannot read the timeline");
+        sqlite3_finalize(st);
+    }
+    sw_site_clear(&site);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * chip.c: a scene cut to a site: warped onto the site's grid (its UTM zone,
  * its pixel size, the AOI's bounding box plus a margin, aligned to whole
- * pixels) and written as a Cloud-Optimized GeoTIFF, plus what the scene's
+ * pixels) and written as a Cloud-Optimized GeoTIFF with nodata where the
+ * scene does not reach, plus what the scene's
  * metadata says of when and by what it was taken.
  */
 #include <ctype.h>
@@ -161,8 +162,19 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     snprintf(tr, 64, "%.12g", r);
     snprintf(srs, sizeof srs, "EPSG:%d", epsg);
     tmp_vrt = CPLStrdup(CPLSPrintf("/vsimem/sitewatch/chip_%p.vrt", (void *)out_path));
+    /* Where the scene has no data the chip holds nodata: the scene's own
+     * nodata value, else 0 for integer pixels (PlanetScope's convention)
+     * and NaN for floating point ones. */
+    char nd[64];
+    GDALRasterBandH b1 = GDALGetRasterBand(src, 1);
+    int has_nd = 0;
+    double ndv = GDALGetRasterNoDataValue(b1, &has_nd);
+    if (has_nd)
+        snprintf(nd, sizeof nd, "%.17g", ndv);
+    else
+        snprintf(nd, sizeof nd, "%s", GDALDataTypeIsFloating(GDALGetRasterDataType(b1)) ? "nan" : "0");
     char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
-                    "-r", "bilinear", "-dstalpha", NULL};
+                    "-r", "bilinear", "-dstnodata", nd, NULL};
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
@@ -183,18 +195,27 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
             GDALClose(vrt);
         goto done;
     }
-    /* Usable fraction: pixels the alpha band marks as holding data. */
+    /* Usable fraction: of the AOI's bounding box (not the margin), the
+     * pixels that hold data. */
     {
         int w = GDALGetRasterXSize(cog), h = GDALGetRasterYSize(cog);
+        int c0 = (int)floor((env.MinX - x0) / r), c1 = (int)ceil((env.MaxX - x0) / r);
+        int r0 = (int)floor((y1 - env.MaxY) / r), r1 = (int)ceil((y1 - env.MinY) / r);
+        c0 = c0 < 0 ? 0 : c0;
+        r0 = r0 < 0 ? 0 : r0;
+        c1 = c1 > w ? w : c1;
+        r1 = r1 > h ? h : r1;
         GDALRasterBandH m = GDALGetMaskBand(GDALGetRasterBand(cog, 1));
         uint8_t *row = malloc((size_t)w);
-        int64_t ok = 0;
-        for (int y = 0; row && y < h; y++)
-            if (GDALRasterIO(m, GF_Read, 0, y, w, 1, row, w, 1, GDT_Byte, 0, 0) == CE_None)
-                for (int x = 0; x < w; x++)
+        int64_t ok = 0, all = 0;
+        for (int y = r0; row && y < r1; y++)
+            if (GDALRasterIO(m, GF_Read, c0, y, c1 - c0, 1, row, c1 - c0, 1, GDT_Byte, 0, 0) == CE_None)
+                for (int x = 0; x < c1 - c0; x++) {
                     ok += row[x] != 0;
+                    all++;
+                }
         free(row);
-        *usable = (double)ok / ((double)w * h);
+        *usable = all ? (double)ok / (double)all : 0.0;
     }
     GDALClose(cog);
     GDALClose(vrt);

@@ -151,7 +151,7 @@ void sw__aoi_clear(sw__aoi *a);
 int sw__scene_metadata(const char *path, char date[11], char sensor[32]);
 /* Warps a georeferenced scene onto the site's grid: UTM zone epsg, pixel
  * size *resolution_m (set from the scene when 0), the AOI's bounds plus
- * margin_m; writes a COG with an alpha band at out_path and the fraction of
+ * margin_m; writes a COG (nodata where the scene does not reach) at out_path and the fraction of
  * the chip the scene covers to *usable. SW_ENOOVERLAP when the scene misses
  * the AOI. */
 int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
@@ -171,5 +171,14 @@ typedef struct sw__vobject {
 int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                       const sw__vobject *objs, int64_t nobj,
                       const char *gpkg_path, const char *geojson_path);
+
+/* Calls fn for each feature of the first layer of a vector file (WKT in the
+ * file's CRS, its area_m2 and score_mean fields); stops when fn returns
+ * non-zero and returns that. */
+int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const char *wkt, double area_m2, double score),
+                     void *user);
+/* Area of the intersection of two WKT geometries (same CRS) over the
+ * smaller one's area: 0 when apart, 1 when one lies inside the other. */
+double sw__wkt_overlap(const char *a, const char *b);
 
 #endif

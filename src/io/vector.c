@@ -155,3 +155,55 @@ done:
     sw__gdal_pop();
     return rc;
 }
+
+int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const char *wkt, double area_m2, double score),
+                     void *user)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    sw__gdal_pop();
+    if (!ds)
+        return sw__err(ctx, SW_EIO, "%s: cannot open: %s", path, sw__gdal_msg(&e, "unknown error"));
+    OGRLayerH l = GDALDatasetGetLayer(ds, 0);
+    int rc = 0;
+    OGRFeatureH f;
+    OGR_L_ResetReading(l);
+    int ia = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "area_m2");
+    int is = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "score_mean");
+    while (rc == 0 && (f = OGR_L_GetNextFeature(l))) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        char *wkt = NULL;
+        if (g && OGR_G_ExportToWkt(g, &wkt) == OGRERR_NONE)
+            rc = fn(user, wkt, ia >= 0 ? OGR_F_GetFieldAsDouble(f, ia) : 0.0,
+                    is >= 0 ? OGR_F_GetFieldAsDouble(f, is) : 0.0);
+        CPLFree(wkt);
+        OGR_F_Destroy(f);
+    }
+    GDALClose(ds);
+    return rc;
+}
+
+double sw__wkt_overlap(const char *a, const char *b)
+{
+    char *pa = (char *)a, *pb = (char *)b;
+    OGRGeometryH ga = NULL, gb = NULL;
+    double out = 0.0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    if (OGR_G_CreateFromWkt(&pa, NULL, &ga) == OGRERR_NONE && OGR_G_CreateFromWkt(&pb, NULL, &gb) == OGRERR_NONE &&
+        OGR_G_Intersects(ga, gb)) {
+        OGRGeometryH i = OGR_G_Intersection(ga, gb);
+        double aa = OGR_G_Area(ga), ab = OGR_G_Area(gb), m = aa < ab ? aa : ab;
+        if (i && m > 0)
+            out = OGR_G_Area(i) / m;
+        if (i)
+            OGR_G_DestroyGeometry(i);
+    }
+    if (ga)
+        OGR_G_DestroyGeometry(ga);
+    if (gb)
+        OGR_G_DestroyGeometry(gb);
+    sw__gdal_pop();
+    return out;
+}

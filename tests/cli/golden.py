@@ -107,6 +107,16 @@ def make_fixtures(sw, tmp):
     shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/scenes/20240301_021533_1035_3B_AnalyticMS_SR.tif")
     shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/scenes/20240615_021533_1035_3B_AnalyticMS_SR.tif")
     shutil.copy(f"{tmp}/syn3/after.tif", f"{tmp}/undated.tif")
+    # A monitored series: the site before, then with its new buildings twice
+    # (the second copy differs by one pixel, so it is another scene).
+    os.makedirs(f"{tmp}/series")
+    shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/series/20240101_021533_1035_3B_AnalyticMS_SR.tif")
+    shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/series/20240201_021533_1035_3B_AnalyticMS_SR.tif")
+    third = f"{tmp}/series/20240301_021533_1035_3B_AnalyticMS_SR.tif"
+    shutil.copy(f"{tmp}/syn/after.tif", third)
+    ds = gdal.Open(third, gdal.GA_Update)
+    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([9, 0]))
+    ds = None
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
