@@ -17,6 +17,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sitewatch [--db PATH] ingest SITE SCENE... [--date YYYY-MM-DD] [--sensor NAME]\n"
             "                 [--margin M] [--confirm N] [--min-area M2] [--no-analyze]\n"
+            "                 [--on-alert CMD]\n"
             "\n"
             "Cuts each scene (a georeferenced raster, or a folder of them) to the site's grid\n"
             "as a COG beside the catalog and records it. The date and sensor come from the\n"
@@ -25,14 +26,33 @@ static void usage(FILE *f)
             "Then every usable scene is compared with the site's first (the baseline);\n"
             "change objects are followed across dates and confirmed when seen in --confirm\n"
             "consecutive usable scenes (default 2); each confirmed object of at least\n"
-            "--min-area m2 (default 50) raises one alert, printed as ALERT lines.\n");
+            "--min-area m2 (default 50) raises one alert, printed as ALERT lines and given\n"
+            "as JSON on the standard input of --on-alert CMD (run by the shell).\n");
 }
 
+static const char *on_alert; /* --on-alert CMD */
+
+/* Prints an alert, and runs the user's hook with the alert as JSON on its
+ * standard input; a failing hook is reported, not fatal. */
 static void print_alert(const sw_alert *a, void *user)
 {
     (void)user;
     printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
            (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
+    if (!on_alert)
+        return;
+    fflush(stdout);
+    FILE *h = popen(on_alert, "w");
+    int st = -1;
+    if (h) {
+        fprintf(h, "{\"site\":\"%s\",\"alert_id\":%lld,\"object_id\":%lld,\"kind\":\"new\",\"area_m2\":%.1f,"
+                   "\"first_seen\":\"%s\",\"confirmed\":\"%s\"}\n",
+                a->site, (long long)a->id, (long long)a->object_id, a->area_m2, a->first_seen, a->date);
+        st = pclose(h);
+    }
+    if (st != 0)
+        fprintf(stderr, "sitewatch: warning: --on-alert command failed for alert %lld (status %d)\n",
+                (long long)a->id, st);
 }
 
 static int ingested_new;
@@ -62,6 +82,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
                                              {"confirm", required_argument, 0, 'c'},
                                              {"min-area", required_argument, 0, 'a'},
                                              {"no-analyze", no_argument, 0, 'n'},
+                                             {"on-alert", required_argument, 0, 'o'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     sw_ingest_opts o;
@@ -71,7 +92,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
     char *end;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:m:c:a:nh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:m:c:a:no:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.date = optarg; break;
         case 's': o.sensor = optarg; break;
@@ -91,6 +112,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
                 return cli_usage("ingest", "--min-area needs m2 >= 0, got '%s'", optarg);
             break;
         case 'n': no_analyze = 1; break;
+        case 'o': on_alert = optarg; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("ingest", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("ingest", "unknown option '%s'", argv[optind - 1]);

@@ -165,6 +165,7 @@ static void usage(FILE *f)
             "  ingest SITE SCENE...            cut scenes to a site's grid, record them, follow\n"
             "                                  change objects across dates, raise alerts\n"
             "  timeline SITE                   per date: usable fraction, change, new objects\n"
+            "  alerts [ack|dismiss ID]         list alerts, or acknowledge or dismiss one\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -209,6 +210,8 @@ int main(int argc, char **argv)
         return cmd_ingest(argc - 1, argv + 1, db);
     if (strcmp(cmd, "timeline") == 0)
         return cmd_timeline(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "alerts") == 0)
+        return cmd_alerts(argc - 1, argv + 1, db);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

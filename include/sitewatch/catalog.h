@@ -120,6 +120,23 @@ typedef struct sw_alert {
 
 void sw_analyze_opts_init(sw_analyze_opts *o);
 
+/* A stored alert, for listing. */
+typedef struct sw_alert_row {
+    int64_t id, object_id;
+    char site[128], created[32], state[16];
+    const char *message; /* borrowed, valid during the callback */
+} sw_alert_row;
+
+/* Lists alerts, newest first, of one site (NULL: all) created on or after
+ * since (YYYY-MM-DD; NULL: all). */
+int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *since,
+                  int (*fn)(const sw_alert_row *a, void *user), void *user);
+
+/* Sets an alert's state: "acknowledged", or "dismissed", which also marks
+ * its object dismissed so that it never alerts again. SW_EARG for an
+ * unknown id. */
+int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state);
+
 /* Compares every usable scene of a site with its first usable scene (the
  * baseline) by `detect` on their chips, follows change objects across
  * dates by overlap (keeping their ids from earlier analyses), marks each

@@ -965,3 +965,68 @@ int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
     sw_site_clear(&site);
     return rc;
 }
+
+int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *since,
+                  int (*fn)(const sw_alert_row *a, void *user), void *user)
+{
+    sqlite3_stmt *st;
+    int rc = run_sql(ctx, cat, &st,
+                     "SELECT a.id, a.object_id, s.name, a.created_at, a.state, a.message FROM alerts a "
+                     "JOIN sites s ON s.id = a.site_id WHERE (?1 IS NULL OR s.name = ?1) "
+                     "AND (?2 IS NULL OR a.created_at >= ?2) ORDER BY a.created_at DESC, a.id DESC");
+    if (rc)
+        return rc;
+    if (site)
+        sqlite3_bind_text(st, 1, site, -1, SQLITE_TRANSIENT);
+    if (since)
+        sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+    int s2;
+    while ((s2 = sqlite3_step(st)) == SQLITE_ROW) {
+        sw_alert_row a = {0};
+        a.id = sqlite3_column_int64(st, 0);
+        a.object_id = sqlite3_column_int64(st, 1);
+        snprintf(a.site, sizeof a.site, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(a.created, sizeof a.created, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(a.state, sizeof a.state, "%s", (const char *)sqlite3_column_text(st, 4));
+        a.message = (const char *)sqlite3_column_text(st, 5);
+        if (fn(&a, user))
+            break;
+    }
+    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read alerts");
+    sqlite3_finalize(st);
+    if (rc == 0 && site) {
+        sw_site tmp = {0};
+        rc = sw_site_get(ctx, cat, site, &tmp);
+        sw_site_clear(&tmp);
+    }
+    return rc;
+}
+
+int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state)
+{
+    if (strcmp(state, "acknowledged") && strcmp(state, "dismissed"))
+        return sw__err(ctx, SW_EARG, "alert state '%s': acknowledged or dismissed", state);
+    int rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    sqlite3_stmt *st = NULL;
+    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "UPDATE alerts SET state = ?2 WHERE id = ?1")) == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_err(ctx, cat, "cannot update the alert");
+        else if (sqlite3_changes(cat->db) == 0)
+            rc = sw__err(ctx, SW_EARG, "%s: no alert %lld", cat->path, (long long)id);
+        sqlite3_finalize(st);
+    }
+    if (rc == 0 && !strcmp(state, "dismissed") &&
+        (rc = run_sql(ctx, cat, &st, "UPDATE objects SET dismissed = 1 WHERE id = (SELECT object_id FROM alerts WHERE id = ?1)")) == 0) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_err(ctx, cat, "cannot dismiss the object");
+        sqlite3_finalize(st);
+    }
+    if (rc == 0)
+        rc = exec(ctx, cat, "COMMIT", "cannot commit");
+    else
+        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}

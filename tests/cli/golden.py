@@ -177,6 +177,15 @@ def main():
                 print(f"FAIL {c['name']}: " + "; ".join(errs))
             else:
                 print(f"ok   {c['name']}")
+        # --on-alert wrote one JSON line per alert of the monitored series
+        import json
+        hook = f"{tmp}/hook.jsonl"
+        lines = open(hook).read().splitlines() if os.path.exists(hook) else []
+        ok = len(lines) >= 1 and all(json.loads(l)["site"] == "mon" and json.loads(l)["first_seen"] == "2024-02-01"
+                                     for l in lines)
+        print(("ok   " if ok else "FAIL ") + f"--on-alert received {len(lines)} alerts as JSON")
+        cases.append({})
+        failed += not ok
         print(f"{len(cases) - failed} passed, {failed} failed")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,74 @@
+/*
+ * cmd_alerts.c: `sitewatch [--db PATH] alerts [--site S] [--since D]`,
+ * `alerts ack ID`, `alerts dismiss ID` (a dismissed object never alerts
+ * again).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int row(const sw_alert_row *a, void *user)
+{
+    (void)user;
+    printf("%5lld  %-20s  %-12s  %s  object %lld: %s\n", (long long)a->id, a->site, a->state, a->created,
+           (long long)a->object_id, a->message ? a->message : "");
+    return 0;
+}
+
+int cmd_alerts(int argc, char **argv, const char *db)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: sitewatch [--db PATH] alerts [--site SITE] [--since YYYY-MM-DD]\n"
+               "       sitewatch [--db PATH] alerts ack ID\n"
+               "       sitewatch [--db PATH] alerts dismiss ID   (its object never alerts again)\n");
+        return 0;
+    }
+    sw_ctx *ctx = sw_ctx_new();
+    int rc = 0, status = 0;
+    if (argc >= 2 && (!strcmp(argv[1], "ack") || !strcmp(argv[1], "dismiss"))) {
+        char *end;
+        long long id = argc == 3 ? strtoll(argv[2], &end, 10) : 0;
+        if (argc != 3 || *end || id < 1) {
+            sw_ctx_free(ctx);
+            return cli_usage("alerts", "%s needs one alert ID", argv[1]);
+        }
+        sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+        rc = cat ? sw_alert_set(ctx, cat, id, !strcmp(argv[1], "ack") ? "acknowledged" : "dismissed")
+                 : sw_ctx_errcode(ctx);
+        if (rc == 0)
+            printf("alert %lld %s\n", id, !strcmp(argv[1], "ack") ? "acknowledged" : "dismissed");
+        sw_catalog_close(cat);
+    } else {
+        static const struct option longopts[] = {{"site", required_argument, 0, 's'},
+                                                 {"since", required_argument, 0, 'd'},
+                                                 {0, 0, 0, 0}};
+        const char *site = NULL, *since = NULL;
+        int c;
+        optind = 1;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":s:d:", longopts, NULL)) != -1) {
+            if (c == 's')
+                site = optarg;
+            else if (c == 'd')
+                since = optarg;
+            else {
+                sw_ctx_free(ctx);
+                return cli_usage("alerts", "unknown option '%s'", argv[optind - 1]);
+            }
+        }
+        if (optind != argc) {
+            sw_ctx_free(ctx);
+            return cli_usage("alerts", "unexpected '%s'", argv[optind]);
+        }
+        sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+        rc = cat ? sw_alert_list(ctx, cat, site, since, row, NULL) : sw_ctx_errcode(ctx);
+        sw_catalog_close(cat);
+    }
+    if (rc)
+        status = cli_fail(rc, sw_ctx_errmsg(ctx));
+    sw_ctx_free(ctx);
+    return status;
+}
