@@ -166,6 +166,7 @@ static void usage(FILE *f)
             "                                  change objects across dates, raise alerts\n"
             "  timeline SITE                   per date: usable fraction, change, new objects\n"
             "  alerts [ack|dismiss ID]         list alerts, or acknowledge or dismiss one\n"
+            "  export SITE -f smart|geojson|gpkg -o OUT   a site's change objects\n"
             "  version                         versions of sitewatch and its libraries\n"
             "\n"
             "'sitewatch COMMAND --help' describes a command's options.\n");
@@ -212,6 +213,8 @@ int main(int argc, char **argv)
         return cmd_timeline(argc - 1, argv + 1, db);
     if (strcmp(cmd, "alerts") == 0)
         return cmd_alerts(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1, db);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("%s\n", sw_version());
         return 0;

@@ -61,6 +61,8 @@ void sw__json_str(sw__json *j, const char *s); /* NULL writes null */
 void sw__json_num(sw__json *j, double v);      /* non-finite writes null */
 void sw__json_int(sw__json *j, int64_t v);
 void sw__json_bool(sw__json *j, int v);
+/* A value already in JSON (a GeoJSON geometry, say), written as it is. */
+void sw__json_raw(sw__json *j, const char *text);
 
 /* ---- files (src/core/file.c) ---- */
 /* SHA-256 of a file's bytes as 64 hex digits plus NUL. */

@@ -120,6 +120,14 @@ typedef struct sw_alert {
 
 void sw_analyze_opts_init(sw_analyze_opts *o);
 
+/* Exports a site's change objects: format "geojson" (RFC 7946, WGS84) or
+ * "gpkg" (the site's CRS) to the file out, or "smart": one IARPA SMART
+ * site-model GeoJSON per object (a site feature and one observation feature
+ * per usable scene, with current_phase) into the folder out. Files are
+ * written under temporary names and renamed when whole. *n (may be NULL)
+ * receives the number of objects. */
+int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *format, const char *out, int64_t *n);
+
 /* A stored alert, for listing. */
 typedef struct sw_alert_row {
     int64_t id, object_id;

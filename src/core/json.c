@@ -153,3 +153,9 @@ void sw__json_bool(sw__json *j, int v)
     json_sep(j);
     sw__buf_printf(j->out, v ? "true" : "false");
 }
+
+void sw__json_raw(sw__json *j, const char *text)
+{
+    json_sep(j);
+    sw__buf_printf(j->out, "%s", text);
+}

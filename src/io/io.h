@@ -177,6 +177,22 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
  * non-zero and returns that. */
 int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const char *wkt, double area_m2, double score),
                      void *user);
+/* A site's change object, for export. */
+typedef struct sw__site_object {
+    int64_t id;
+    char status[16], first_seen[11], last_seen[11], confirmed_at[11];
+    double area_m2;
+    int dismissed;
+    const char *wkt;   /* in the site's CRS */
+} sw__site_object;
+
+/* Writes objects to a GeoJSON file (RFC 7946, WGS84) or, with gpkg, a
+ * GeoPackage in the site's CRS (epsg). */
+int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const sw__site_object *obj, int64_t n);
+/* A WKT geometry in EPSG:epsg as a GeoJSON geometry in WGS84 (malloc'd;
+ * NULL on failure). */
+char *sw__wkt_to_geojson(const char *wkt, int epsg);
+
 /* Area of the intersection of two WKT geometries (same CRS) over the
  * smaller one's area: 0 when apart, 1 when one lies inside the other. */
 double sw__wkt_overlap(const char *a, const char *b);

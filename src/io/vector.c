@@ -207,3 +207,93 @@ double sw__wkt_overlap(const char *a, const char *b)
     sw__gdal_pop();
     return out;
 }
+
+char *sw__wkt_to_geojson(const char *wkt, int epsg)
+{
+    char *p = (char *)wkt, *out = NULL;
+    OGRGeometryH g = NULL;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRSpatialReferenceH src = OSRNewSpatialReference(NULL), dst = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(src, epsg);
+    OSRSetWellKnownGeogCS(dst, "WGS84");
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+    OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
+    if (ct && OGR_G_CreateFromWkt(&p, src, &g) == OGRERR_NONE && OGR_G_Transform(g, ct) == OGRERR_NONE) {
+        char **opts = CSLSetNameValue(NULL, "COORDINATE_PRECISION", "7");
+        char *j = OGR_G_ExportToJsonEx(g, opts);
+        CSLDestroy(opts);
+        if (j) {
+            out = strdup(j);
+            CPLFree(j);
+        }
+    }
+    if (g)
+        OGR_G_DestroyGeometry(g);
+    if (ct)
+        OCTDestroyCoordinateTransformation(ct);
+    OSRDestroySpatialReference(src);
+    OSRDestroySpatialReference(dst);
+    sw__gdal_pop();
+    return out;
+}
+
+int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const sw__site_object *obj, int64_t n)
+{
+    int rc = 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, epsg);
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName(gpkg ? "GPKG" : "GeoJSON"), path, 0, 0, 0, GDT_Unknown, NULL);
+    char **lopts = gpkg ? NULL : CSLSetNameValue(NULL, "RFC7946", "YES");
+    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "objects", srs, wkbUnknown, lopts) : NULL;
+    CSLDestroy(lopts);
+    static const struct {
+        const char *name;
+        OGRFieldType t;
+    } f[] = {{"id", OFTInteger64},      {"status", OFTString},       {"first_seen", OFTString},
+             {"last_seen", OFTString},  {"confirmed_at", OFTString}, {"area_m2", OFTReal},
+             {"dismissed", OFTInteger}};
+    for (size_t i = 0; l && i < sizeof f / sizeof f[0]; i++) {
+        OGRFieldDefnH d = OGR_Fld_Create(f[i].name, f[i].t);
+        if (OGR_L_CreateField(l, d, TRUE) != OGRERR_NONE)
+            l = NULL;
+        OGR_Fld_Destroy(d);
+    }
+    if (!l) {
+        rc = sw__err(ctx, SW_EIO, "%s: cannot create: %s", path, sw__gdal_msg(&e, "unknown error"));
+    } else {
+        if (gpkg && OGR_L_StartTransaction(l) != OGRERR_NONE)
+            rc = sw__err(ctx, SW_EIO, "%s: cannot start a transaction", path);
+        for (int64_t i = 0; i < n && rc == 0; i++) {
+            OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(l));
+            OGR_F_SetFieldInteger64(ft, 0, obj[i].id);
+            OGR_F_SetFieldString(ft, 1, obj[i].status);
+            OGR_F_SetFieldString(ft, 2, obj[i].first_seen);
+            OGR_F_SetFieldString(ft, 3, obj[i].last_seen);
+            if (obj[i].confirmed_at[0])
+                OGR_F_SetFieldString(ft, 4, obj[i].confirmed_at);
+            else
+                OGR_F_SetFieldNull(ft, 4);
+            OGR_F_SetFieldDouble(ft, 5, obj[i].area_m2);
+            OGR_F_SetFieldInteger(ft, 6, obj[i].dismissed);
+            char *p = (char *)obj[i].wkt;
+            OGRGeometryH g = NULL;
+            if (p && OGR_G_CreateFromWkt(&p, srs, &g) == OGRERR_NONE)
+                OGR_F_SetGeometryDirectly(ft, g);
+            if (OGR_L_CreateFeature(l, ft) != OGRERR_NONE)
+                rc = sw__err(ctx, SW_EIO, "%s: cannot write a feature: %s", path, sw__gdal_msg(&e, "unknown error"));
+            OGR_F_Destroy(ft);
+        }
+        if (gpkg && rc == 0 && OGR_L_CommitTransaction(l) != OGRERR_NONE)
+            rc = sw__err(ctx, SW_EIO, "%s: cannot commit", path);
+    }
+    if (ds)
+        GDALClose(ds);
+    OSRDestroySpatialReference(srs);
+    sw__gdal_pop();
+    return rc;
+}

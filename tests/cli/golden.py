@@ -186,6 +186,19 @@ def main():
         print(("ok   " if ok else "FAIL ") + f"--on-alert received {len(lines)} alerts as JSON")
         cases.append({})
         failed += not ok
+        # the SMART export: a site feature, then one observation per usable
+        # scene whose phase follows the object's dates
+        smart = sorted(os.listdir(f"{tmp}/smart")) if os.path.isdir(f"{tmp}/smart") else []
+        ok = bool(smart)
+        for name in smart:
+            fc = json.load(open(f"{tmp}/smart/{name}"))
+            site, obs = fc["features"][0]["properties"], [f["properties"] for f in fc["features"][1:]]
+            phases = [(o["observation_date"], o["current_phase"]) for o in obs]
+            ok &= site["type"] == "site" and site["start_date"] == "2024-02-01" and phases == [
+                ("2024-01-01", "No Activity"), ("2024-02-01", "Active Construction"), ("2024-03-01", "Post Construction")]
+        print(("ok   " if ok else "FAIL ") + f"SMART export: {len(smart)} site models with their phases")
+        cases.append({})
+        failed += not ok
         print(f"{len(cases) - failed} passed, {failed} failed")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
