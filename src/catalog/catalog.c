@@ -108,6 +108,28 @@ static int exec(sw_ctx *ctx, sw_catalog *cat, const char *sql, const char *what)
     return 0;
 }
 
+/* Ends the transaction a write began: COMMIT when rc is 0, else ROLLBACK
+ * (the error already in ctx stays). Returns the outcome. */
+static int end_tx(sw_ctx *ctx, sw_catalog *cat, int rc)
+{
+    if (rc == 0)
+        return exec(ctx, cat, "COMMIT", "cannot commit");
+    sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Runs one statement with ?1 bound to id. */
+static int exec_id(sw_ctx *ctx, sw_catalog *cat, const char *sql, int64_t id, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(ctx, cat, what);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(ctx, cat, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static void now_iso(char out[32])
 {
     time_t t = time(NULL);
@@ -186,10 +208,7 @@ sw_catalog *sw_catalog_open(sw_ctx *ctx, const char *path, int create)
             if (rc == 0)
                 version++;
         }
-        if (rc == 0)
-            rc = exec(ctx, cat, "COMMIT", "cannot commit");
-        else
-            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = end_tx(ctx, cat, rc);
     }
     if (rc) {
         sw_catalog_close(cat);
@@ -332,10 +351,7 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
             rc = db_err(ctx, cat, "cannot add the site");
     }
     sqlite3_finalize(st);
-    if (rc == 0)
-        rc = exec(ctx, cat, "COMMIT", "cannot commit");
-    else
-        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    rc = end_tx(ctx, cat, rc);
     sw__aoi_clear(&aoi);
     if (rc == 0 && site)
         rc = sw_site_get(ctx, cat, name, site);
@@ -352,21 +368,9 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
     if (rc == 0 && s.scenes > 0 && !force)
         rc = sw__err(ctx, SW_EARG, "site '%s' has %lld scenes: give --force to remove it and all it holds "
                                    "(your source files are not touched)", name, (long long)s.scenes);
-    if (rc == 0) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(cat->db, "DELETE FROM sites WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(ctx, cat, "cannot remove the site");
-        } else {
-            sqlite3_bind_int64(st, 1, s.id);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = db_err(ctx, cat, "cannot remove the site");
-            sqlite3_finalize(st);
-        }
-    }
     if (rc == 0)
-        rc = exec(ctx, cat, "COMMIT", "cannot commit");
-    else
-        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = exec_id(ctx, cat, "DELETE FROM sites WHERE id = ?1", s.id, "cannot remove the site");
+    rc = end_tx(ctx, cat, rc);
     sw_site_clear(&s);
     return rc;
 }
@@ -497,10 +501,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
             res->scene_id = sqlite3_last_insert_rowid(cat->db);
             sqlite3_finalize(st);
         }
-        if (rc == 0)
-            rc = exec(ctx, cat, "COMMIT", "cannot commit");
-        else
-            sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+        rc = end_tx(ctx, cat, rc);
         if (rc && !dup)
             unlink(chip);
     }
@@ -892,9 +893,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     for (int o = 0; o < nold && rc == 0; o++) {
         if (old[o].taken || old[o].dismissed)
             continue;
-        char sql[96];
-        snprintf(sql, sizeof sql, "DELETE FROM objects WHERE id = %lld", (long long)old[o].id);
-        rc = exec(ctx, cat, sql, "cannot drop an object");
+        rc = exec_id(ctx, cat, "DELETE FROM objects WHERE id = ?1", old[o].id, "cannot drop an object");
     }
     sqlite3_finalize(del);
     sqlite3_finalize(upd);
@@ -902,10 +901,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_finalize(obsins);
     sqlite3_finalize(hasalert);
     sqlite3_finalize(alertins);
-    if (rc == 0)
-        rc = exec(ctx, cat, "COMMIT", "cannot commit");
-    else
-        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    rc = end_tx(ctx, cat, rc);
     if (rc == 0 && fn)
         for (int a = 0; a < nfresh; a++)
             fn(&fresh[a], user);
@@ -1017,17 +1013,10 @@ int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state)
             rc = sw__err(ctx, SW_EARG, "%s: no alert %lld", cat->path, (long long)id);
         sqlite3_finalize(st);
     }
-    if (rc == 0 && !strcmp(state, "dismissed") &&
-        (rc = run_sql(ctx, cat, &st, "UPDATE objects SET dismissed = 1 WHERE id = (SELECT object_id FROM alerts WHERE id = ?1)")) == 0) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_err(ctx, cat, "cannot dismiss the object");
-        sqlite3_finalize(st);
-    }
-    if (rc == 0)
-        rc = exec(ctx, cat, "COMMIT", "cannot commit");
-    else
-        sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == 0 && !strcmp(state, "dismissed"))
+        rc = exec_id(ctx, cat, "UPDATE objects SET dismissed = 1 WHERE id = (SELECT object_id FROM alerts WHERE id = ?1)",
+                     id, "cannot dismiss the object");
+    rc = end_tx(ctx, cat, rc);
     return rc;
 }
 
