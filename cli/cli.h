@@ -16,6 +16,7 @@ int cmd_ingest(int argc, char **argv, const char *db);
 int cmd_timeline(int argc, char **argv, const char *db);
 int cmd_alerts(int argc, char **argv, const char *db);
 int cmd_export(int argc, char **argv, const char *db);
+int cmd_demo(int argc, char **argv);
 
 /* Prints "sitewatch: error: MSG" on one line; returns the exit status for
  * code (2 for SW_EARG, else 1). */

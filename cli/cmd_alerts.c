@@ -10,6 +10,37 @@
 
 #include "cli.h"
 
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+static int json_row(const sw_alert_row *a, void *user)
+{
+    int *n = user;
+    printf("%s{\"id\":%lld,\"object_id\":%lld,\"site\":", (*n)++ ? ",\n " : "", (long long)a->id,
+           (long long)a->object_id);
+    json_str(a->site);
+    printf(",\"state\":");
+    json_str(a->state);
+    printf(",\"created\":");
+    json_str(a->created);
+    printf(",\"message\":");
+    json_str(a->message);
+    printf("}");
+    return 0;
+}
+
 static int row(const sw_alert_row *a, void *user)
 {
     (void)user;
@@ -21,7 +52,7 @@ static int row(const sw_alert_row *a, void *user)
 int cmd_alerts(int argc, char **argv, const char *db)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: sitewatch [--db PATH] alerts [--site SITE] [--since YYYY-MM-DD]\n"
+        printf("usage: sitewatch [--db PATH] alerts [--site SITE] [--since YYYY-MM-DD] [--json]\n"
                "       sitewatch [--db PATH] alerts ack ID\n"
                "       sitewatch [--db PATH] alerts dismiss ID   (its object never alerts again)\n");
         return 0;
@@ -44,7 +75,9 @@ int cmd_alerts(int argc, char **argv, const char *db)
     } else {
         static const struct option longopts[] = {{"site", required_argument, 0, 's'},
                                                  {"since", required_argument, 0, 'd'},
+                                                 {"json", no_argument, 0, 'j'},
                                                  {0, 0, 0, 0}};
+        int json = 0;
         const char *site = NULL, *since = NULL;
         int c;
         optind = 1;
@@ -54,6 +87,8 @@ int cmd_alerts(int argc, char **argv, const char *db)
                 site = optarg;
             else if (c == 'd')
                 since = optarg;
+            else if (c == 'j')
+                json = 1;
             else {
                 sw_ctx_free(ctx);
                 return cli_usage("alerts", "unknown option '%s'", argv[optind - 1]);
@@ -64,7 +99,12 @@ int cmd_alerts(int argc, char **argv, const char *db)
             return cli_usage("alerts", "unexpected '%s'", argv[optind]);
         }
         sw_catalog *cat = sw_catalog_open(ctx, db, 0);
-        rc = cat ? sw_alert_list(ctx, cat, site, since, row, NULL) : sw_ctx_errcode(ctx);
+        int n = 0;
+        if (cat && json)
+            printf("[");
+        rc = cat ? sw_alert_list(ctx, cat, site, since, json ? json_row : row, &n) : sw_ctx_errcode(ctx);
+        if (cat && json && rc == 0)
+            printf("]\n");
         sw_catalog_close(cat);
     }
     if (rc)

@@ -92,6 +92,8 @@ int cmd_ingest(int argc, char **argv, const char *db)
     char *end;
     optind = 1;
     opterr = 0;
+    on_alert = NULL;
+    ingested_new = 0;
     while ((c = getopt_long(argc, argv, ":d:s:m:c:a:no:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.date = optarg; break;

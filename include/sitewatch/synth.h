@@ -31,6 +31,13 @@ void sw_synth_opts_init(sw_synth_opts *opts);
 int sw_synth_pair(sw_ctx *ctx, const char *outdir, const sw_synth_opts *opts,
                   int64_t *new_objects, sw_progress_fn progress, void *user);
 
+/* A watched site over a year, for `sitewatch demo`: writes into dir
+ * aoi.geojson (the site), scenes/ (ten PlanetScope-named 4-band GeoTIFFs of
+ * a plant that grows, one of them cloudy, one misregistered, one cut short)
+ * and truth.geojson (each new building: footprint, first_date, area_m2; and
+ * each scene's date and condition). */
+int sw_synth_site(sw_ctx *ctx, const char *dir, uint32_t seed, sw_progress_fn progress, void *user);
+
 #ifdef __cplusplus
 }
 #endif

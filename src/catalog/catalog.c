@@ -10,6 +10,7 @@
  * lets readers go on meanwhile.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -602,6 +603,11 @@ static int on_object(void *user, const char *wkt, double area, double score)
     int best = -1;
     double bo = 0.3;
     for (int i = 0; i < k->n; i++) {
+        /* Overlap of the smaller; areas within a factor of 5 (a cloud
+         * residue does not swallow the specks it lies over). */
+        double prev = k->t[i].o && k->t[i].no ? k->t[i].o[k->t[i].no - 1].area : area;
+        if (area > 5 * prev || prev > 5 * area)
+            continue;
         double ov = sw__wkt_overlap(k->t[i].wkt, wkt);
         if (ov >= bo) {
             bo = ov;
@@ -709,7 +715,9 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     }
     sqlite3_finalize(st);
     /* Each later scene against the baseline, the objects followed by overlap. */
-    tracker k = {.min_area = opts->min_area_m2 >= 0 ? opts->min_area_m2 : 50.0};
+    /* Objects under 25 pixels (and 50 m2) are not told from noise. */
+    double min_default = fmax(50.0, 25.0 * site.resolution_m * site.resolution_m);
+    tracker k = {.min_area = opts->min_area_m2 >= 0 ? opts->min_area_m2 : min_default};
     size_t dl = strlen(cat->path) + strlen(site.name) + 64;
     char *dir = malloc(dl);
     if (!dir) {
@@ -720,7 +728,13 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     for (int i = 1; i < n && rc == 0; i++) {
         sw_detect_opts d;
         sw_detect_opts_init(&d);
+        /* Monitoring settings: few changes per scene, so the threshold is
+         * Kittler-Illingworth's (Otsu splits the noise when nothing changed),
+         * and an opening drops the one-pixel slivers resampling leaves
+         * along edges. */
         d.method = SW_METHOD_AUTO;
+        d.threshold = SW_THRESHOLD_KI;
+        d.morph = SW_MORPH_OPEN;
         d.min_area = k.min_area;
         d.threads = 0;
         sw_detect_result res;

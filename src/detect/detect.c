@@ -40,6 +40,8 @@ static const char *const stage_names[NSTAGE] = {"open", "coregister", "sample", 
                                                 "label", "vectorize", "quicklook", "hash"};
 enum { T_OPEN, T_COREG, T_SAMPLE, T_FIT, T_SCORE, T_LABEL, T_VECTOR, T_QUICKLOOK, T_HASH };
 
+/* Sub-pixel area: an object's pixels binned by (score / its max)^(1/power). */
+enum { SUBPIX_BINS = 32 };
 enum { OUT_SCORE, OUT_MASK, OUT_GEOJSON, OUT_GPKG, OUT_QUICKLOOK, OUT_SUMMARY, OUT_RAW, OUT_IDS, NOUT };
 static const char *const out_names[NOUT] = {"score.tif", "mask.tif", "changes.geojson",
                                             "changes.gpkg", "quicklook.png", "summary.json",
@@ -89,6 +91,9 @@ typedef struct run {
     sw__ccl *ccl;
     int64_t valid_pixels, nobj_all, nobj;
     sw__vobject *vobj;
+    uint32_t (*hist)[SUBPIX_BINS]; /* per object id: scores over its peak, for sub-pixel area */
+    float *objmax;         /* per object id: its highest score */
+    int score_power;       /* the score grows as the changed share to this power; 0: no estimate */
     double t[NSTAGE];
 } run;
 
@@ -96,6 +101,7 @@ typedef struct worker {
     run *r;
     sw__reader *rd;
     sw__band *band;        /* label pass: the raw mask */
+    sw__band *sband;       /* label pass: the score */
     float *bx, *by, *score;
     uint8_t *valid, *mask;
     uint16_t *u16;
@@ -188,6 +194,7 @@ static void worker_free(worker *w)
         return;
     sw__reader_close(w->rd);
     sw__band_close(w->band);
+    sw__band_close(w->sband);
     free(w->bx);
     free(w->by);
     free(w->score);
@@ -451,7 +458,8 @@ static void *label_start(void *user, sw_ctx *wctx)
     w->u16 = malloc(npix * sizeof(uint16_t));
     w->ids = malloc(npix * sizeof(uint32_t));
     w->band = sw__band_open(wctx, r->tmp[OUT_RAW]);
-    if (!w->u16 || !w->ids || !w->band) {
+    w->sband = w->band && r->score_power ? sw__band_open(wctx, r->tmp[OUT_SCORE]) : NULL;
+    if (!w->u16 || !w->ids || !w->band || (r->score_power && !w->sband)) {
         if (!wctx->code)
             sw__err(wctx, SW_ENOMEM, "out of memory");
         worker_free(w);
@@ -467,6 +475,8 @@ static int label_generate(void *state, int64_t job, sw_ctx *wctx)
     w->y0 = job * r->strip;
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
     int rc = sw__band_read(w->band, wctx, w->y0, w->nrows, w->u16, w->valid);
+    if (rc == 0 && w->sband)
+        rc = sw__band_read_f32(w->sband, wctx, w->y0, w->nrows, w->score);
     if (rc)
         return rc;
     int64_t n = r->W * w->nrows;
@@ -493,12 +503,40 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
                 m[x] = 0; /* part of a dropped small object */
             if (ids[x] && gy < r->qh && x / r->q < r->qw)
                 r->qmask[gy * r->qw + x / r->q] = 1;
+            if (ids[x] && r->hist) {
+                float s = w->score[(int64_t)k * r->W + x], peak = r->objmax[ids[x]];
+                double f = peak > 0 && s > 0 ? s / peak : 0.0;
+                if (r->score_power == 2)
+                    f = sqrt(f);
+                int b = (int)(f * SUBPIX_BINS);
+                r->hist[ids[x]][b < 0 ? 0 : b >= SUBPIX_BINS ? SUBPIX_BINS - 1 : b]++;
+            }
         }
     }
     int rc = sw__rwriter_write(r->w_mask, wctx, w->y0, w->nrows, w->mask);
     if (!rc)
         rc = sw__rwriter_write(r->w_ids, wctx, w->y0, w->nrows, w->ids);
     return rc;
+}
+
+/* The pixels an object covers, each edge pixel by its share: the plateau
+ * of its (normalized) scores is the upper quartile, and a pixel at a
+ * fraction f of it counts f. */
+static double subpixel_area(const uint32_t *hist, int64_t npix)
+{
+    int64_t seen = 0, q = (npix * 3 + 3) / 4;
+    int b = 0;
+    for (; b < SUBPIX_BINS - 1; b++) {
+        seen += hist[b];
+        if (seen >= q)
+            break;
+    }
+    double plateau = (b + 0.5) / SUBPIX_BINS, sum = 0;
+    for (int i = 0; i < SUBPIX_BINS; i++) {
+        double f = (i + 0.5) / SUBPIX_BINS / plateau;
+        sum += hist[i] * (f < 1 ? f : 1);
+    }
+    return sum;
 }
 
 /* ---- co-registration ---- */
@@ -1366,6 +1404,8 @@ static void cleanup(run *r, int failed)
     free(r->srows);
     free(r->sjob);
     free(r->vobj);
+    free(r->hist);
+    free(r->objmax);
     sw__pair_close(r->pair);
 }
 
@@ -1570,6 +1610,24 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = ctx->code;
         goto out;
     }
+    /* Scores that grow with the share of a pixel that changed (linearly,
+     * or as its square for the chi-square of IR-MAD) let an object's edge
+     * pixels count by that share. */
+    r->score_power = r->method == SW_METHOD_IRMAD ? 2
+                     : r->method == SW_METHOD_CVA || r->method == SW_METHOD_DIFF || r->method == SW_METHOD_LOGRATIO ? 1
+                     : 0;
+    if (r->score_power) {
+        r->hist = calloc((size_t)r->nobj + 1, sizeof *r->hist);
+        r->objmax = calloc((size_t)r->nobj + 1, sizeof *r->objmax);
+        if (!r->hist || !r->objmax) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+            goto out;
+        }
+        const sw__object *ob = sw__ccl_objects(r->ccl);
+        for (int64_t i = 0; i < r->nobj_all; i++)
+            if (ob[i].id)
+                r->objmax[ob[i].id] = (float)ob[i].score_max;
+    }
     rc = run_pool(r, r->nstrips, label_start, label_generate, label_sink, 0.6, 0.85, "labelling");
     if (rc)
         goto out;
@@ -1603,6 +1661,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         v->area_m2 = (double)ob->npix * sw__grid_pixel_area(&r->info->grid, v->cy);
         v->score_mean = ob->score_sum / (double)ob->npix;
         v->score_max = ob->score_max;
+        v->area_subpixel_m2 = r->hist ? subpixel_area(r->hist[v->id], ob->npix) * v->area_m2 / (double)ob->npix
+                                      : v->area_m2;
         v->lon = v->lat = NAN;
         sw__pair_lonlat(r->pair, v->cx, v->cy, &v->lon, &v->lat);
         res.changed_pixels += ob->npix;

@@ -131,3 +131,33 @@ done:
         sw__aoi_clear(out);
     return rc;
 }
+
+int sw__to_lonlat(int epsg, double *x, double *y, int n)
+{
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), src = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(wgs, "WGS84");
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    int rc = -1;
+    if (OSRImportFromEPSG(src, epsg) == OGRERR_NONE) {
+        OGRCoordinateTransformationH t = OCTNewCoordinateTransformation(src, wgs);
+        if (t && OCTTransform(t, n, x, y, NULL))
+            rc = 0;
+        if (t)
+            OCTDestroyCoordinateTransformation(t);
+    }
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(src);
+    return rc;
+}
+
+char *sw__epsg_wkt(int epsg)
+{
+    OGRSpatialReferenceH s = OSRNewSpatialReference(NULL);
+    char *wkt = NULL, *out = NULL;
+    if (OSRImportFromEPSG(s, epsg) == OGRERR_NONE && OSRExportToWkt(s, &wkt) == OGRERR_NONE && wkt)
+        out = strdup(wkt);
+    CPLFree(wkt);
+    OSRDestroySpatialReference(s);
+    return out;
+}

@@ -174,7 +174,7 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     else
         snprintf(nd, sizeof nd, "%s", GDALDataTypeIsFloating(GDALGetRasterDataType(b1)) ? "nan" : "0");
     char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
-                    "-r", "bilinear", "-dstnodata", nd, NULL};
+                    "-r", "cubic", "-dstnodata", nd, NULL};
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);

@@ -93,6 +93,8 @@ void sw__band_size(const sw__band *b, int64_t *w, int64_t *h);
 /* Reads rows as uint16 values (clamped) and validity (mask band). */
 int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows,
                   uint16_t *vals, uint8_t *valid);
+/* Reads rows as float32 values (no validity). */
+int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals);
 
 /* ---- raster output (write.c) ---- */
 typedef enum { SW__U8, SW__U16, SW__U32, SW__F32 } sw__type;
@@ -143,6 +145,11 @@ typedef struct sw__aoi {
  * zone. Returns 0, or an error naming the file and the problem. */
 int sw__aoi_read(sw_ctx *ctx, const char *path, double buffer_m, sw__aoi *out);
 void sw__aoi_clear(sw__aoi *a);
+/* Projects n points from EPSG:epsg to WGS84 longitude/latitude in place.
+ * Returns 0 or -1. */
+int sw__to_lonlat(int epsg, double *x, double *y, int n);
+/* EPSG:epsg as WKT (malloc'd), or NULL. */
+char *sw__epsg_wkt(int epsg);
 
 /* ---- site chips (chip.c) ---- */
 /* Acquisition date (YYYY-MM-DD) and sensor from a scene's file name
@@ -161,6 +168,7 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
 typedef struct sw__vobject {
     int64_t id, npix;
     double area_m2, score_mean, score_max;
+    double area_subpixel_m2; /* each edge pixel counted by the share of it that changed */
     double cx, cy;     /* centroid, pixel coordinates */
     double lon, lat;   /* NAN without georeferencing */
 } sw__vobject;
@@ -173,7 +181,7 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                       const char *gpkg_path, const char *geojson_path);
 
 /* Calls fn for each feature of the first layer of a vector file (WKT in the
- * file's CRS, its area_m2 and score_mean fields); stops when fn returns
+ * file's CRS, its area_subpixel_m2 (else area_m2) and score_mean fields); stops when fn returns
  * non-zero and returns that. */
 int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const char *wkt, double area_m2, double score),
                      void *user);

@@ -23,6 +23,7 @@ static const struct {
     {"id", OFTInteger64},       {"area_m2", OFTReal},      {"pixels", OFTInteger64},
     {"score_mean", OFTReal},    {"score_max", OFTReal},    {"centroid_lon", OFTReal},
     {"centroid_lat", OFTReal},  {"centroid_x", OFTReal},   {"centroid_y", OFTReal},
+    {"area_subpixel_m2", OFTReal},
 };
 enum { NFIELDS = sizeof fields / sizeof fields[0] };
 
@@ -54,6 +55,7 @@ static void set_fields(OGRFeatureH f, const sw__vobject *o)
     }
     OGR_F_SetFieldDouble(f, 7, o->cx);
     OGR_F_SetFieldDouble(f, 8, o->cy);
+    OGR_F_SetFieldDouble(f, 9, o->area_subpixel_m2);
 }
 
 int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
@@ -169,7 +171,9 @@ int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const 
     int rc = 0;
     OGRFeatureH f;
     OGR_L_ResetReading(l);
-    int ia = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "area_m2");
+    int ia = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "area_subpixel_m2");
+    if (ia < 0)
+        ia = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "area_m2");
     int is = OGR_FD_GetFieldIndex(OGR_L_GetLayerDefn(l), "score_mean");
     while (rc == 0 && (f = OGR_L_GetNextFeature(l))) {
         OGRGeometryH g = OGR_F_GetGeometryRef(f);

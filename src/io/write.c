@@ -309,6 +309,18 @@ void sw__band_size(const sw__band *b, int64_t *w, int64_t *h)
     *h = GDALGetRasterYSize(b->ds);
 }
 
+int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals)
+{
+    int w = GDALGetRasterXSize(b->ds);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALRasterIO(b->band, GF_Read, 0, (int)y0, w, nrows, vals, w, nrows, GDT_Float32, 0, 0);
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed: %s", b->path, sw__gdal_msg(&e, "unknown error"));
+    return 0;
+}
+
 int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, uint16_t *vals, uint8_t *valid)
 {
     int w = GDALGetRasterXSize(b->ds);

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Checks what `sitewatch demo` found against the truth it inserted.
+
+usage: check_demo.py SITEWATCH DEMO_DIR
+
+Every building in truth.geojson must be one change object of the catalog
+(exported as GeoJSON) whose outline covers most of it, first seen on the
+building's first date, with an area within 15% of the truth; every alert
+must be for such a building (none for the cloudy or misaligned scene's
+artefacts); report.html must exist. Prints a table; exits 1 on failure.
+"""
+import json
+import os
+import subprocess
+import sys
+
+from osgeo import ogr, osr
+
+
+def utm(geom_json, to):
+    g = ogr.CreateGeometryFromJson(json.dumps(geom_json))
+    wgs = osr.SpatialReference()
+    wgs.ImportFromEPSG(4326)
+    wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    g.AssignSpatialReference(wgs)
+    g.TransformTo(to)
+    return g
+
+
+def main():
+    exe, d = sys.argv[1], sys.argv[2]
+    db = os.path.join(d, "sitewatch.db")
+    truth = json.load(open(os.path.join(d, "truth.geojson")))
+    out = os.path.join(d, "check-objects.geojson")
+    if os.path.exists(out):
+        os.unlink(out)
+    subprocess.run([exe, "--db", db, "export", "demo", "-f", "geojson", "-o", out], check=True,
+                   stdout=subprocess.DEVNULL)
+    objs = json.load(open(out))["features"]
+    os.unlink(out)
+    alerts = subprocess.run([exe, "--db", db, "alerts", "--site", "demo", "--json"], check=True,
+                            capture_output=True, text=True).stdout
+    alerts = json.loads(alerts)
+    to = osr.SpatialReference()
+    to.ImportFromEPSG(32652)
+    to.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    og = [(o, utm(o["geometry"], to)) for o in objs]
+    failures = []
+    matched_ids = set()
+    print(f"{'building':26s} {'first':10s} {'found':10s} {'truth m2':>9s} {'found m2':>9s} {'err':>6s}  object")
+    for t in truth["features"]:
+        p = t["properties"]
+        tg = utm(t["geometry"], to)
+        best, cover = None, 0.0
+        for o, g in og:
+            inter = g.Intersection(tg)
+            c = inter.GetArea() / tg.GetArea() if inter else 0.0
+            if c > cover:
+                best, cover = o, c
+        if best is None or cover < 0.5:
+            failures.append(f"{p['name']}: not found (best cover {cover:.2f})")
+            print(f"{p['name']:26s} {p['first_date']:10s} {'-':10s} {p['area_m2']:9.0f}")
+            continue
+        q = best["properties"]
+        matched_ids.add(q["id"])
+        err = q["area_m2"] / p["area_m2"] - 1
+        print(f"{p['name']:26s} {p['first_date']:10s} {q['first_seen']:10s} {p['area_m2']:9.0f} "
+              f"{q['area_m2']:9.0f} {100 * err:+5.1f}%  {q['id']} ({q['status']}, cover {cover:.2f})")
+        if q["first_seen"] != p["first_date"]:
+            failures.append(f"{p['name']}: first seen {q['first_seen']}, built {p['first_date']}")
+        if abs(err) > 0.15:
+            failures.append(f"{p['name']}: area {q['area_m2']:.0f} m2, truth {p['area_m2']:.0f} m2")
+    for a in alerts:
+        if a["object_id"] not in matched_ids:
+            failures.append(f"alert {a['id']} is for object {a['object_id']}, which is no building inserted")
+    if not os.path.exists(os.path.join(d, "report.html")):
+        failures.append("report.html is missing")
+    print(f"{len(objs)} objects in the catalog, {len(alerts)} alerts")
+    for f in failures:
+        print("FAIL:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
