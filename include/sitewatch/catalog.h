@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 2 };
+enum { SW_CATALOG_SCHEMA = 3 };
 
 typedef struct sw_catalog sw_catalog;
 
@@ -71,7 +71,8 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force);
 typedef struct sw_scene {
     int64_t id;
     char acquired[11], sensor[32];
-    double usable_fraction;
+    double usable_fraction; /* of the site the scene covers */
+    double cloud_fraction;  /* of what it covers, under cloud or cloud shadow */
     const char *source;  /* borrowed, valid during the callback */
     const char *chip;
 } sw_scene;
@@ -145,8 +146,11 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
  * unknown id. */
 int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state);
 
-/* Compares every usable scene of a site with its first usable scene (the
- * baseline) by `detect` on their chips, follows change objects across
+/* Screens every scene of a site for clouds and their shadows (against the
+ * median of its nearest scenes in time; the masks lie beside the chips),
+ * then compares every usable scene (covering min_usable of the site clear
+ * of clouds) with its first usable scene (the baseline) by `detect` on
+ * their chips, clouds masked, follows change objects across
  * dates by overlap (keeping their ids from earlier analyses), marks each
  * new, growing, stable or gone with first- and last-seen dates, confirms
  * those seen in `confirm` consecutive usable scenes, and raises one alert
@@ -159,7 +163,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site, const sw_ana
 /* One row of a site's timeline: per ingested scene, in date order. */
 typedef struct sw_timeline_row {
     char date[11], sensor[32];
-    double usable_fraction;
+    double usable_fraction;      /* covered and clear of clouds */
+    double cloud_fraction;       /* of what it covers, under cloud or cloud shadow */
     double changed_area_m2;      /* objects observed in this scene */
     int64_t new_objects;         /* first seen in this scene */
     int64_t confirmed_objects;   /* confirmed by this scene */

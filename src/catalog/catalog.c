@@ -88,6 +88,9 @@ static const char *const migrations[] = {
     /* 2: when an object was confirmed */
     "ALTER TABLE objects ADD COLUMN confirmed_at TEXT;"
     "ALTER TABLE objects ADD COLUMN area_m2 REAL;",
+    /* 3: the cloud screen's verdict per scene */
+    "ALTER TABLE scenes ADD COLUMN cloud_fraction REAL NOT NULL DEFAULT 0;"
+    "ALTER TABLE scenes ADD COLUMN cloud_mask TEXT;",
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -529,7 +532,8 @@ int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)
         return rc;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(cat->db,
-                           "SELECT c.id, c.acquired, c.sensor, c.usable_fraction, c.source_path, c.chip_path "
+                           "SELECT c.id, c.acquired, c.sensor, c.usable_fraction, c.source_path, c.chip_path, "
+                           "c.cloud_fraction "
                            "FROM scenes c JOIN sites s ON s.id = c.site_id WHERE s.name = ?1 "
                            "ORDER BY c.acquired, c.id",
                            -1, &st, NULL) != SQLITE_OK)
@@ -545,6 +549,7 @@ int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)
         sc.usable_fraction = sqlite3_column_double(st, 3);
         sc.source = (const char *)sqlite3_column_text(st, 4);
         sc.chip = (const char *)sqlite3_column_text(st, 5);
+        sc.cloud_fraction = sqlite3_column_double(st, 6);
         if (fn(&sc, user))
             break;
     }
@@ -688,21 +693,25 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_stmt *st;
     int64_t *ids = NULL;
     char (*dates)[11] = NULL;
-    char **chips = NULL;
-    int n = 0, cap = 0;
+    char **chips = NULL, **masks = NULL;
+    double *cover = NULL, *cloud = NULL;
+    int *use = NULL; /* the usable scenes, in date order */
+    int n = 0, nall = 0, cap = 0;
     if ((rc = run_sql(ctx, cat, &st,
-                      "SELECT id, acquired, chip_path FROM scenes WHERE site_id = ?1 AND usable_fraction >= ?2 "
+                      "SELECT id, acquired, chip_path, usable_fraction FROM scenes WHERE site_id = ?1 "
                       "ORDER BY acquired, id")) != 0)
         goto out;
     sqlite3_bind_int64(st, 1, site.id);
-    sqlite3_bind_double(st, 2, min_usable);
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
             ids = realloc(ids, (size_t)cap * sizeof *ids);
             dates = realloc(dates, (size_t)cap * sizeof *dates);
             chips = realloc(chips, (size_t)cap * sizeof *chips);
-            if (!ids || !dates || !chips) {
+            masks = realloc(masks, (size_t)cap * sizeof *masks);
+            cover = realloc(cover, (size_t)cap * sizeof *cover);
+            cloud = realloc(cloud, (size_t)cap * sizeof *cloud);
+            if (!ids || !dates || !chips || !masks || !cover || !cloud) {
                 sqlite3_finalize(st);
                 rc = sw__err(ctx, SW_ENOMEM, "out of memory");
                 goto out;
@@ -711,9 +720,35 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         ids[n] = sqlite3_column_int64(st, 0);
         snprintf(dates[n], 11, "%s", (const char *)sqlite3_column_text(st, 1));
         chips[n] = strdup((const char *)sqlite3_column_text(st, 2));
+        cover[n] = sqlite3_column_double(st, 3);
+        cloud[n] = 0.0;
+        size_t ml = chips[n] ? strlen(chips[n]) + 16 : 0;
+        masks[n] = ml ? malloc(ml) : NULL;
+        if (!chips[n] || !masks[n]) {
+            free(chips[n]);
+            free(masks[n]);
+            sqlite3_finalize(st);
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(masks[n], ml, "%.*s.clouds.tif", (int)(strlen(chips[n]) - 4), chips[n]);
         n++;
     }
     sqlite3_finalize(st);
+    /* Clouds and their shadows, each scene against its neighbours in time;
+     * then the scenes usable enough, in date order. */
+    if ((rc = sw__chips_screen(ctx, chips, n, masks, cloud)) != 0)
+        goto out;
+    nall = n;
+    use = malloc((size_t)(n > 0 ? n : 1) * sizeof *use);
+    if (!use) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    n = 0;
+    for (int i = 0; i < nall; i++)
+        if (cover[i] * (1.0 - cloud[i]) >= min_usable)
+            use[n++] = i;
     /* Each later scene against the baseline, the objects followed by overlap. */
     /* Objects under 25 pixels (and 50 m2) are not told from noise. */
     double min_default = fmax(50.0, 25.0 * site.resolution_m * site.resolution_m);
@@ -725,7 +760,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         goto out;
     }
     snprintf(dir, dl, "%s.chips/%s/.analysis-%ld", cat->path, site.name, (long)getpid());
-    for (int i = 1; i < n && rc == 0; i++) {
+    for (int u = 1; u < n && rc == 0; u++) {
+        int i = use[u], i0 = use[0];
         sw_detect_opts d;
         sw_detect_opts_init(&d);
         /* Monitoring settings: few changes per scene, so the threshold is
@@ -737,8 +773,11 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         d.morph = SW_MORPH_OPEN;
         d.min_area = k.min_area;
         d.threads = 0;
+        d.mask_before = cloud[i0] > 0 ? masks[i0] : NULL;
+        d.mask_after = cloud[i] > 0 ? masks[i] : NULL;
+        d.mask_cloudy = 1;
         sw_detect_result res;
-        rc = sw_detect_run(ctx, chips[0], chips[i], dir, &d, &res);
+        rc = sw_detect_run(ctx, chips[i0], chips[i], dir, &d, &res);
         if (rc)
             break;
         for (int t = 0; t < k.n; t++)
@@ -770,10 +809,24 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         goto out;
     }
     /* Persist, keeping the ids of objects an earlier analysis found. */
-    const char *last_date = n > 0 ? dates[n - 1] : "";
+    const char *last_date = n > 0 ? dates[use[n - 1]] : "";
     char now[32];
     now_iso(now);
     rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "UPDATE scenes SET cloud_fraction = ?2, cloud_mask = ?3 WHERE id = ?1")) == 0) {
+        for (int i = 0; i < nall && rc == 0; i++) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, ids[i]);
+            sqlite3_bind_double(st, 2, cloud[i]);
+            if (cloud[i] > 0)
+                sqlite3_bind_text(st, 3, masks[i], -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_null(st, 3);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_err(ctx, cat, "cannot record the cloud screen");
+        }
+        sqlite3_finalize(st);
+    }
     typedef struct old_obj {
         int64_t id;
         char *wkt;
@@ -927,9 +980,15 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     free(old);
     tracks_free(&k);
 out:
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < (nall > n ? nall : n); i++) {
         free(chips[i]);
+        free(masks[i]);
+    }
     free(chips);
+    free(masks);
+    free(cover);
+    free(cloud);
+    free(use);
     free(ids);
     free(dates);
     sw_site_clear(&site);
@@ -945,12 +1004,13 @@ int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
         return rc;
     sqlite3_stmt *st;
     rc = run_sql(ctx, cat, &st,
-                 "SELECT c.acquired, c.sensor, c.usable_fraction,"
+                 "SELECT c.acquired, c.sensor, c.usable_fraction * (1 - c.cloud_fraction),"
                  " (SELECT coalesce(sum(b.area_m2), 0) FROM observations b WHERE b.scene_id = c.id),"
                  " (SELECT count(*) FROM objects o WHERE o.site_id = c.site_id AND o.first_seen = c.acquired),"
                  " (SELECT count(*) FROM objects o WHERE o.site_id = c.site_id AND o.confirmed_at = c.acquired),"
                  " (SELECT coalesce(sum(b.area_m2), 0) FROM observations b JOIN objects o ON o.id = b.object_id"
-                 "   WHERE b.scene_id = c.id AND o.confirmed_at IS NOT NULL AND o.confirmed_at <= c.acquired)"
+                 "   WHERE b.scene_id = c.id AND o.confirmed_at IS NOT NULL AND o.confirmed_at <= c.acquired),"
+                 " c.cloud_fraction"
                  " FROM scenes c WHERE c.site_id = ?1 ORDER BY c.acquired, c.id");
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, site.id);
@@ -965,6 +1025,7 @@ int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
             r.new_objects = sqlite3_column_int64(st, 4);
             r.confirmed_objects = sqlite3_column_int64(st, 5);
             r.cumulative_new_m2 = sqlite3_column_double(st, 6);
+            r.cloud_fraction = sqlite3_column_double(st, 7);
             if (fn(&r, user))
                 break;
         }

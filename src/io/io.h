@@ -164,6 +164,14 @@ int sw__scene_metadata(const char *path, char date[11], char sensor[32]);
 int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
                    double *resolution_m, const char *out_path, double *usable);
 
+/* ---- clouds over a site's chips (cloudmask.c) ---- */
+/* Screens the n chips of one site (one grid, in date order) for clouds and
+ * their shadows, each against the median of its nearest scenes in time.
+ * Where a chip has any, writes masks[i] (uint8, 1 = cloud or shadow, on a
+ * grid of at most 512 pixels a side) and sets fraction[i] to the share of
+ * the chip's valid pixels masked; other chips get 0 and no file. */
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction);
+
 /* ---- vectors (vector.c) ---- */
 typedef struct sw__vobject {
     int64_t id, npix;

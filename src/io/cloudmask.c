@@ -1,0 +1,230 @@
+/*
+ * cloudmask.c: reading a site's chips for the cloud screen (src/screen)
+ * and writing the masks it finds. The chips of a site share one grid; they
+ * are read averaged down to at most 512 pixels a side (clouds are large,
+ * and memory stays bounded however big the site), and each mask is written
+ * on that coarse grid with its georeferencing, so `detect` puts it on its
+ * own grid by nearest neighbour.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <gdal.h>
+
+#include "../screen/screen.h"
+#include "io_int.h"
+
+enum { SIDE = 512, NEAREST = 10 };
+
+typedef struct chip_img {
+    float *px;
+    uint8_t *valid;
+    int nb;
+    sw__bandmap bm;
+} chip_img;
+
+/* Band roles from descriptions or colour interpretation, else from the count. */
+static void band_map(GDALDatasetH ds, int nb, sw__bandmap *bm)
+{
+    bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
+    for (int b = 0; b < nb; b++) {
+        GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);
+        const char *d = GDALGetDescription(h);
+        GDALColorInterp ci = GDALGetRasterColorInterpretation(h);
+        if (!strcasecmp(d, "red") || ci == GCI_RedBand)
+            bm->rgb[0] = b;
+        else if (!strcasecmp(d, "green") || ci == GCI_GreenBand)
+            bm->rgb[1] = b;
+        else if (!strcasecmp(d, "blue") || ci == GCI_BlueBand)
+            bm->rgb[2] = b;
+        else if (!strcasecmp(d, "nir") || !strncasecmp(d, "near", 4))
+            bm->nir = b;
+    }
+    if (bm->rgb[0] >= 0 && bm->rgb[1] >= 0 && bm->rgb[2] >= 0)
+        return;
+    if (nb == 4) { /* PlanetScope: B, G, R, NIR */
+        bm->rgb[2] = 0, bm->rgb[1] = 1, bm->rgb[0] = 2, bm->nir = 3;
+    } else if (nb == 3) {
+        bm->rgb[0] = 0, bm->rgb[1] = 1, bm->rgb[2] = 2;
+    } else if (nb == 8) { /* PlanetScope SuperDove */
+        bm->rgb[2] = 1, bm->rgb[1] = 3, bm->rgb[0] = 5, bm->nir = 7;
+    } else if (nb >= 12) { /* Sentinel-2: B01, B02, B03, B04, ..., B08 */
+        bm->rgb[2] = 1, bm->rgb[1] = 2, bm->rgb[0] = 3, bm->nir = 7;
+    }
+}
+
+static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, double gt[6], char **wkt,
+                     int *full_w, int *full_h)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+    sw__gdal_pop();
+    if (!ds)
+        return sw__err(ctx, SW_EIO, "%s: cannot open the site chip: %s", path, sw__gdal_msg(&e, "unknown error"));
+    int nb = GDALGetRasterCount(ds), rc = 0;
+    *full_w = GDALGetRasterXSize(ds);
+    *full_h = GDALGetRasterYSize(ds);
+    if (w <= 0) { /* only the grid asked for */
+        GDALGetGeoTransform(ds, gt);
+        *wkt = CPLStrdup(GDALGetProjectionRef(ds));
+        GDALClose(ds);
+        return 0;
+    }
+    c->nb = nb;
+    band_map(ds, nb, &c->bm);
+    c->px = malloc((size_t)w * h * (size_t)nb * sizeof(float));
+    c->valid = malloc((size_t)w * h);
+    if (!c->px || !c->valid || nb > SW__MAXB) {
+        GDALClose(ds);
+        return nb > SW__MAXB ? 1 : sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+    }
+    GDALRasterIOExtraArg ex;
+    INIT_RASTERIO_EXTRA_ARG(ex);
+    ex.eResampleAlg = GRIORA_Average;
+    sw__gdal_push(&e);
+    CPLErr err = GDALDatasetRasterIOEx(ds, GF_Read, 0, 0, *full_w, *full_h, c->px, w, h, GDT_Float32, nb, NULL,
+                                       (GSpacing)nb * 4, (GSpacing)nb * 4 * w, 4, &ex);
+    ex.eResampleAlg = GRIORA_NearestNeighbour;
+    if (err == CE_None)
+        err = GDALRasterIOEx(GDALGetMaskBand(GDALGetRasterBand(ds, 1)), GF_Read, 0, 0, *full_w, *full_h, c->valid, w,
+                             h, GDT_Byte, 0, 0, &ex);
+    sw__gdal_pop();
+    if (err != CE_None)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot read the site chip: %s", path, sw__gdal_msg(&e, "unknown error"));
+    GDALClose(ds);
+    return rc;
+}
+
+static int write_mask(sw_ctx *ctx, const char *path, const uint8_t *m, int w, int h, const double gt[6],
+                      const char *wkt)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    char *opts[] = {"COMPRESS=DEFLATE", NULL};
+    GDALDatasetH ds = drv ? GDALCreate(drv, tmp, w, h, 1, GDT_Byte, opts) : NULL;
+    CPLErr err = CE_Failure;
+    if (ds) {
+        GDALSetGeoTransform(ds, (double *)gt);
+        GDALSetProjection(ds, wkt);
+        GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+        GDALSetDescription(b, "cloud or cloud shadow");
+        err = GDALRasterIO(b, GF_Write, 0, 0, w, h, (void *)m, w, h, GDT_Byte, 0, 0);
+        GDALClose(ds);
+    }
+    sw__gdal_pop();
+    if (err != CE_None || rename(tmp, path) != 0) {
+        sw__io_delete(tmp);
+        return sw__err(ctx, SW_EIO, "%s: cannot write the cloud mask: %s", path, sw__gdal_msg(&e, "unknown error"));
+    }
+    return 0;
+}
+
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction)
+{
+    for (int i = 0; i < n; i++) {
+        fraction[i] = 0.0;
+        sw__io_delete(masks[i]);
+    }
+    if (n < 2)
+        return 0;
+    sw__io_init(256 << 20);
+    /* The grid, from the first chip; the screen's grid at most SIDE a side
+     * and 256 MB for all the chips' pixels. */
+    double gt[6];
+    char *wkt = NULL;
+    int W, H;
+    int rc = read_chip(ctx, chips[0], 0, 0, NULL, gt, &wkt, &W, &H);
+    if (rc)
+        return rc;
+    double f = fmax(1.0, fmax(W, H) / (double)SIDE);
+    double cap = sqrt((256.0 * 1024 * 1024) / ((double)n * 4 * sizeof(float) * W * H));
+    if (cap < 1.0)
+        f = fmax(f, 1.0 / cap);
+    int w = (int)ceil(W / f), h = (int)ceil(H / f);
+    double sgt[6] = {gt[0], gt[1] * W / w, gt[2], gt[3], gt[4], gt[5] * H / h};
+    double pixel_m = fabs(sgt[1]);
+    chip_img *img = calloc((size_t)n, sizeof *img);
+    float *ref = NULL;
+    uint8_t *ref_valid = NULL, *out = NULL;
+    const float **pimg = calloc((size_t)n, sizeof *pimg);
+    const uint8_t **pval = calloc((size_t)n, sizeof *pval);
+    if (!img || !pimg || !pval) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+        goto done;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        int fw, fh;
+        rc = read_chip(ctx, chips[i], w, h, &img[i], NULL, NULL, &fw, &fh);
+        if (rc == 1) { /* too many bands to screen */
+            free(img[i].px);
+            img[i].px = NULL;
+            rc = 0;
+        } else if (rc == 0 && (fw != W || fh != H)) {
+            rc = sw__err(ctx, SW_EMISMATCH, "%s: the site chip is %dx%d, the site's grid %dx%d", chips[i], fw, fh, W, H);
+        }
+    }
+    size_t npix = (size_t)w * h;
+    ref = malloc(npix * SW__MAXB * sizeof *ref);
+    ref_valid = malloc(npix);
+    out = malloc(npix);
+    if (rc == 0 && (!ref || !ref_valid || !out))
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (!img[i].px)
+            continue;
+        /* The reference: the median of the nearest scenes in time (chips
+         * come in date order) with the same bands. */
+        int m = 0;
+        for (int d = 1; m < NEAREST && (i - d >= 0 || i + d < n); d++) {
+            int js[2] = {i - d, i + d};
+            for (int t = 0; t < 2 && m < NEAREST; t++) {
+                int j = js[t];
+                if (j >= 0 && j < n && img[j].px && img[j].nb == img[i].nb) {
+                    pimg[m] = img[j].px;
+                    pval[m] = img[j].valid;
+                    m++;
+                }
+            }
+        }
+        if (m == 0)
+            continue;
+        if (sw__median_composite(pimg, pval, m, -1, (int64_t)npix, img[i].nb, ref, ref_valid) != 0) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+            break;
+        }
+        int64_t nc = 0, ns = 0, nv = 0;
+        if (sw__cloud_screen(img[i].px, img[i].valid, ref, ref_valid, w, h, img[i].nb, &img[i].bm, pixel_m, out,
+                             &nc, &ns) != 0) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+            break;
+        }
+        for (size_t p = 0; p < npix; p++)
+            nv += img[i].valid[p] != 0;
+        if (nc + ns > 0) {
+            fraction[i] = nv ? (double)(nc + ns) / (double)nv : 0.0;
+            rc = write_mask(ctx, masks[i], out, w, h, sgt, wkt);
+        }
+    }
+done:
+    for (int i = 0; img && i < n; i++) {
+        free(img[i].px);
+        free(img[i].valid);
+    }
+    free(img);
+    free(pimg);
+    free(pval);
+    free(ref);
+    free(ref_valid);
+    free(out);
+    CPLFree(wkt);
+    return rc;
+}

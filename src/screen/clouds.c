@@ -1,0 +1,313 @@
+/*
+ * clouds.c: a multi-temporal cloud and shadow screen for the scenes of a
+ * watched site (see screen.h).
+ *
+ * A single image cannot tell a cloud from a bright new roof, and a fixed
+ * reflectance threshold fails on the first white warehouse. A site has
+ * history, so each scene is compared with the per-pixel median of its
+ * other scenes: what stands in most of them (old and new buildings alike)
+ * is in the median and never reads as cloud. A cloud is then what is far
+ * brighter than the median in every band, white across the visible bands,
+ * and brighter than anything the site normally holds; its thin edges and
+ * haze are grown from those cores while the brightening lasts. A shadow is
+ * the cloud's outline cast on the ground: the offset under which the
+ * ground darkens most, and there what is darker than usual. Both are
+ * dilated a little, since their edges fade.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "screen.h"
+
+static float kth(float *v, int n, int k)
+{
+    /* quickselect */
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float p = v[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[k];
+}
+
+int sw__median_composite(const float *const *imgs, const uint8_t *const *valid, int n, int skip, int64_t npix,
+                         int nb, float *out, uint8_t *out_valid)
+{
+    float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    for (int64_t p = 0; p < npix; p++) {
+        out_valid[p] = 0;
+        for (int b = 0; b < nb; b++) {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (i != skip && valid[i][p])
+                    v[m++] = imgs[i][p * nb + b];
+            out[p * nb + b] = m ? kth(v, m, m / 2) : 0.0f;
+            out_valid[p] = m > 0;
+        }
+    }
+    free(v);
+    return 0;
+}
+
+/* A breadth-first region grow from the seeds (value 2) over the pixels
+ * allowed (value 1); grown pixels become 2. */
+static int grow(uint8_t *lab, int w, int h)
+{
+    int64_t n = (int64_t)w * h, head = 0, tail = 0;
+    int64_t *q = malloc((size_t)n * sizeof *q);
+    if (!q)
+        return -1;
+    for (int64_t i = 0; i < n; i++)
+        if (lab[i] == 2)
+            q[tail++] = i;
+    while (head < tail) {
+        int64_t i = q[head++];
+        int x = (int)(i % w), y = (int)(i / w);
+        static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+        for (int d = 0; d < 4; d++) {
+            int nx = x + dx[d], ny = y + dy[d];
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h)
+                continue;
+            int64_t j = (int64_t)ny * w + nx;
+            if (lab[j] == 1) {
+                lab[j] = 2;
+                q[tail++] = j;
+            }
+        }
+    }
+    free(q);
+    return 0;
+}
+
+/* Chamfer distance (in pixels, 3-4 weights / 3) to the nearest set pixel. */
+static void distance(const uint8_t *set, int w, int h, float *d)
+{
+    int64_t n = (int64_t)w * h;
+    for (int64_t i = 0; i < n; i++)
+        d[i] = set[i] ? 0.0f : 1e9f;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *p = &d[(int64_t)y * w + x];
+            if (x > 0) *p = fminf(*p, p[-1] + 1.0f);
+            if (y > 0) {
+                *p = fminf(*p, p[-w] + 1.0f);
+                if (x > 0) *p = fminf(*p, p[-w - 1] + 1.4f);
+                if (x < w - 1) *p = fminf(*p, p[-w + 1] + 1.4f);
+            }
+        }
+    for (int y = h - 1; y >= 0; y--)
+        for (int x = w - 1; x >= 0; x--) {
+            float *p = &d[(int64_t)y * w + x];
+            if (x < w - 1) *p = fminf(*p, p[1] + 1.0f);
+            if (y < h - 1) {
+                *p = fminf(*p, p[w] + 1.0f);
+                if (x < w - 1) *p = fminf(*p, p[w + 1] + 1.4f);
+                if (x > 0) *p = fminf(*p, p[w - 1] + 1.4f);
+            }
+        }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid, int w,
+                     int h, int nb, const sw__bandmap *bm, double pixel_m, uint8_t *out, int64_t *ncloud,
+                     int64_t *nshadow)
+{
+    int64_t n = (int64_t)w * h;
+    *ncloud = *nshadow = 0;
+    memset(out, 0, (size_t)n);
+    /* The visible bands; all bands when none is known. */
+    int vis[SW__MAXVIS], nvis = 0;
+    for (int k = 0; k < 3; k++)
+        if (bm->rgb[k] >= 0 && bm->rgb[k] < nb)
+            vis[nvis++] = bm->rgb[k];
+    if (nvis == 0)
+        for (int b = 0; b < nb && nvis < SW__MAXVIS; b++)
+            vis[nvis++] = b;
+    /* Per-band gain of this scene over the reference (light, season):
+     * the median ratio where both are valid. */
+    double gain[SW__MAXB];
+    float *tmp = malloc((size_t)n * sizeof *tmp);
+    uint8_t *lab = calloc((size_t)n, 1);
+    float *dist = malloc((size_t)n * sizeof *dist);
+    if (!tmp || !lab || !dist || nb > SW__MAXB) {
+        free(tmp);
+        free(lab);
+        free(dist);
+        return -1;
+    }
+    int64_t m = 0;
+    for (int b = 0; b < nb; b++) {
+        m = 0;
+        for (int64_t p = 0; p < n; p++)
+            if (valid[p] && ref_valid[p] && ref[p * nb + b] > 0)
+                tmp[m++] = img[p * nb + b] / ref[p * nb + b];
+        gain[b] = m > 100 ? kth(tmp, (int)m, (int)(m / 2)) : 1.0;
+        if (!(gain[b] > 0))
+            gain[b] = 1.0;
+    }
+    if (m <= 100) { /* too little to compare with: no screen */
+        free(tmp);
+        free(lab);
+        free(dist);
+        return 0;
+    }
+    /* What the site normally holds at its brightest: the 99.9th percentile
+     * of the reference's visible brightness. */
+    m = 0;
+    for (int64_t p = 0; p < n; p++)
+        if (ref_valid[p]) {
+            float s = 0;
+            for (int k = 0; k < nvis; k++)
+                s += ref[p * nb + vis[k]];
+            tmp[m++] = s / (float)nvis;
+        }
+    qsort(tmp, (size_t)m, sizeof *tmp, cmp_float);
+    double bright = m ? tmp[(int64_t)(0.999 * (double)(m - 1))] : 0.0;
+    /* Cloud cores (2), and where their edges may grow (1). */
+    for (int64_t p = 0; p < n; p++) {
+        lab[p] = 0;
+        if (!valid[p] || !ref_valid[p])
+            continue;
+        double rmin = 1e30, rvis = 0, vmin = 1e30, vmax = 0, vmean = 0;
+        for (int b = 0; b < nb; b++) {
+            double r = img[p * nb + b] / (gain[b] * fmax(ref[p * nb + b], 1e-6));
+            rmin = fmin(rmin, r);
+        }
+        for (int k = 0; k < nvis; k++) {
+            double v = img[p * nb + vis[k]];
+            rvis += v / (gain[vis[k]] * fmax(ref[p * nb + vis[k]], 1e-6));
+            vmin = fmin(vmin, v);
+            vmax = fmax(vmax, v);
+            vmean += v;
+        }
+        rvis /= nvis;
+        vmean /= nvis;
+        if (rmin >= 1.3 && rvis >= 1.8 && (vmax - vmin) < 0.25 * vmean && vmean > 1.5 * bright)
+            lab[p] = 2;
+        else if (rvis >= 1.15)
+            lab[p] = 1;
+    }
+    if (grow(lab, w, h) != 0) {
+        free(tmp);
+        free(lab);
+        free(dist);
+        return -1;
+    }
+    /* Clouds smaller than 0.5 ha are not clouds worth masking (and more
+     * likely something bright on the ground). */
+    for (int64_t p = 0; p < n; p++)
+        lab[p] = lab[p] == 2;
+    int64_t cores = 0;
+    for (int64_t p = 0; p < n; p++)
+        cores += lab[p];
+    if ((double)cores * pixel_m * pixel_m < 5000.0) {
+        free(tmp);
+        free(lab);
+        free(dist);
+        return 0;
+    }
+    /* Shadows: the cloud's own outline cast on the ground. Every offset
+     * within 1 km is tried (on a coarse step) and the one under which the
+     * ground darkens most is the sun's; there, what is darker than usual
+     * is shadow. */
+    float *ratio = tmp; /* per pixel: brightness over the reference's, all bands */
+    for (int64_t p = 0; p < n; p++) {
+        double r = 0;
+        for (int b = 0; b < nb; b++)
+            r += img[p * nb + b] / (gain[b] * fmax(ref[p * nb + b], 1e-6));
+        ratio[p] = valid[p] && ref_valid[p] ? (float)(r / nb) : -1.0f;
+    }
+    int q = w > 128 || h > 128 ? (int)ceil(fmax(w, h) / 128.0) : 1;
+    int reach = (int)(1000.0 / pixel_m);
+    double best = 0.85;
+    int bdx = 0, bdy = 0;
+    for (int dy = -reach; dy <= reach; dy += q)
+        for (int dx = -reach; dx <= reach; dx += q) {
+            if (dx * dx + dy * dy < 4 * q * q)
+                continue;
+            double sum = 0;
+            int64_t cnt = 0, all = 0;
+            for (int y = 0; y < h; y += q)
+                for (int x = 0; x < w; x += q) {
+                    if (!lab[(int64_t)y * w + x])
+                        continue;
+                    all++;
+                    int sx = x + dx, sy = y + dy;
+                    if (sx < 0 || sy < 0 || sx >= w || sy >= h)
+                        continue;
+                    int64_t j = (int64_t)sy * w + sx;
+                    if (lab[j] || ratio[j] < 0)
+                        continue;
+                    sum += fminf(ratio[j], 1.2f);
+                    cnt++;
+                }
+            if (cnt >= 10 && cnt * 5 >= all && sum / (double)cnt < best) {
+                best = sum / (double)cnt;
+                bdx = dx;
+                bdy = dy;
+            }
+        }
+    if (bdx || bdy) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int sx = x + bdx, sy = y + bdy;
+                if (!lab[(int64_t)y * w + x] || sx < 0 || sy < 0 || sx >= w || sy >= h)
+                    continue;
+                int64_t j = (int64_t)sy * w + sx;
+                if (!lab[j] && ratio[j] >= 0 && ratio[j] < 0.9f)
+                    out[j] = 2;
+            }
+    }
+    /* Dilate both by 30 m (at least 2 pixels): their edges fade. */
+    for (int64_t p = 0; p < n; p++)
+        if (out[p] == 2)
+            lab[p] = 1;
+    distance(lab, w, h, dist);
+    double grow_px = fmax(2.0, 30.0 / pixel_m);
+    for (int64_t p = 0; p < n; p++) {
+        out[p] = dist[p] <= grow_px && valid[p];
+    }
+    for (int64_t p = 0; p < n; p++) {
+        if (!out[p])
+            continue;
+        /* Tell the two apart for the counts: a shadow is darker. */
+        double r = 0;
+        for (int k = 0; k < nvis; k++)
+            r += img[p * nb + vis[k]] / (gain[vis[k]] * fmax(ref[p * nb + vis[k]], 1e-6));
+        if (r / nvis < 1.0)
+            (*nshadow)++;
+        else
+            (*ncloud)++;
+    }
+    free(tmp);
+    free(lab);
+    free(dist);
+    return 0;
+}
