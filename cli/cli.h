@@ -17,6 +17,7 @@ int cmd_timeline(int argc, char **argv, const char *db);
 int cmd_alerts(int argc, char **argv, const char *db);
 int cmd_export(int argc, char **argv, const char *db);
 int cmd_demo(int argc, char **argv);
+int cmd_report(int argc, char **argv, const char *db);
 
 /* Prints "sitewatch: error: MSG" on one line; returns the exit status for
  * code (2 for SW_EARG, else 1). */

@@ -6,11 +6,11 @@
  * ingest per scene in shuffled order (as scenes arrive late and out of
  * order), timeline, alerts and the report.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -65,24 +65,24 @@ int cmd_demo(int argc, char **argv)
         }
     }
     /* Never write over someone's files: DIR must be new or empty. */
-    int n = 0;
-    char **names = cli_list_rasters(dir, 0, &n);
-    struct stat st;
-    int exists = stat(dir, &st) == 0;
-    if (exists && !S_ISDIR(st.st_mode)) {
-        cli_free_list(names, n);
-        return cli_fail(SW_EARG, "demo: the output exists and is not a folder");
-    }
-    cli_free_list(names, n);
     char db[4096], path[4096];
     snprintf(db, sizeof db, "%s/sitewatch.db", dir);
-    if (exists) {
-        snprintf(path, sizeof path, "%s/scenes", dir);
-        if (stat(db, &st) == 0 || stat(path, &st) == 0) {
-            fprintf(stderr, "sitewatch: error: %s: already holds a demo; give a new folder\n", dir);
+    DIR *dh = opendir(dir);
+    if (dh) {
+        struct dirent *e;
+        int used = 0;
+        while (!used && (e = readdir(dh)))
+            used = strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        closedir(dh);
+        if (used) {
+            fprintf(stderr, "sitewatch: error: %s: not empty; the demo needs a new or empty folder\n", dir);
             return EXIT_JOB;
         }
+    } else if (errno != ENOENT) {
+        fprintf(stderr, "sitewatch: error: %s: %s\n", dir, strerror(errno));
+        return EXIT_JOB;
     }
+    int n = 0;
     sw_ctx *ctx = sw_ctx_new();
     printf("synthesizing a year of scenes of a growing plant into %s/scenes ...\n", dir);
     fflush(stdout);
@@ -126,8 +126,13 @@ int cmd_demo(int argc, char **argv)
         char *al[] = {"alerts", "--site", "demo", NULL};
         rc = step(cmd_alerts, db, 3, al);
     }
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/report.html", dir);
+        char *rep[] = {"report", "demo", "-o", path, NULL};
+        rc = step(cmd_report, db, 4, rep);
+    }
     if (rc == 0)
         printf("\ndemo: the site, its scenes and the truth inserted are in %s/ "
-               "(aoi.geojson, scenes/, truth.geojson, sitewatch.db)\n", dir);
+               "(aoi.geojson, scenes/, truth.geojson, sitewatch.db, report.html)\n", dir);
     return rc;
 }

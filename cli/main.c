@@ -167,6 +167,7 @@ static void usage(FILE *f)
             "  timeline SITE                   per date: usable fraction, change, new objects\n"
             "  alerts [ack|dismiss ID]         list alerts, or acknowledge or dismiss one\n"
             "  export SITE -f smart|geojson|gpkg -o OUT   a site's change objects\n"
+            "  report SITE -o REPORT.html      the site's evidence report, one self-contained HTML file\n"
             "  demo [DIR]                      the built-in example: a plant that grows over a year\n"
             "                                  of scenes, watched as a site, with its report\n"
             "  version                         versions of sitewatch and its libraries\n"
@@ -217,6 +218,8 @@ int main(int argc, char **argv)
         return cmd_alerts(argc - 1, argv + 1, db);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1, db);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

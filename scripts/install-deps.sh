@@ -10,4 +10,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config ca-certificates \
     libgdal-dev gdal-bin libfftw3-dev liblapacke-dev libopenblas-dev \
     libsqlite3-dev libssl-dev libcmocka-dev libcjson-dev zlib1g-dev \
-    python3 python3-numpy python3-gdal >/dev/null
+    python3 python3-numpy python3-gdal chromium >/dev/null

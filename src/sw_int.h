@@ -73,6 +73,9 @@ int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_
 /* Creates a folder (and its parents) if missing. */
 int sw__mkdir_p(sw_ctx *ctx, const char *path);
 
+/* data as base64 (malloc'd, NUL-terminated), or NULL out of memory. */
+char *sw__base64(const void *data, size_t n);
+
 /* ---- the tile engine (src/tile/pool.c) ---- */
 /* A job over njobs windows. start() makes one worker's private state (its
  * own GDAL handles, buffers); generate() computes window i in parallel;

@@ -160,6 +160,14 @@ int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state);
 int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site, const sw_analyze_opts *opts,
                     void (*fn)(const sw_alert *a, void *user), void *user, int64_t *objects);
 
+/* Writes a site's evidence report to out_path: one self-contained HTML
+ * file (embedded pictures, inline SVG) with the site on its latest usable
+ * scene, each confirmed object before, when first seen and latest (outline,
+ * scale bar, north arrow), an activity chart, a table of all objects, the
+ * scenes and the analysis parameters. Written whole or not at all.
+ * *objects (may be NULL) receives the number of objects listed. */
+int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *out_path, int64_t *objects);
+
 /* One row of a site's timeline: per ingested scene, in date order. */
 typedef struct sw_timeline_row {
     char date[11], sensor[32];

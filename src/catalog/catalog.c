@@ -21,13 +21,9 @@
 
 #include "../io/io.h"
 #include "../sw_int.h"
+#include "catalog_int.h"
 #include "sitewatch/detect.h"
 
-struct sw_catalog {
-    sqlite3 *db;
-    char *path;
-    int schema;
-};
 
 static const char *const migrations[] = {
     /* 1: sites, scenes, change objects and their observations, alerts, runs */
@@ -94,7 +90,7 @@ static const char *const migrations[] = {
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
-static int db_err(sw_ctx *ctx, sw_catalog *cat, const char *what)
+int sw__db_err(sw_ctx *ctx, sw_catalog *cat, const char *what)
 {
     int code = sqlite3_errcode(cat->db);
     if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
@@ -107,7 +103,7 @@ static int exec(sw_ctx *ctx, sw_catalog *cat, const char *sql, const char *what)
     char *msg = NULL;
     if (sqlite3_exec(cat->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         sqlite3_free(msg);
-        return db_err(ctx, cat, what);
+        return sw__db_err(ctx, cat, what);
     }
     return 0;
 }
@@ -127,9 +123,9 @@ static int exec_id(sw_ctx *ctx, sw_catalog *cat, const char *sql, int64_t id, co
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, what);
+        return sw__db_err(ctx, cat, what);
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(ctx, cat, what);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sw__db_err(ctx, cat, what);
     sqlite3_finalize(st);
     return rc;
 }
@@ -148,12 +144,12 @@ static int read_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
     sqlite3_stmt *st;
     *version = 0;
     if (sqlite3_prepare_v2(cat->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot read");
+        return sw__db_err(ctx, cat, "cannot read");
     int rc = sqlite3_step(st);
     int tables = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return db_err(ctx, cat, "cannot read");
+        return sw__db_err(ctx, cat, "cannot read");
     if (tables == 0)
         return 0;
     if (sqlite3_prepare_v2(cat->db, "SELECT value FROM meta WHERE key = 'format'", -1, &st, NULL) != SQLITE_OK)
@@ -164,7 +160,7 @@ static int read_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
     if (!ok)
         return sw__err(ctx, SW_EFORMAT, "%s: a SQLite database, but not a sitewatch catalog", cat->path);
     if (sqlite3_prepare_v2(cat->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot read");
+        return sw__db_err(ctx, cat, "cannot read");
     if (sqlite3_step(st) == SQLITE_ROW)
         *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
@@ -282,7 +278,7 @@ int sw_site_get(sw_ctx *ctx, sw_catalog *cat, const char *name, sw_site *site)
     snprintf(sql, sizeof sql, "SELECT %s FROM sites s WHERE s.name = ?1", site_columns);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot read sites");
+        return sw__db_err(ctx, cat, "cannot read sites");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     int out = 0;
@@ -291,7 +287,7 @@ int sw_site_get(sw_ctx *ctx, sw_catalog *cat, const char *name, sw_site *site)
     else if (rc == SQLITE_DONE)
         out = sw__err(ctx, SW_EARG, "%s: no site named '%s'", cat->path, name);
     else
-        out = db_err(ctx, cat, "cannot read sites");
+        out = sw__db_err(ctx, cat, "cannot read sites");
     sqlite3_finalize(st);
     return out;
 }
@@ -302,7 +298,7 @@ int sw_site_list(sw_ctx *ctx, sw_catalog *cat, int (*fn)(const sw_site *s, void 
     snprintf(sql, sizeof sql, "SELECT %s FROM sites s ORDER BY s.name", site_columns);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(cat->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot read sites");
+        return sw__db_err(ctx, cat, "cannot read sites");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sw_site s;
@@ -312,7 +308,7 @@ int sw_site_list(sw_ctx *ctx, sw_catalog *cat, int (*fn)(const sw_site *s, void 
         if (stop)
             break;
     }
-    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read sites");
+    int out = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sw__db_err(ctx, cat, "cannot read sites");
     sqlite3_finalize(st);
     return out;
 }
@@ -337,7 +333,7 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
                            "INSERT INTO sites(name, aoi_wkt, crs_epsg, resolution_m, buffer_m, area_m2, lon, lat, created_at) "
                            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK)
-        rc = db_err(ctx, cat, "cannot add the site");
+        rc = sw__db_err(ctx, cat, "cannot add the site");
     if (rc == 0) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, aoi.wkt, -1, SQLITE_TRANSIENT);
@@ -352,7 +348,7 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
         if (s == SQLITE_CONSTRAINT)
             rc = sw__err(ctx, SW_EARG, "%s: a site named '%s' already exists", cat->path, name);
         else if (s != SQLITE_DONE)
-            rc = db_err(ctx, cat, "cannot add the site");
+            rc = sw__db_err(ctx, cat, "cannot add the site");
     }
     sqlite3_finalize(st);
     rc = end_tx(ctx, cat, rc);
@@ -413,7 +409,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(cat->db, "SELECT id, acquired FROM scenes WHERE site_id = ?1 AND sha256 = ?2", -1, &st,
                            NULL) != SQLITE_OK) {
-        rc = db_err(ctx, cat, "cannot read scenes");
+        rc = sw__db_err(ctx, cat, "cannot read scenes");
         goto out;
     }
     sqlite3_bind_int64(st, 1, site.id);
@@ -472,12 +468,12 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     if (rc == 0 && site.resolution_m <= 0) {
         if (sqlite3_prepare_v2(cat->db, "UPDATE sites SET resolution_m = ?1 WHERE id = ?2 AND resolution_m <= 0",
                                -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(ctx, cat, "cannot record the site's resolution");
+            rc = sw__db_err(ctx, cat, "cannot record the site's resolution");
         } else {
             sqlite3_bind_double(st, 1, res_m);
             sqlite3_bind_int64(st, 2, site.id);
             if (sqlite3_step(st) != SQLITE_DONE)
-                rc = db_err(ctx, cat, "cannot record the site's resolution");
+                rc = sw__db_err(ctx, cat, "cannot record the site's resolution");
             sqlite3_finalize(st);
         }
     }
@@ -486,7 +482,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
                                "INSERT INTO scenes(site_id, source_path, sha256, acquired, sensor, chip_path, "
                                "usable_fraction, ingested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                                -1, &st, NULL) != SQLITE_OK) {
-            rc = db_err(ctx, cat, "cannot record the scene");
+            rc = sw__db_err(ctx, cat, "cannot record the scene");
         } else {
             sqlite3_bind_int64(st, 1, site.id);
             sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
@@ -501,7 +497,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
             if (s2 == SQLITE_CONSTRAINT)
                 dup = 1; /* another ingest of the same scene won the race: its chip is this one */
             else if (s2 != SQLITE_DONE)
-                rc = db_err(ctx, cat, "cannot record the scene");
+                rc = sw__db_err(ctx, cat, "cannot record the scene");
             res->scene_id = sqlite3_last_insert_rowid(cat->db);
             sqlite3_finalize(st);
         }
@@ -537,7 +533,7 @@ int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)
                            "FROM scenes c JOIN sites s ON s.id = c.site_id WHERE s.name = ?1 "
                            "ORDER BY c.acquired, c.id",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot read scenes");
+        return sw__db_err(ctx, cat, "cannot read scenes");
     sqlite3_bind_text(st, 1, site_name, -1, SQLITE_TRANSIENT);
     int s2;
     while ((s2 = sqlite3_step(st)) == SQLITE_ROW) {
@@ -553,7 +549,7 @@ int sw_scene_list(sw_ctx *ctx, sw_catalog *cat, const char *site_name, int (*fn)
         if (fn(&sc, user))
             break;
     }
-    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read scenes");
+    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : sw__db_err(ctx, cat, "cannot read scenes");
     sqlite3_finalize(st);
     return rc;
 }
@@ -665,10 +661,10 @@ static int on_object(void *user, const char *wkt, double area, double score)
     return 0;
 }
 
-static int run_sql(sw_ctx *ctx, sw_catalog *cat, sqlite3_stmt **st, const char *sql)
+int sw__run_sql(sw_ctx *ctx, sw_catalog *cat, sqlite3_stmt **st, const char *sql)
 {
     if (sqlite3_prepare_v2(cat->db, sql, -1, st, NULL) != SQLITE_OK)
-        return db_err(ctx, cat, "cannot update the analysis");
+        return sw__db_err(ctx, cat, "cannot update the analysis");
     return 0;
 }
 
@@ -697,7 +693,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     double *cover = NULL, *cloud = NULL;
     int *use = NULL; /* the usable scenes, in date order */
     int n = 0, nall = 0, cap = 0;
-    if ((rc = run_sql(ctx, cat, &st,
+    if ((rc = sw__run_sql(ctx, cat, &st,
                       "SELECT id, acquired, chip_path, usable_fraction FROM scenes WHERE site_id = ?1 "
                       "ORDER BY acquired, id")) != 0)
         goto out;
@@ -813,7 +809,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     char now[32];
     now_iso(now);
     rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
-    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "UPDATE scenes SET cloud_fraction = ?2, cloud_mask = ?3 WHERE id = ?1")) == 0) {
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "UPDATE scenes SET cloud_fraction = ?2, cloud_mask = ?3 WHERE id = ?1")) == 0) {
         for (int i = 0; i < nall && rc == 0; i++) {
             sqlite3_reset(st);
             sqlite3_bind_int64(st, 1, ids[i]);
@@ -823,8 +819,24 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             else
                 sqlite3_bind_null(st, 3);
             if (sqlite3_step(st) != SQLITE_DONE)
-                rc = db_err(ctx, cat, "cannot record the cloud screen");
+                rc = sw__db_err(ctx, cat, "cannot record the cloud screen");
         }
+        sqlite3_finalize(st);
+    }
+    /* What this analysis ran with, for the report. */
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "INSERT INTO runs(site_id, started_at, command, parameters) "
+                                                    "VALUES(?1, ?2, 'analyze', ?3)")) == 0) {
+        char params[512];
+        snprintf(params, sizeof params,
+                 "{\"method\":\"auto\",\"threshold\":\"kittler-illingworth\",\"morphology\":\"open 3x3\","
+                 "\"min_area_m2\":%.1f,\"confirm\":%d,\"min_usable\":%.2f,\"baseline\":\"%s\","
+                 "\"scenes\":%d,\"scenes_usable\":%d,\"cloud_screen\":\"median of the 10 nearest scenes\"}",
+                 k.min_area, confirm, min_usable, n > 0 ? dates[use[0]] : "", nall, n);
+        sqlite3_bind_int64(st, 1, site.id);
+        sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, params, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sw__db_err(ctx, cat, "cannot record the run");
         sqlite3_finalize(st);
     }
     typedef struct old_obj {
@@ -834,7 +846,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     } old_obj;
     old_obj *old = NULL;
     int nold = 0, capold = 0;
-    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "SELECT id, geometry_wkt, dismissed FROM objects WHERE site_id = ?1")) == 0) {
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "SELECT id, geometry_wkt, dismissed FROM objects WHERE site_id = ?1")) == 0) {
         sqlite3_bind_int64(st, 1, site.id);
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (nold == capold) {
@@ -855,24 +867,24 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     }
     sqlite3_stmt *del = NULL, *upd = NULL, *ins = NULL, *obsins = NULL, *hasalert = NULL, *alertins = NULL;
     if (rc == 0)
-        rc = run_sql(ctx, cat, &del, "DELETE FROM observations WHERE object_id IN (SELECT id FROM objects WHERE site_id = ?1)");
+        rc = sw__run_sql(ctx, cat, &del, "DELETE FROM observations WHERE object_id IN (SELECT id FROM objects WHERE site_id = ?1)");
     if (rc == 0) {
         sqlite3_bind_int64(del, 1, site.id);
         if (sqlite3_step(del) != SQLITE_DONE)
-            rc = db_err(ctx, cat, "cannot update the analysis");
+            rc = sw__db_err(ctx, cat, "cannot update the analysis");
     }
     if (rc == 0)
-        rc = run_sql(ctx, cat, &upd, "UPDATE objects SET status = ?2, first_seen = ?3, last_seen = ?4, confirmed = ?5, "
+        rc = sw__run_sql(ctx, cat, &upd, "UPDATE objects SET status = ?2, first_seen = ?3, last_seen = ?4, confirmed = ?5, "
                                      "confirmed_at = ?6, geometry_wkt = ?7, area_m2 = ?8 WHERE id = ?1");
     if (rc == 0)
-        rc = run_sql(ctx, cat, &ins, "INSERT INTO objects(site_id, status, first_seen, last_seen, confirmed, confirmed_at, "
+        rc = sw__run_sql(ctx, cat, &ins, "INSERT INTO objects(site_id, status, first_seen, last_seen, confirmed, confirmed_at, "
                                      "geometry_wkt, area_m2) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (rc == 0)
-        rc = run_sql(ctx, cat, &obsins, "INSERT INTO observations(object_id, scene_id, area_m2, score) VALUES(?1, ?2, ?3, ?4)");
+        rc = sw__run_sql(ctx, cat, &obsins, "INSERT INTO observations(object_id, scene_id, area_m2, score) VALUES(?1, ?2, ?3, ?4)");
     if (rc == 0)
-        rc = run_sql(ctx, cat, &hasalert, "SELECT count(*) FROM alerts WHERE object_id = ?1");
+        rc = sw__run_sql(ctx, cat, &hasalert, "SELECT count(*) FROM alerts WHERE object_id = ?1");
     if (rc == 0)
-        rc = run_sql(ctx, cat, &alertins, "INSERT INTO alerts(site_id, object_id, created_at, kind, message) "
+        rc = sw__run_sql(ctx, cat, &alertins, "INSERT INTO alerts(site_id, object_id, created_at, kind, message) "
                                           "VALUES(?1, ?2, ?3, 'new', ?4)");
     sw_alert *fresh = NULL;
     int nfresh = 0;
@@ -906,7 +918,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         sqlite3_bind_text(w, 7, tr->wkt, -1, SQLITE_TRANSIENT);
         sqlite3_bind_double(w, 8, tr->area_last);
         if (sqlite3_step(w) != SQLITE_DONE) {
-            rc = db_err(ctx, cat, "cannot record an object");
+            rc = sw__db_err(ctx, cat, "cannot record an object");
             break;
         }
         if (best >= 0) {
@@ -923,7 +935,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             sqlite3_bind_double(obsins, 3, tr->o[o].area);
             sqlite3_bind_double(obsins, 4, tr->o[o].score);
             if (sqlite3_step(obsins) != SQLITE_DONE)
-                rc = db_err(ctx, cat, "cannot record an observation");
+                rc = sw__db_err(ctx, cat, "cannot record an observation");
         }
         if (rc || !tr->confirmed[0] || dismissed)
             continue;
@@ -939,7 +951,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             sqlite3_bind_text(alertins, 3, now, -1, SQLITE_STATIC);
             sqlite3_bind_text(alertins, 4, msg, -1, SQLITE_TRANSIENT);
             if (sqlite3_step(alertins) != SQLITE_DONE) {
-                rc = db_err(ctx, cat, "cannot record an alert");
+                rc = sw__db_err(ctx, cat, "cannot record an alert");
             } else {
                 sw_alert *na = realloc(fresh, (size_t)(nfresh + 1) * sizeof *na);
                 if (na) {
@@ -956,6 +968,12 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             }
         }
     }
+    /* An open alert whose object more scenes no longer confirm (scenes
+     * arrived out of order) is withdrawn. */
+    if (rc == 0)
+        rc = exec_id(ctx, cat, "UPDATE alerts SET state = 'withdrawn' WHERE state = 'open' AND object_id IN "
+                               "(SELECT id FROM objects WHERE site_id = ?1 AND confirmed = 0)", site.id,
+                     "cannot withdraw alerts");
     /* Objects no longer found go, unless the analyst dismissed them. */
     for (int o = 0; o < nold && rc == 0; o++) {
         if (old[o].taken || old[o].dismissed)
@@ -1003,7 +1021,7 @@ int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
     if (rc)
         return rc;
     sqlite3_stmt *st;
-    rc = run_sql(ctx, cat, &st,
+    rc = sw__run_sql(ctx, cat, &st,
                  "SELECT c.acquired, c.sensor, c.usable_fraction * (1 - c.cloud_fraction),"
                  " (SELECT coalesce(sum(b.area_m2), 0) FROM observations b WHERE b.scene_id = c.id),"
                  " (SELECT count(*) FROM objects o WHERE o.site_id = c.site_id AND o.first_seen = c.acquired),"
@@ -1030,7 +1048,7 @@ int sw_site_timeline(sw_ctx *ctx, sw_catalog *cat, const char *site_name,
                 break;
         }
         if (s2 != SQLITE_ROW && s2 != SQLITE_DONE)
-            rc = db_err(ctx, cat, "cannot read the timeline");
+            rc = sw__db_err(ctx, cat, "cannot read the timeline");
         sqlite3_finalize(st);
     }
     sw_site_clear(&site);
@@ -1041,7 +1059,7 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
                   int (*fn)(const sw_alert_row *a, void *user), void *user)
 {
     sqlite3_stmt *st;
-    int rc = run_sql(ctx, cat, &st,
+    int rc = sw__run_sql(ctx, cat, &st,
                      "SELECT a.id, a.object_id, s.name, a.created_at, a.state, a.message FROM alerts a "
                      "JOIN sites s ON s.id = a.site_id WHERE (?1 IS NULL OR s.name = ?1) "
                      "AND (?2 IS NULL OR a.created_at >= ?2) ORDER BY a.created_at DESC, a.id DESC");
@@ -1063,7 +1081,7 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
         if (fn(&a, user))
             break;
     }
-    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : db_err(ctx, cat, "cannot read alerts");
+    rc = s2 == SQLITE_ROW || s2 == SQLITE_DONE ? 0 : sw__db_err(ctx, cat, "cannot read alerts");
     sqlite3_finalize(st);
     if (rc == 0 && site) {
         sw_site tmp = {0};
@@ -1079,11 +1097,11 @@ int sw_alert_set(sw_ctx *ctx, sw_catalog *cat, int64_t id, const char *state)
         return sw__err(ctx, SW_EARG, "alert state '%s': acknowledged or dismissed", state);
     int rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
     sqlite3_stmt *st = NULL;
-    if (rc == 0 && (rc = run_sql(ctx, cat, &st, "UPDATE alerts SET state = ?2 WHERE id = ?1")) == 0) {
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "UPDATE alerts SET state = ?2 WHERE id = ?1")) == 0) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_err(ctx, cat, "cannot update the alert");
+            rc = sw__db_err(ctx, cat, "cannot update the alert");
         else if (sqlite3_changes(cat->db) == 0)
             rc = sw__err(ctx, SW_EARG, "%s: no alert %lld", cat->path, (long long)id);
         sqlite3_finalize(st);
@@ -1133,9 +1151,9 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     sw__json_raw(&j, geom);
     sw__json_end(&j, '}');
     sqlite3_stmt *st;
-    int rc = run_sql(ctx, cat, &st,
+    int rc = sw__run_sql(ctx, cat, &st,
                      "SELECT acquired, coalesce(sensor, ''), usable_fraction FROM scenes WHERE site_id = ?1 "
-                     "AND usable_fraction >= 0.5 ORDER BY acquired");
+                     "AND usable_fraction * (1 - cloud_fraction) >= 0.5 ORDER BY acquired");
     if (rc == 0) {
         sqlite3_bind_int64(st, 1, site->id);
         while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1181,23 +1199,16 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     return rc;
 }
 
-int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *format, const char *out,
-                   int64_t *nout)
+int sw__objects_load(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, sw__site_object **out, int64_t *nout)
 {
-    int gpkg = !strcmp(format, "gpkg"), smart = !strcmp(format, "smart");
-    if (!gpkg && !smart && strcmp(format, "geojson"))
-        return sw__err(ctx, SW_EARG, "export format '%s': smart, geojson or gpkg", format);
-    sw_site site = {0};
-    int rc = sw_site_get(ctx, cat, site_name, &site);
-    if (rc)
-        return rc;
     sqlite3_stmt *st;
     sw__site_object *obj = NULL;
     int64_t n = 0, cap = 0;
-    if ((rc = run_sql(ctx, cat, &st,
+    int rc;
+    if ((rc = sw__run_sql(ctx, cat, &st,
                       "SELECT id, status, coalesce(first_seen, ''), coalesce(last_seen, ''), coalesce(confirmed_at, ''), "
                       "coalesce(area_m2, 0), dismissed, geometry_wkt FROM objects WHERE site_id = ?1 ORDER BY id")) == 0) {
-        sqlite3_bind_int64(st, 1, site.id);
+        sqlite3_bind_int64(st, 1, site_id);
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 32;
@@ -1222,6 +1233,36 @@ int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         }
         sqlite3_finalize(st);
     }
+    if (rc) {
+        sw__objects_free(obj, n);
+        obj = NULL;
+        n = 0;
+    }
+    *out = obj;
+    *nout = n;
+    return rc;
+}
+
+void sw__objects_free(sw__site_object *obj, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        free((char *)obj[i].wkt);
+    free(obj);
+}
+
+int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *format, const char *out,
+                   int64_t *nout)
+{
+    int gpkg = !strcmp(format, "gpkg"), smart = !strcmp(format, "smart");
+    if (!gpkg && !smart && strcmp(format, "geojson"))
+        return sw__err(ctx, SW_EARG, "export format '%s': smart, geojson or gpkg", format);
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    sw__site_object *obj = NULL;
+    int64_t n = 0;
+    rc = sw__objects_load(ctx, cat, site.id, &obj, &n);
     if (rc == 0 && smart) {
         rc = sw__mkdir_p(ctx, out);
         for (int64_t i = 0; i < n && rc == 0; i++) {
@@ -1247,9 +1288,7 @@ int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
     }
     if (rc == 0 && nout)
         *nout = n;
-    for (int64_t i = 0; i < n; i++)
-        free((char *)obj[i].wkt);
-    free(obj);
+    sw__objects_free(obj, n);
     sw_site_clear(&site);
     return rc;
 }

@@ -98,3 +98,11 @@ int sw__mkdir_p(sw_ctx *ctx, const char *path)
         return sw__err(ctx, SW_EIO, "%s: not a folder", path);
     return 0;
 }
+
+char *sw__base64(const void *data, size_t n)
+{
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, data, (int)n);
+    return out;
+}

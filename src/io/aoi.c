@@ -161,3 +161,22 @@ char *sw__epsg_wkt(int epsg)
     OSRDestroySpatialReference(s);
     return out;
 }
+
+int sw__from_lonlat(int epsg, double *x, double *y, int n)
+{
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), dst = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(wgs, "WGS84");
+    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+    int rc = -1;
+    if (OSRImportFromEPSG(dst, epsg) == OGRERR_NONE) {
+        OGRCoordinateTransformationH t = OCTNewCoordinateTransformation(wgs, dst);
+        if (t && OCTTransform(t, n, x, y, NULL))
+            rc = 0;
+        if (t)
+            OCTDestroyCoordinateTransformation(t);
+    }
+    OSRDestroySpatialReference(wgs);
+    OSRDestroySpatialReference(dst);
+    return rc;
+}

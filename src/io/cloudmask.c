@@ -29,7 +29,7 @@ typedef struct chip_img {
 } chip_img;
 
 /* Band roles from descriptions or colour interpretation, else from the count. */
-static void band_map(GDALDatasetH ds, int nb, sw__bandmap *bm)
+void sw__band_roles(GDALDatasetH ds, int nb, sw__bandmap *bm)
 {
     bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
     for (int b = 0; b < nb; b++) {
@@ -77,7 +77,7 @@ static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, d
         return 0;
     }
     c->nb = nb;
-    band_map(ds, nb, &c->bm);
+    sw__band_roles(ds, nb, &c->bm);
     c->px = malloc((size_t)w * h * (size_t)nb * sizeof(float));
     c->valid = malloc((size_t)w * h);
     if (!c->px || !c->valid || nb > SW__MAXB) {

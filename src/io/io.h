@@ -148,6 +148,8 @@ void sw__aoi_clear(sw__aoi *a);
 /* Projects n points from EPSG:epsg to WGS84 longitude/latitude in place.
  * Returns 0 or -1. */
 int sw__to_lonlat(int epsg, double *x, double *y, int n);
+/* The reverse: WGS84 longitude/latitude to EPSG:epsg, in place. */
+int sw__from_lonlat(int epsg, double *x, double *y, int n);
 /* EPSG:epsg as WKT (malloc'd), or NULL. */
 char *sw__epsg_wkt(int epsg);
 
@@ -171,6 +173,18 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
  * grid of at most 512 pixels a side) and sets fraction[i] to the share of
  * the chip's valid pixels masked; other chips get 0 and no file. */
 int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction);
+
+/* ---- pictures of chips, for reports (picture.c) ---- */
+/* A chip's geotransform and size. */
+int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h);
+/* One stretch for a chip's red, green and blue: the 1st and 99.5th
+ * percentiles of the three together. */
+int sw__chip_stretch(sw_ctx *ctx, const char *path, double lo[3], double hi[3]);
+/* The window (x, y, w, h) of a chip, in its pixels, as an RGB PNG stretched
+ * from lo to hi, averaged down to at most max_side pixels a side: *b64 is
+ * the PNG in base64 (malloc'd), *ow x *oh its size. */
+int sw__chip_png(sw_ctx *ctx, const char *path, int x, int y, int w, int h, int max_side, const double lo[3],
+                 const double hi[3], char **b64, int *ow, int *oh);
 
 /* ---- vectors (vector.c) ---- */
 typedef struct sw__vobject {

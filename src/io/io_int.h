@@ -28,4 +28,10 @@ int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__gr
 void sw__grid_clear(sw__grid *g);
 int sw__grid_copy(sw__grid *dst, const sw__grid *src);
 
+/* Which bands are red, green, blue and NIR: from band descriptions or
+ * colour interpretation, else from the count (PlanetScope 4 and 8 bands,
+ * RGB, Sentinel-2). */
+struct sw__bandmap;
+void sw__band_roles(GDALDatasetH ds, int nb, struct sw__bandmap *bm);
+
 #endif

@@ -73,6 +73,24 @@ def main():
     for a in alerts:
         if a["object_id"] not in matched_ids:
             failures.append(f"alert {a['id']} is for object {a['object_id']}, which is no building inserted")
+    # The cloudy and misregistered scenes raise nothing of their own, and
+    # the cloud is screened out of the cloudy one.
+    cond = {sc["date"]: sc["condition"] for sc in truth["scenes"]}
+    for o, _ in og:
+        q = o["properties"]
+        if q.get("confirmed_at") and cond.get(q["first_seen"]) in ("cloudy", "misaligned"):
+            failures.append(f"object {q['id']} first seen on the {cond[q['first_seen']]} scene is confirmed")
+    tl = json.loads(subprocess.run([exe, "--db", db, "timeline", "demo", "--json"], check=True,
+                                   capture_output=True, text=True).stdout)
+    for row in tl:
+        c = cond.get(row["date"])
+        u = row["usable_fraction"]
+        if c == "cloudy" and not 0.5 < u < 0.95:
+            failures.append(f"cloudy scene {row['date']}: usable {u:.2f}, the cloud is not screened")
+        if c in ("clear", "misaligned") and u < 0.99:
+            failures.append(f"clear scene {row['date']}: usable {u:.2f}")
+    if len(tl) != len(cond):
+        failures.append(f"timeline has {len(tl)} scenes, {len(cond)} were made")
     if not os.path.exists(os.path.join(d, "report.html")):
         failures.append("report.html is missing")
     print(f"{len(objs)} objects in the catalog, {len(alerts)} alerts")

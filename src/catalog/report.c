@@ -1,0 +1,702 @@
+/*
+ * report.c: a site's evidence report (`sitewatch report`), one HTML file
+ * that works offline and can be published: every picture is an embedded
+ * PNG, every drawing inline SVG, no script or style is fetched.
+ *
+ * It shows the site on its latest clear scene with the AOI and the
+ * confirmed objects; each confirmed object with the identical window
+ * before it stood, when it was first seen and on the latest scene that
+ * shows it (outline, scale bar, north arrow), its dates, area and
+ * dimensions; an activity chart over time; a table of all objects; the
+ * scenes and parameters that produced it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog_int.h"
+
+/* ---- geometry of outlines ---- */
+
+typedef struct pt {
+    double x, y;
+} pt;
+
+typedef struct rings {
+    pt *p;
+    int n, cap;
+    int *start; /* ring r is p[start[r] .. start[r + 1]) */
+    int nr, capr;
+} rings;
+
+static void rings_free(rings *g)
+{
+    free(g->p);
+    free(g->start);
+    memset(g, 0, sizeof *g);
+}
+
+/* The rings of a WKT polygon or multipolygon (or of a point list). */
+static int rings_parse(const char *wkt, rings *g)
+{
+    memset(g, 0, sizeof *g);
+    int open = 0;
+    for (const char *s = wkt; s && *s;) {
+        if (*s == '-' || *s == '+' || *s == '.' || (*s >= '0' && *s <= '9')) {
+            char *e1, *e2;
+            double x = strtod(s, &e1), y = strtod(e1, &e2);
+            if (e1 == s || e2 == e1)
+                return -1;
+            if (!open) {
+                if (g->nr + 2 > g->capr) {
+                    g->capr = g->capr ? 2 * g->capr : 8;
+                    int *ns = realloc(g->start, (size_t)g->capr * sizeof *ns);
+                    if (!ns)
+                        return -1;
+                    g->start = ns;
+                }
+                g->start[g->nr++] = g->n;
+                open = 1;
+            }
+            if (g->n == g->cap) {
+                g->cap = g->cap ? 2 * g->cap : 64;
+                pt *np = realloc(g->p, (size_t)g->cap * sizeof *np);
+                if (!np)
+                    return -1;
+                g->p = np;
+            }
+            g->p[g->n++] = (pt){x, y};
+            s = e2;
+            while (*s == ' ')
+                s++;
+            if (*s == ',')
+                s++;
+            continue;
+        }
+        if (*s == ')')
+            open = 0;
+        s++;
+    }
+    if (g->start)
+        g->start[g->nr] = g->n;
+    return g->nr > 0 ? 0 : -1;
+}
+
+static double cross(pt o, pt a, pt b)
+{
+    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+static int cmp_pt(const void *a, const void *b)
+{
+    const pt *p = a, *q = b;
+    return p->x < q->x ? -1 : p->x > q->x ? 1 : (p->y > q->y) - (p->y < q->y);
+}
+
+/* Length and width of the smallest rectangle around the points (rotating
+ * calipers over the convex hull). */
+static void min_rect(const rings *g, double *length, double *width)
+{
+    *length = *width = 0;
+    int n = g->n;
+    pt *s = malloc((size_t)n * sizeof *s), *h = malloc((size_t)(2 * n + 1) * sizeof *h);
+    if (!s || !h || n < 3) {
+        free(s);
+        free(h);
+        return;
+    }
+    memcpy(s, g->p, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_pt);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        while (k >= 2 && cross(h[k - 2], h[k - 1], s[i]) <= 0)
+            k--;
+        h[k++] = s[i];
+    }
+    for (int i = n - 2, t = k + 1; i >= 0; i--) {
+        while (k >= t && cross(h[k - 2], h[k - 1], s[i]) <= 0)
+            k--;
+        h[k++] = s[i];
+    }
+    double best = INFINITY;
+    for (int i = 0; i + 1 < k; i++) {
+        double dx = h[i + 1].x - h[i].x, dy = h[i + 1].y - h[i].y, l = hypot(dx, dy);
+        if (l <= 0)
+            continue;
+        dx /= l;
+        dy /= l;
+        double u0 = INFINITY, u1 = -INFINITY, v0 = INFINITY, v1 = -INFINITY;
+        for (int j = 0; j < k; j++) {
+            double u = h[j].x * dx + h[j].y * dy, v = -h[j].x * dy + h[j].y * dx;
+            u0 = fmin(u0, u);
+            u1 = fmax(u1, u);
+            v0 = fmin(v0, v);
+            v1 = fmax(v1, v);
+        }
+        if ((u1 - u0) * (v1 - v0) < best) {
+            best = (u1 - u0) * (v1 - v0);
+            *length = fmax(u1 - u0, v1 - v0);
+            *width = fmin(u1 - u0, v1 - v0);
+        }
+    }
+    free(s);
+    free(h);
+}
+
+/* Area-weighted centroid of the rings (holes subtract by orientation). */
+static pt centroid(const rings *g)
+{
+    double a = 0, cx = 0, cy = 0;
+    for (int r = 0; r < g->nr; r++)
+        for (int i = g->start[r]; i < g->start[r + 1]; i++) {
+            int j = i + 1 < g->start[r + 1] ? i + 1 : g->start[r];
+            double c = g->p[i].x * g->p[j].y - g->p[j].x * g->p[i].y;
+            a += c;
+            cx += (g->p[i].x + g->p[j].x) * c;
+            cy += (g->p[i].y + g->p[j].y) * c;
+        }
+    if (fabs(a) < 1e-12)
+        return g->n ? g->p[0] : (pt){0, 0};
+    return (pt){cx / (3 * a), cy / (3 * a)};
+}
+
+/* ---- what the report shows ---- */
+
+typedef struct scene {
+    int64_t id;
+    char date[11], sensor[32], sha[65];
+    char *source, *chip;
+    double cover, cloud;
+    int usable, stretched;
+    double lo[3], hi[3];
+} scene;
+
+typedef struct object {
+    sw__site_object o;
+    rings g;
+    double length, width;
+    double lon, lat;
+    char alert[16];
+} object;
+
+typedef struct report {
+    sw_ctx *ctx;
+    sw_site site;
+    scene *sc;
+    int nsc;
+    object *ob;
+    int64_t nob;
+    char params[1024], run_at[32];
+    double gt[6];
+    int W, H;
+    sw__buf b;
+    int images;
+} report;
+
+static void esc(sw__buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': sw__buf_printf(b, "&lt;"); break;
+        case '>': sw__buf_printf(b, "&gt;"); break;
+        case '&': sw__buf_printf(b, "&amp;"); break;
+        case '"': sw__buf_printf(b, "&quot;"); break;
+        default: sw__buf_putc(b, *s);
+        }
+    }
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Days since 1970-01-01 of YYYY-MM-DD (civil calendar). */
+static double days(const char *d)
+{
+    int y = atoi(d), m = atoi(d + 5), dd = atoi(d + 8);
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097.0 + doe - 719468.0;
+}
+
+/* A round length near target metres: 1, 2 or 5 times a power of ten. */
+static double nice(double target)
+{
+    double p = pow(10, floor(log10(target))), f = target / p;
+    return (f >= 5 ? 5 : f >= 2 ? 2 : 1) * p;
+}
+
+/* Scale bar (bottom left) and north arrow (top right) for a picture of
+ * w x h units where one unit is upm metres. */
+static void furniture(sw__buf *b, double w, double h, double upm)
+{
+    double len = nice(0.25 * w * upm), px = len / upm, u = w / 100.0;
+    double x = 3 * u, y = h - 4 * u;
+    sw__buf_printf(b, "<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='#fff' opacity='.75'/>", x - u,
+                   y - 4.5 * u, px + 2 * u, 6 * u);
+    sw__buf_printf(b, "<path d='M%.2f %.2fv%.2fh%.2fv%.2f' stroke='#000' fill='none' stroke-width='%.2f'/>", x,
+                   y - u, u, px, -u, 0.5 * u);
+    sw__buf_printf(b, "<text x='%.2f' y='%.2f' font-size='%.2f' font-family='sans-serif'>%g %s</text>", x,
+                   y - 1.6 * u, 3.2 * u, len >= 1000 ? len / 1000 : len, len >= 1000 ? "km" : "m");
+    double ax = w - 6 * u, ay = 3 * u;
+    sw__buf_printf(b, "<g class='north'><rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='#fff' opacity='.75'/>",
+                   ax - 3 * u, ay - u, 6 * u, 12 * u);
+    sw__buf_printf(b, "<path d='M%.2f %.2fl%.2f %.2fl%.2f %.2fl%.2f %.2fz' fill='#000'/>", ax, ay + u, 2 * u, 6 * u,
+                   -2 * u, -1.5 * u, -2 * u, 1.5 * u);
+    sw__buf_printf(b, "<text x='%.2f' y='%.2f' font-size='%.2f' text-anchor='middle' font-family='sans-serif' "
+                      "font-weight='bold'>N</text></g>", ax, ay + 10.5 * u, 3.2 * u);
+}
+
+/* An outline as an SVG path in the picture's units: map to chip pixels,
+ * minus the window's corner, times scale. */
+static void outline(report *r, sw__buf *b, const rings *g, double x0, double y0, double scale, const char *style)
+{
+    sw__buf_printf(b, "<path %s d='", style);
+    for (int k = 0; k < g->nr; k++) {
+        for (int i = g->start[k]; i < g->start[k + 1]; i++) {
+            double c = (g->p[i].x - r->gt[0]) / r->gt[1], l = (g->p[i].y - r->gt[3]) / r->gt[5];
+            sw__buf_printf(b, "%c%.1f %.1f", i == g->start[k] ? 'M' : 'L', (c - x0) * scale, (l - y0) * scale);
+        }
+        sw__buf_putc(b, 'Z');
+    }
+    sw__buf_printf(b, "'/>");
+}
+
+static int stretch(report *r, scene *s)
+{
+    if (!s->stretched) {
+        int rc = sw__chip_stretch(r->ctx, s->chip, s->lo, s->hi);
+        if (rc)
+            return rc;
+        s->stretched = 1;
+    }
+    return 0;
+}
+
+/* One picture: the window (x, y, w, h) of a scene's chip, displayed
+ * disp_w pixels wide, with outlines and furniture. */
+static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side, int disp_w, const char *caption,
+                   const object *only)
+{
+    int rc = stretch(r, s);
+    char *png = NULL;
+    int ow, oh;
+    if (rc == 0)
+        rc = sw__chip_png(r->ctx, s->chip, x, y, w, h, max_side, s->lo, s->hi, &png, &ow, &oh);
+    if (rc)
+        return rc;
+    sw__buf *b = &r->b;
+    double scale = (double)ow / w; /* picture pixels per chip pixel */
+    sw__buf_printf(b, "<figure class='pic' style='width:%dpx'><div class='frame'>"
+                      "<img alt='%s' width='%d' height='%d' src='data:image/png;base64,%s'>",
+                   disp_w, s->date, disp_w, (int)lround((double)disp_w * oh / ow), png);
+    free(png);
+    r->images++;
+    sw__buf_printf(b, "<svg viewBox='0 0 %d %d' preserveAspectRatio='none'>", ow, oh);
+    if (only) {
+        outline(r, b, &only->g, x, y, scale, "class='obj'");
+    } else {
+        for (int64_t i = 0; i < r->nob; i++) {
+            const object *o = &r->ob[i];
+            if (!o->o.confirmed_at[0] || o->o.dismissed)
+                continue;
+            outline(r, b, &o->g, x, y, scale, "class='obj'");
+            pt c = centroid(&o->g);
+            sw__buf_printf(b, "<text class='lbl' x='%.1f' y='%.1f' font-size='%.1f'>%lld</text>",
+                           ((c.x - r->gt[0]) / r->gt[1] - x) * scale + 4, ((c.y - r->gt[3]) / r->gt[5] - y) * scale - 4,
+                           ow / 45.0, (long long)o->o.id);
+        }
+        /* The AOI, from WGS84 to the site's CRS. */
+        rings a;
+        if (rings_parse(r->site.aoi_wkt, &a) == 0) {
+            double *xs = malloc((size_t)a.n * sizeof *xs), *ys = malloc((size_t)a.n * sizeof *ys);
+            if (xs && ys) {
+                for (int i = 0; i < a.n; i++) {
+                    xs[i] = a.p[i].x;
+                    ys[i] = a.p[i].y;
+                }
+                if (sw__from_lonlat(r->site.crs_epsg, xs, ys, a.n) == 0) {
+                    for (int i = 0; i < a.n; i++)
+                        a.p[i] = (pt){xs[i], ys[i]};
+                    outline(r, b, &a, x, y, scale, "class='aoi'");
+                }
+            }
+            free(xs);
+            free(ys);
+            rings_free(&a);
+        }
+    }
+    furniture(b, ow, oh, fabs(r->gt[1]) / scale);
+    sw__buf_printf(b, "</svg></div><figcaption>");
+    esc(b, caption);
+    sw__buf_printf(b, "</figcaption></figure>");
+    return 0;
+}
+
+/* The latest usable scene on or before date (before: strictly before),
+ * a cloudless one when there is; -1 if none. */
+static int scene_at(const report *r, const char *date, int before)
+{
+    int best = -1, clear = -1;
+    for (int i = 0; i < r->nsc; i++) {
+        int c = strcmp(r->sc[i].date, date);
+        if (r->sc[i].usable && (before ? c < 0 : c <= 0)) {
+            best = i;
+            if (r->sc[i].cloud < 0.01)
+                clear = i;
+        }
+    }
+    return clear >= 0 ? clear : best;
+}
+
+static int object_card(report *r, object *o)
+{
+    sw__buf *b = &r->b;
+    double minx = INFINITY, maxx = -INFINITY, miny = INFINITY, maxy = -INFINITY;
+    for (int i = 0; i < o->g.n; i++) {
+        double c = (o->g.p[i].x - r->gt[0]) / r->gt[1], l = (o->g.p[i].y - r->gt[3]) / r->gt[5];
+        minx = fmin(minx, c);
+        maxx = fmax(maxx, c);
+        miny = fmin(miny, l);
+        maxy = fmax(maxy, l);
+    }
+    double side = fmax(maxx - minx, maxy - miny);
+    side = fmax(40.0, side + 2 * fmax(10.0, 0.6 * side));
+    int w = (int)fmin(side, r->W), h = (int)fmin(side, r->H);
+    int x = (int)lround(0.5 * (minx + maxx) - 0.5 * w), y = (int)lround(0.5 * (miny + maxy) - 0.5 * h);
+    x = x < 0 ? 0 : x + w > r->W ? r->W - w : x;
+    y = y < 0 ? 0 : y + h > r->H ? r->H - h : y;
+    sw__buf_printf(b, "<section class='card' id='object-%lld'><h3>Object %lld", (long long)o->o.id,
+                   (long long)o->o.id);
+    sw__buf_printf(b, " <span class='st %s'>%s</span></h3>", o->o.status, o->o.status);
+    sw__buf_printf(b, "<p class='facts'>First seen <b>%s</b>, confirmed %s, last seen %s. Area <b>%.0f m²</b>, "
+                      "%.0f m × %.0f m. Centre %.5f° N, %.5f° E. Alert: %s.</p><div class='row'>",
+                   o->o.first_seen, o->o.confirmed_at, o->o.last_seen, o->o.area_m2, o->length, o->width, o->lat,
+                   o->lon, o->alert[0] ? o->alert : "none");
+    int panels[3] = {scene_at(r, o->o.first_seen, 1), scene_at(r, o->o.first_seen, 0),
+                     scene_at(r, o->o.last_seen, 0)};
+    const char *what[3] = {"before", "first seen", "latest"};
+    for (int k = 0; k < 3; k++) {
+        if (panels[k] < 0 || (k == 2 && panels[2] == panels[1]))
+            continue;
+        char cap[96];
+        snprintf(cap, sizeof cap, "%s: %s", what[k], r->sc[panels[k]].date);
+        int rc = picture(r, &r->sc[panels[k]], x, y, w, h, 256, 250, cap, o);
+        if (rc)
+            return rc;
+    }
+    sw__buf_printf(b, "</div></section>\n");
+    return 0;
+}
+
+/* The activity chart: per scene, the area of confirmed objects first seen
+ * then (bars) and the confirmed area standing (line). */
+static void chart(report *r)
+{
+    sw__buf *b = &r->b;
+    if (r->nsc == 0)
+        return;
+    const double W = 860, H = 300, L = 70, R = 20, T = 20, B = 70;
+    double t0 = days(r->sc[0].date), t1 = days(r->sc[r->nsc - 1].date);
+    if (t1 <= t0)
+        t1 = t0 + 1;
+    double *bar = calloc((size_t)r->nsc, sizeof *bar), *cum = calloc((size_t)r->nsc, sizeof *cum), top = 1;
+    if (!bar || !cum) {
+        free(bar);
+        free(cum);
+        return;
+    }
+    for (int i = 0; i < r->nsc; i++) {
+        for (int64_t k = 0; k < r->nob; k++) {
+            const sw__site_object *o = &r->ob[k].o;
+            if (!o->confirmed_at[0] || o->dismissed)
+                continue;
+            if (!strcmp(o->first_seen, r->sc[i].date))
+                bar[i] += o->area_m2;
+            if (strcmp(o->first_seen, r->sc[i].date) <= 0)
+                cum[i] += o->area_m2;
+        }
+        top = fmax(top, fmax(bar[i], cum[i]));
+    }
+    double step = nice(top / 4);
+    top = ceil(top / step) * step;
+#define XS(t) (L + ((t) - t0) / (t1 - t0) * (W - L - R))
+#define YS(v) (T + (1 - (v) / top) * (H - T - B))
+    sw__buf_printf(b, "<svg class='chart' viewBox='0 0 %g %g' role='img' aria-label='activity over time'>", W, H);
+    for (double v = 0; v <= top + 1e-9; v += step) {
+        sw__buf_printf(b, "<line x1='%g' x2='%g' y1='%.1f' y2='%.1f' class='grid'/>", L, W - R, YS(v), YS(v));
+        sw__buf_printf(b, "<text x='%g' y='%.1f' class='ax' text-anchor='end'>%.0f</text>", L - 6, YS(v) + 4, v);
+    }
+    sw__buf_printf(b, "<text x='14' y='%g' class='ax' transform='rotate(-90 14 %g)' text-anchor='middle'>m²</text>",
+                   T + (H - T - B) / 2, T + (H - T - B) / 2);
+    for (int i = 0; i < r->nsc; i++) {
+        double x = XS(days(r->sc[i].date));
+        if (bar[i] > 0)
+            sw__buf_printf(b, "<rect class='bar' x='%.1f' y='%.1f' width='14' height='%.1f'><title>%s: %.0f m² "
+                              "new</title></rect>", x - 7, YS(bar[i]), YS(0) - YS(bar[i]), r->sc[i].date, bar[i]);
+        sw__buf_printf(b, "<circle cx='%.1f' cy='%.1f' r='4' class='%s'><title>%s: %s, %.0f%% clear</title></circle>",
+                       x, YS(0) + 10, r->sc[i].usable ? "ok" : "bad", r->sc[i].date,
+                       r->sc[i].usable ? "used" : "not usable", 100 * r->sc[i].cover * (1 - r->sc[i].cloud));
+        sw__buf_printf(b, "<text x='%.1f' y='%.1f' class='ax' transform='rotate(-45 %.1f %.1f)' "
+                          "text-anchor='end'>%s</text>", x, YS(0) + 26, x, YS(0) + 26, r->sc[i].date);
+    }
+    sw__buf_printf(b, "<polyline class='cum' points='");
+    for (int i = 0; i < r->nsc; i++)
+        sw__buf_printf(b, "%.1f,%.1f ", XS(days(r->sc[i].date)), YS(cum[i]));
+    sw__buf_printf(b, "'/>");
+    sw__buf_printf(b, "<g class='legend'><rect x='%g' y='%g' width='12' height='12' class='bar'/><text x='%g' y='%g' "
+                      "class='ax'>area first seen (confirmed objects)</text>"
+                      "<line x1='%g' x2='%g' y1='%g' y2='%g' class='cum'/><text x='%g' y='%g' class='ax'>confirmed "
+                      "area standing</text></g>",
+                   L + 10, T, L + 28, T + 10, L + 300, L + 320, T + 6, T + 6, L + 326, T + 10);
+#undef XS
+#undef YS
+    sw__buf_printf(b, "</svg>\n");
+    free(bar);
+    free(cum);
+}
+
+static const char *const css =
+    "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em 2em;color:#222}"
+    "h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}"
+    ".sub{color:#555}.row{display:flex;flex-wrap:wrap;gap:12px}"
+    ".pic{margin:0}.frame{position:relative;line-height:0}.frame img{width:100%;height:auto;"
+    "image-rendering:pixelated;border:1px solid #999}.frame svg{position:absolute;left:0;top:0;width:100%;height:100%}"
+    "figcaption{font-size:.85em;color:#444;margin-top:.3em}"
+    ".obj{fill:none;stroke:#ff2d2d;stroke-width:1.5;vector-effect:non-scaling-stroke}"
+    ".aoi{fill:none;stroke:#ffd400;stroke-width:2;stroke-dasharray:6 4;vector-effect:non-scaling-stroke}"
+    ".lbl{fill:#fff;stroke:#000;stroke-width:.4;font-family:sans-serif;font-weight:bold}"
+    ".card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}.card h3{margin:.2em 0}"
+    ".st{font-size:.75em;padding:.1em .5em;border-radius:1em;background:#eee;font-weight:normal}"
+    ".st.new,.st.growing{background:#ffd9d9}.facts{margin:.3em 0 .6em}"
+    "table{border-collapse:collapse;font-size:.9em;width:100%}td,th{border-bottom:1px solid #e4e4e4;padding:.25em "
+    ".5em;text-align:left}td.n,th.n{text-align:right}"
+    ".chart{width:100%;height:auto}.grid{stroke:#e4e4e4}.ax{font-size:11px;fill:#444}.bar{fill:#e8743b}"
+    ".cum{fill:none;stroke:#1f5fa8;stroke-width:2}.ok{fill:#1f5fa8}.bad{fill:#fff;stroke:#999}"
+    "code{font-size:.85em;word-break:break-all}";
+
+static int build(report *r)
+{
+    sw__buf *b = &r->b;
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%d %H:%M UTC", &tm);
+    int nconf = 0;
+    double conf_area = 0;
+    for (int64_t i = 0; i < r->nob; i++)
+        if (r->ob[i].o.confirmed_at[0] && !r->ob[i].o.dismissed) {
+            nconf++;
+            conf_area += r->ob[i].o.area_m2;
+        }
+    int nuse = 0;
+    for (int i = 0; i < r->nsc; i++)
+        nuse += r->sc[i].usable;
+    sw__buf_printf(b, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+                      "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+                      "<meta name='generator' content='sitewatch %s'><title>sitewatch report: ", SW_VERSION_STRING);
+    esc(b, r->site.name);
+    sw__buf_printf(b, "</title><style>%s</style></head><body>\n<h1>Site ", css);
+    esc(b, r->site.name);
+    sw__buf_printf(b, "</h1><p class='sub'>%.5f° N, %.5f° E · %.2f km² watched · EPSG:%d at %.2f m · %d scenes "
+                      "from %s to %s, %d usable · report made %s by sitewatch %s</p>\n",
+                   r->site.lat, r->site.lon, r->site.area_m2 / 1e6, r->site.crs_epsg, r->site.resolution_m, r->nsc,
+                   r->nsc ? r->sc[0].date : "-", r->nsc ? r->sc[r->nsc - 1].date : "-", nuse, now, SW_VERSION_STRING);
+    sw__buf_printf(b, "<p><b>%d confirmed change object%s</b> covering %.0f m² in all; %lld object%s followed.</p>\n",
+                   nconf, nconf == 1 ? "" : "s", conf_area, (long long)r->nob, r->nob == 1 ? "" : "s");
+    /* The site on its latest usable scene. */
+    int last = -1;
+    for (int i = 0; i < r->nsc; i++)
+        if (r->sc[i].usable)
+            last = i;
+    if (last >= 0) {
+        char cap[160];
+        snprintf(cap, sizeof cap, "The site on %s: its area of interest (dashed) and the confirmed objects",
+                 r->sc[last].date);
+        sw__buf_printf(b, "<h2>The site</h2>");
+        int rc = picture(r, &r->sc[last], 0, 0, r->W, r->H, 900, 900, cap, NULL);
+        if (rc)
+            return rc;
+    }
+    sw__buf_printf(b, "<h2>Activity over time</h2>\n");
+    chart(r);
+    sw__buf_printf(b, "<h2>Confirmed objects</h2>\n");
+    if (nconf == 0)
+        sw__buf_printf(b, "<p>No change is confirmed yet.</p>\n");
+    /* Cards in order of first appearance. */
+    for (int pass = 0; pass < r->nsc; pass++)
+        for (int64_t i = 0; i < r->nob; i++) {
+            object *o = &r->ob[i];
+            if (o->o.confirmed_at[0] && !o->o.dismissed && !strcmp(o->o.first_seen, r->sc[pass].date)) {
+                int rc = object_card(r, o);
+                if (rc)
+                    return rc;
+            }
+        }
+    sw__buf_printf(b, "<h2>All objects</h2><table id='objects'><thead><tr><th class='n'>id</th><th>status</th>"
+                      "<th>confirmed</th><th>first seen</th><th>last seen</th><th class='n'>area m²</th>"
+                      "<th class='n'>length × width m</th><th class='n'>lat</th><th class='n'>lon</th><th>alert</th>"
+                      "</tr></thead><tbody>\n");
+    for (int64_t i = 0; i < r->nob; i++) {
+        const object *o = &r->ob[i];
+        if (o->o.confirmed_at[0] && !o->o.dismissed)
+            sw__buf_printf(b, "<tr class='object'><td class='n'><a href='#object-%lld'>%lld</a></td>",
+                           (long long)o->o.id, (long long)o->o.id);
+        else
+            sw__buf_printf(b, "<tr class='object'><td class='n'>%lld</td>", (long long)o->o.id);
+        sw__buf_printf(b, "<td>%s%s</td><td>%s</td><td>%s</td><td>%s</td>"
+                          "<td class='n'>%.0f</td><td class='n'>%.0f × %.0f</td><td class='n'>%.5f</td>"
+                          "<td class='n'>%.5f</td><td>%s</td></tr>\n",
+                       o->o.status, o->o.dismissed ? " (dismissed)" : "",
+                       o->o.confirmed_at[0] ? o->o.confirmed_at : "no", o->o.first_seen, o->o.last_seen,
+                       o->o.area_m2, o->length, o->width, o->lat, o->lon, o->alert[0] ? o->alert : "-");
+    }
+    sw__buf_printf(b, "</tbody></table>\n<h2>Scenes</h2><table id='scenes'><thead><tr><th>date</th><th>sensor</th>"
+                      "<th class='n'>covers</th><th class='n'>cloud</th><th>used</th><th>file</th><th>SHA-256</th>"
+                      "</tr></thead><tbody>\n");
+    for (int i = 0; i < r->nsc; i++) {
+        const scene *s = &r->sc[i];
+        sw__buf_printf(b, "<tr><td>%s</td><td>", s->date);
+        esc(b, s->sensor);
+        sw__buf_printf(b, "</td><td class='n'>%.0f%%</td><td class='n'>%.0f%%</td><td>%s</td><td>",
+                       100 * s->cover, 100 * s->cloud, s->usable ? "yes" : "no");
+        esc(b, base_name(s->source));
+        sw__buf_printf(b, "</td><td><code>%.12s</code></td></tr>\n", s->sha);
+    }
+    sw__buf_printf(b, "</tbody></table>\n<h2>How it was made</h2><p>Each usable scene (covering at least the "
+                      "share of the site below, clear of cloud) was compared with the first usable scene; "
+                      "clouds and their shadows were masked against the median of each scene's neighbours in "
+                      "time. Objects are followed across dates by overlap and confirmed when seen in consecutive "
+                      "usable scenes. Areas count edge pixels by the share of them that changed. Latest analysis "
+                      "%s, with:</p><p><code>", r->run_at[0] ? r->run_at : "(none)");
+    esc(b, r->params[0] ? r->params : "{}");
+    sw__buf_printf(b, "</code></p>\n<p class='sub'>Site AOI (WGS84): <code>");
+    esc(b, r->site.aoi_wkt);
+    sw__buf_printf(b, "</code></p>\n"
+                      "<script>addEventListener('load',function(){var n=0,bad=0;for(var i of document.images)"
+                      "{n++;if(!i.complete||!i.naturalWidth)bad++;}document.body.dataset.images=n;"
+                      "document.body.dataset.broken=bad;});</script>\n</body></html>\n");
+    return b->failed ? sw__err(r->ctx, SW_ENOMEM, "out of memory writing the report") : 0;
+}
+
+int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *out_path, int64_t *nobjects)
+{
+    report r = {.ctx = ctx};
+    int rc = sw_site_get(ctx, cat, site_name, &r.site);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    double min_usable = 0.5;
+    /* The latest analysis and its parameters. */
+    if ((rc = sw__run_sql(ctx, cat, &st, "SELECT started_at, coalesce(parameters, '') FROM runs WHERE site_id = ?1 "
+                                         "AND command = 'analyze' ORDER BY id DESC LIMIT 1")) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, r.site.id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(r.run_at, sizeof r.run_at, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(r.params, sizeof r.params, "%s", (const char *)sqlite3_column_text(st, 1));
+        const char *mu = strstr(r.params, "\"min_usable\":");
+        if (mu)
+            min_usable = atof(mu + 13);
+    }
+    sqlite3_finalize(st);
+    /* The scenes. */
+    if ((rc = sw__run_sql(ctx, cat, &st, "SELECT id, acquired, coalesce(sensor, ''), sha256, source_path, chip_path, "
+                                         "usable_fraction, cloud_fraction FROM scenes WHERE site_id = ?1 "
+                                         "ORDER BY acquired, id")) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, r.site.id);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        scene *ns = realloc(r.sc, (size_t)(r.nsc + 1) * sizeof *ns);
+        if (!ns) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+            break;
+        }
+        r.sc = ns;
+        scene *s = &r.sc[r.nsc++];
+        memset(s, 0, sizeof *s);
+        s->id = sqlite3_column_int64(st, 0);
+        snprintf(s->date, sizeof s->date, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(s->sensor, sizeof s->sensor, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(s->sha, sizeof s->sha, "%s", (const char *)sqlite3_column_text(st, 3));
+        s->source = strdup((const char *)sqlite3_column_text(st, 4));
+        s->chip = strdup((const char *)sqlite3_column_text(st, 5));
+        s->cover = sqlite3_column_double(st, 6);
+        s->cloud = sqlite3_column_double(st, 7);
+        s->usable = s->cover * (1 - s->cloud) >= min_usable;
+        if (!s->source || !s->chip)
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        goto out;
+    if (r.nsc == 0) {
+        rc = sw__err(ctx, SW_EARG, "site %s has no scenes yet: ingest some first", r.site.name);
+        goto out;
+    }
+    if ((rc = sw__chip_grid(ctx, r.sc[0].chip, r.gt, &r.W, &r.H)) != 0)
+        goto out;
+    /* The objects, their shapes and alerts. */
+    sw__site_object *so = NULL;
+    if ((rc = sw__objects_load(ctx, cat, r.site.id, &so, &r.nob)) != 0)
+        goto out;
+    r.ob = calloc((size_t)r.nob + 1, sizeof *r.ob);
+    if (!r.ob) {
+        sw__objects_free(so, r.nob);
+        r.nob = 0;
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int64_t i = 0; i < r.nob; i++) {
+        object *o = &r.ob[i];
+        o->o = so[i];
+        so[i].wkt = NULL;
+        if (rings_parse(o->o.wkt, &o->g) != 0) {
+            rc = sw__err(ctx, SW_EFORMAT, "object %lld: its outline cannot be read", (long long)o->o.id);
+            break;
+        }
+        min_rect(&o->g, &o->length, &o->width);
+        pt c = centroid(&o->g);
+        o->lon = c.x;
+        o->lat = c.y;
+        sw__to_lonlat(r.site.crs_epsg, &o->lon, &o->lat, 1);
+    }
+    sw__objects_free(so, r.nob);
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "SELECT object_id, state FROM alerts WHERE site_id = ?1 "
+                                                    "ORDER BY id")) == 0) {
+        sqlite3_bind_int64(st, 1, r.site.id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            for (int64_t i = 0; i < r.nob; i++)
+                if (r.ob[i].o.id == id)
+                    snprintf(r.ob[i].alert, sizeof r.ob[i].alert, "%s", (const char *)sqlite3_column_text(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == 0)
+        rc = build(&r);
+    if (rc == 0)
+        rc = sw__file_write_atomic(ctx, out_path, r.b.data, r.b.len);
+    if (rc == 0 && nobjects)
+        *nobjects = r.nob;
+out:
+    for (int i = 0; i < r.nsc; i++) {
+        free(r.sc[i].source);
+        free(r.sc[i].chip);
+    }
+    free(r.sc);
+    for (int64_t i = 0; i < r.nob; i++) {
+        free((char *)r.ob[i].o.wkt);
+        rings_free(&r.ob[i].g);
+    }
+    free(r.ob);
+    sw__buf_free(&r.b);
+    sw_site_clear(&r.site);
+    return rc;
+}
