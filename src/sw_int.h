@@ -67,6 +67,8 @@ void sw__json_raw(sw__json *j, const char *text);
 /* ---- files (src/core/file.c) ---- */
 /* SHA-256 of a file's bytes as 64 hex digits plus NUL. */
 int sw__sha256_file(sw_ctx *ctx, const char *path, char hex[65]);
+/* SHA-256 of a buffer, as 64 hex digits plus NUL. */
+void sw__sha256_hex(const void *data, size_t n, char hex[65]);
 /* Writes data to path through a temporary name in the same folder and a
  * rename, so the file is whole or absent. */
 int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_t len);

@@ -76,6 +76,7 @@ typedef struct sw_detect_opts {
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */
     double gsd;              /* learned, without georeferencing: metres per pixel; 0: the model's */
     const char *command_line;/* recorded in summary.json; may be NULL */
+    int no_quicklook;        /* non-zero: no quicklook.png (a program reads the rest) */
     sw_progress_fn progress; /* may be NULL */
     void *progress_user;
 } sw_detect_opts;

@@ -9,7 +9,9 @@
  * processes writing at once wait their turn rather than fail); WAL mode
  * lets readers go on meanwhile.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -661,6 +663,76 @@ static int on_object(void *user, const char *wkt, double area, double score)
     return 0;
 }
 
+/* After a scene: objects not seen lose their run of consecutive scenes;
+ * those seen in `confirm` in a row are confirmed on date. */
+static void confirm_step(tracker *k, int confirm, const char *date)
+{
+    for (int t = 0; t < k->n; t++) {
+        track *tr = &k->t[t];
+        if (!tr->matched)
+            tr->consec = 0;
+        else if (tr->consec >= confirm && !tr->confirmed[0])
+            snprintf(tr->confirmed, 11, "%s", date);
+    }
+}
+
+/* Removes kept comparisons (.pairs/KEY.gpkg) not among used[1..n-1] and
+ * older than a minute. */
+static void prune_pairs(const char *pairs, char (*used)[25], int n)
+{
+    DIR *d = opendir(pairs);
+    struct dirent *e;
+    time_t now = time(NULL);
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l != 29 || strcmp(e->d_name + 24, ".gpkg") != 0)
+            continue;
+        int keep = 0;
+        for (int u = 1; u < n && !keep; u++)
+            keep = strncmp(e->d_name, used[u], 24) == 0;
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", pairs, e->d_name);
+        struct stat st;
+        if (!keep && stat(p, &st) == 0 && now - st.st_mtime > 60)
+            unlink(p);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* An analysis killed before it cleaned up leaves .analysis-PID with its
+ * detect outputs; they go once that process is gone. */
+static void remove_stale(sw_catalog *cat, const char *site)
+{
+    char base[1200];
+    snprintf(base, sizeof base, "%s.chips/%s", cat->path, site);
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, ".analysis-", 10) != 0)
+            continue;
+        long pid = atol(e->d_name + 10);
+        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char sub[1600];
+        snprintf(sub, sizeof sub, "%s/%s", base, e->d_name);
+        DIR *s = opendir(sub);
+        struct dirent *f;
+        while (s && (f = readdir(s))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char p[2000];
+            snprintf(p, sizeof p, "%s/%s", sub, f->d_name);
+            unlink(p);
+        }
+        if (s)
+            closedir(s);
+        rmdir(sub);
+    }
+    if (d)
+        closedir(d);
+}
+
 int sw__run_sql(sw_ctx *ctx, sw_catalog *cat, sqlite3_stmt **st, const char *sql)
 {
     if (sqlite3_prepare_v2(cat->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -756,8 +828,49 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         goto out;
     }
     snprintf(dir, dl, "%s.chips/%s/.analysis-%ld", cat->path, site.name, (long)getpid());
+    remove_stale(cat, site.name);
+    /* Each pair's objects are kept under a key of what made them (the
+     * chips, their cloud masks, the settings), so an ingest compares only
+     * the pairs it changed. */
+    size_t pl = strlen(cat->path) + strlen(site.name) + 128;
+    char *pairs = malloc(pl), (*used)[25] = calloc((size_t)(n > 0 ? n : 1), sizeof *used);
+    if (!pairs || !used) {
+        free(pairs);
+        free(used);
+        free(dir);
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(pairs, pl, "%s.chips/%s/.pairs", cat->path, site.name);
+    rc = sw__mkdir_p(ctx, pairs);
     for (int u = 1; u < n && rc == 0; u++) {
         int i = use[u], i0 = use[0];
+        char key[8192], mh[2][65] = {"-", "-"}, hex[65], cached[1400];
+        for (int m = 0; m < 2; m++) {
+            int s = m ? i : i0;
+            if (cloud[s] > 0 && sw__sha256_file(ctx, masks[s], mh[m]) != 0)
+                snprintf(mh[m], sizeof mh[m], "?");
+        }
+        snprintf(key, sizeof key, "sitewatch-pair-v1|%s|%s|%s|%s|%.3f", chips[i0], chips[i], mh[0], mh[1],
+                 k.min_area);
+        sw__sha256_hex(key, strlen(key), hex);
+        snprintf(used[u], sizeof used[u], "%.24s", hex);
+        snprintf(cached, sizeof cached, "%s/%.24s.gpkg", pairs, hex);
+        for (int t = 0; t < k.n; t++)
+            k.t[t].matched = 0;
+        k.scene = ids[i];
+        k.date = dates[i];
+        if (access(cached, R_OK) == 0) {
+            sw_ctx *quiet = sw_ctx_new();
+            int r2 = sw__vectors_read(quiet, cached, on_object, &k);
+            sw_ctx_free(quiet);
+            if (r2 == 0 && !k.failed) {
+                confirm_step(&k, confirm, dates[i]);
+                continue;
+            }
+            rc = sw__err(ctx, SW_EIO, "%s: a kept comparison cannot be read; remove it and ingest again", cached);
+            break;
+        }
         sw_detect_opts d;
         sw_detect_opts_init(&d);
         /* Monitoring settings: few changes per scene, so the threshold is
@@ -773,26 +886,27 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         d.mask_after = cloud[i] > 0 ? masks[i] : NULL;
         d.mask_cloudy = 1;
         sw_detect_result res;
+        d.no_quicklook = 1;
+        d.sample_pixels = 250000; /* statistics of a site need no more */
         rc = sw_detect_run(ctx, chips[i0], chips[i], dir, &d, &res);
         if (rc)
             break;
-        for (int t = 0; t < k.n; t++)
-            k.t[t].matched = 0;
-        k.scene = ids[i];
-        k.date = dates[i];
         char gpkg[1200];
         snprintf(gpkg, sizeof gpkg, "%s/changes.gpkg", dir);
         rc = sw__vectors_read(ctx, gpkg, on_object, &k);
         if (k.failed)
             rc = sw__err(ctx, SW_ENOMEM, "out of memory following objects");
-        for (int t = 0; t < k.n && rc == 0; t++) {
-            track *tr = &k.t[t];
-            if (!tr->matched)
-                tr->consec = 0;
-            else if (tr->consec >= confirm && !tr->confirmed[0])
-                snprintf(tr->confirmed, 11, "%s", dates[i]);
+        if (rc == 0) {
+            confirm_step(&k, confirm, dates[i]);
+            rename(gpkg, cached); /* kept for the next analysis; harmless if it fails */
         }
     }
+    /* Comparisons no longer asked for go (after a minute: another analysis
+     * may have just made one). */
+    if (rc == 0)
+        prune_pairs(pairs, used, n);
+    free(pairs);
+    free(used);
     for (size_t f = 0; f < sizeof detect_outputs / sizeof detect_outputs[0]; f++) {
         char p[1200];
         snprintf(p, sizeof p, "%s/%s", dir, detect_outputs[f]);

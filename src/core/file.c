@@ -106,3 +106,12 @@ char *sw__base64(const void *data, size_t n)
         EVP_EncodeBlock((unsigned char *)out, data, (int)n);
     return out;
 }
+
+void sw__sha256_hex(const void *data, size_t n, char hex[65])
+{
+    unsigned char dig[32];
+    unsigned int dlen = 0;
+    EVP_Digest(data, n, dig, &dlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+}

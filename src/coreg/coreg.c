@@ -37,38 +37,6 @@ static double cubic_d(double t)
     return 0.0;
 }
 
-/* Bicubic sample of img (w x h) at (x, y) and its gradient; -1 when the
- * support leaves the image. */
-static int sample(const float *img, int w, int h, double x, double y, double *v, double *gx, double *gy)
-{
-    int x0 = (int)floor(x), y0 = (int)floor(y);
-    if (x0 < 2 || y0 < 2 || x0 + 3 >= w || y0 + 3 >= h)
-        return -1;
-    double fx = x - x0, fy = y - y0, s = 0, sx = 0, sy = 0;
-    double kx[4], ky[4], dkx[4], dky[4];
-    for (int i = 0; i < 4; i++) {
-        kx[i] = cubic(i - 1 - fx);
-        ky[i] = cubic(i - 1 - fy);
-        dkx[i] = -cubic_d(i - 1 - fx);
-        dky[i] = -cubic_d(i - 1 - fy);
-    }
-    for (int j = 0; j < 4; j++) {
-        const float *row = img + (size_t)(y0 + j - 1) * w + (x0 - 1);
-        double r = 0, rd = 0;
-        for (int i = 0; i < 4; i++) {
-            r += kx[i] * row[i];
-            rd += dkx[i] * row[i];
-        }
-        s += ky[j] * r;
-        sx += ky[j] * rd;
-        sy += dky[j] * r;
-    }
-    *v = s;
-    *gx = sx;
-    *gy = sy;
-    return 0;
-}
-
 /* Solves the n x n system M z = r (Gaussian elimination, partial pivoting). */
 static int solve(double *M, double *r, int n)
 {
@@ -185,29 +153,55 @@ int sw__coreg_estimate(const float *a, const float *b, const uint8_t *valid, int
     /* Gauss-Newton on r(x) = g * B(x + d) + c - A(x) over (dx, dy, g, c). */
     double dx = px, dy = py, g = 1.0, c = ma - mb;
     int border = 4 + (int)ceil(fmax(fabs(dx), fabs(dy))) + 4;
+    /* Every other pixel and row on large patches: 40,000 pixels fix four
+     * parameters many times over. */
+    int step = (int64_t)(w - 2 * border) * (h - 2 * border) > 160000 ? 2 : 1;
     double rms = 0;
     int iter;
     for (iter = 0; iter < 30; iter++) {
         double M[16] = {0}, r[4] = {0}, ss = 0;
         int64_t cnt = 0;
-        for (int y = border; y < h - border; y++)
-            for (int x = border; x < w - border; x++) {
+        /* The shift is the same for every pixel: so are the cubic weights. */
+        int ix = (int)floor(dx), iy = (int)floor(dy);
+        double fx = dx - ix, fy = dy - iy, kx[4], ky[4], dkx[4], dky[4];
+        for (int k = 0; k < 4; k++) {
+            kx[k] = cubic(k - 1 - fx);
+            ky[k] = cubic(k - 1 - fy);
+            dkx[k] = -cubic_d(k - 1 - fx);
+            dky[k] = -cubic_d(k - 1 - fy);
+        }
+        for (int y = border; y < h - border; y += step) {
+            int y0 = y + iy;
+            if (y0 < 2 || y0 + 3 >= h)
+                continue;
+            for (int x = border; x < w - border; x += step) {
                 size_t i = (size_t)y * w + x;
-                if (!valid[i])
+                int x0 = x + ix;
+                if (!valid[i] || x0 < 2 || x0 + 3 >= w)
                     continue;
-                double v, gx, gy;
-                if (sample(b, w, h, x + dx, y + dy, &v, &gx, &gy))
-                    continue;
+                double v = 0, gx = 0, gy = 0;
+                for (int j = 0; j < 4; j++) {
+                    const float *row = b + (size_t)(y0 + j - 1) * w + (x0 - 1);
+                    double rr = kx[0] * row[0] + kx[1] * row[1] + kx[2] * row[2] + kx[3] * row[3];
+                    double rd = dkx[0] * row[0] + dkx[1] * row[1] + dkx[2] * row[2] + dkx[3] * row[3];
+                    v += ky[j] * rr;
+                    gx += ky[j] * rd;
+                    gy += dky[j] * rr;
+                }
                 double res = g * v + c - a[i];
                 double J[4] = {g * gx, g * gy, v, 1.0};
                 for (int p = 0; p < 4; p++) {
                     r[p] -= J[p] * res;
-                    for (int q = 0; q < 4; q++)
+                    for (int q = 0; q <= p; q++)
                         M[p * 4 + q] += J[p] * J[q];
                 }
                 ss += res * res;
                 cnt++;
             }
+        }
+        for (int p = 0; p < 4; p++)
+            for (int q = p + 1; q < 4; q++)
+                M[p * 4 + q] = M[q * 4 + p];
         if (cnt < 100 || solve(M, r, 4))
             return -1;
         dx += r[0];

@@ -544,30 +544,39 @@ static double subpixel_area(const uint32_t *hist, int64_t npix)
 /* Reads the central patch of both dates (the mean of their bands), in
  * chunks of rows so that a wide scene costs no more memory than the patch,
  * estimates AFTER's shift, and applies it when it is reliable. */
-/* Reads the S x S patch at (x0, y0) of both dates as the mean of their
- * bands, in chunks of rows so a wide scene costs no more than the patch. */
-static int read_patch(run *r, sw__reader *rd, int64_t x0, int64_t y0, int64_t S, float *pa, float *pb,
-                      uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
+/* Reads np S x S patches at (x0[k], y0), side by side in one band of rows,
+ * of both dates as the mean of their bands, in chunks of rows so a wide
+ * scene costs no more than the patches. */
+static int read_patches(run *r, sw__reader *rd, int np, const int64_t *x0, int64_t y0, int64_t S, float **pa,
+                        float **pb, uint8_t **pv, float *bx, float *by, uint8_t *v, int chunk)
 {
     for (int64_t y = 0; y < S; y += chunk) {
         int n = (int)(S - y < chunk ? S - y : chunk);
         int rc = sw__reader_read(rd, r->ctx, y0 + y, n, bx, by, v);
         if (rc)
             return rc;
-        for (int k = 0; k < n; k++)
-            for (int64_t x = 0; x < S; x++) {
-                size_t src = (size_t)k * (size_t)r->W + (size_t)(x0 + x), dst = (size_t)(y + k) * (size_t)S + (size_t)x;
-                float sa = 0, sb = 0;
-                for (int b = 0; b < r->nb; b++) {
-                    sa += bx[src * r->nb + b];
-                    sb += by[src * r->nb + b];
+        for (int p = 0; p < np; p++)
+            for (int k = 0; k < n; k++)
+                for (int64_t x = 0; x < S; x++) {
+                    size_t src = (size_t)k * (size_t)r->W + (size_t)(x0[p] + x);
+                    size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                    float sa = 0, sb = 0;
+                    for (int b = 0; b < r->nb; b++) {
+                        sa += bx[src * r->nb + b];
+                        sb += by[src * r->nb + b];
+                    }
+                    pa[p][dst] = sa / r->nb;
+                    pb[p][dst] = sb / r->nb;
+                    pv[p][dst] = v[src];
                 }
-                pa[dst] = sa / r->nb;
-                pb[dst] = sb / r->nb;
-                pv[dst] = v[src];
-            }
     }
     return 0;
+}
+
+static int read_patch(run *r, sw__reader *rd, int64_t x0, int64_t y0, int64_t S, float *pa, float *pb,
+                      uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
+{
+    return read_patches(r, rd, 1, &x0, y0, S, &pa, &pb, &pv, bx, by, v, chunk);
 }
 
 /* The global shift from a central patch; then, on scenes large enough,
@@ -616,21 +625,32 @@ static int coregister(run *r)
     r->cr_ay[0] = r->cr.dy;
     /* Tie points over the scene. */
     if (r->cr_reliable && r->W >= GRID * TP && r->H >= GRID * TP) {
-        for (int j = 0; j < GRID && rc == 0; j++)
-            for (int i = 0; i < GRID && rc == 0; i++) {
+        /* One row of tie points from one pass over its rows (the central
+         * patch's buffers hold the three patches: 3 TP^2 <= S^2). */
+        float *qa[GRID], *qb[GRID];
+        uint8_t *qv[GRID];
+        for (int i = 0; i < GRID; i++) {
+            qa[i] = pa + (size_t)i * TP * TP;
+            qb[i] = pb + (size_t)i * TP * TP;
+            qv[i] = pv + (size_t)i * TP * TP;
+        }
+        for (int j = 0; j < GRID && rc == 0; j++) {
+            int64_t px[GRID], py = (int64_t)((j + 0.5) * (double)r->H / GRID) - TP / 2;
+            for (int i = 0; i < GRID; i++)
+                px[i] = (int64_t)((i + 0.5) * (double)r->W / GRID) - TP / 2;
+            if ((rc = read_patches(r, rd, GRID, px, py, TP, qa, qb, qv, bx, by, v, CHUNK)) != 0)
+                break;
+            for (int i = 0; i < GRID; i++) {
                 sw__tiepoint *t = &r->tp[r->ntp++];
-                int64_t px = (int64_t)((i + 0.5) * (double)r->W / GRID) - TP / 2;
-                int64_t py = (int64_t)((j + 0.5) * (double)r->H / GRID) - TP / 2;
-                t->x = (double)px + TP / 2.0;
+                t->x = (double)px[i] + TP / 2.0;
                 t->y = (double)py + TP / 2.0;
-                if ((rc = read_patch(r, rd, px, py, TP, pa, pb, pv, bx, by, v, CHUNK)) != 0)
-                    break;
                 sw__coreg c;
-                t->reliable = sw__coreg_estimate(pa, pb, pv, TP, TP, &c) == 0 && c.peak >= 10.0;
+                t->reliable = sw__coreg_estimate(qa[i], qb[i], qv[i], TP, TP, &c) == 0 && c.peak >= 10.0;
                 t->dx = c.dx;
                 t->dy = c.dy;
                 t->peak = c.peak;
             }
+        }
         if (rc)
             goto done;
         double ax[3], ay[3], rms, rms0;
@@ -1174,7 +1194,8 @@ static int write_summary(run *r, sw_detect_result *res)
     sw__json_key(&j, "outputs");
     sw__json_arr(&j);
     for (int i = 0; i < OUT_RAW; i++)
-        sw__json_str(&j, out_names[i]);
+        if (i != OUT_QUICKLOOK || !r->o->no_quicklook)
+            sw__json_str(&j, out_names[i]);
     sw__json_end(&j, ']');
     sw__json_end(&j, '}');
     sw__buf_putc(&b, '\n');
@@ -1675,7 +1696,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     r->t[T_VECTOR] = sw__now() - t0;
 
     t0 = sw__now();
-    if ((rc = write_quicklook(r)) != 0)
+    if (!opts->no_quicklook && (rc = write_quicklook(r)) != 0)
         goto out;
     r->t[T_QUICKLOOK] = sw__now() - t0;
 
@@ -1692,7 +1713,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
      * a set that is not whole. */
     unlink(r->final[OUT_SUMMARY]);
     for (int i = 0; i < OUT_RAW && rc == 0; i++)
-        if (rename(r->tmp[i], r->final[i]) != 0)
+        if ((i != OUT_QUICKLOOK || !opts->no_quicklook) && rename(r->tmp[i], r->final[i]) != 0)
             rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", r->final[i], strerror(errno));
     res.seconds = sw__now() - tstart;
     if (result)

@@ -173,8 +173,16 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
         snprintf(nd, sizeof nd, "%.17g", ndv);
     else
         snprintf(nd, sizeof nd, "%s", GDALDataTypeIsFloating(GDALGetRasterDataType(b1)) ? "nan" : "0");
+    /* A scene already on the site's grid (same CRS and pixel size, whole
+     * pixels apart) is copied, not resampled. */
+    OGRSpatialReferenceH utm_srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(utm_srs, epsg);
+    double ox = (gt[0] - x0) / r, oy = (y1 - gt[3]) / r;
+    int aligned = OSRIsSame(ssrs, utm_srs) && fabs(gt[1] - r) < 1e-9 * r && fabs(gt[5] + r) < 1e-9 * r &&
+                  gt[2] == 0 && gt[4] == 0 && fabs(ox - round(ox)) < 1e-6 && fabs(oy - round(oy)) < 1e-6;
+    OSRDestroySpatialReference(utm_srs);
     char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
-                    "-r", "cubic", "-dstnodata", nd, NULL};
+                    "-r", aligned ? "near" : "cubic", "-dstnodata", nd, NULL};
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
@@ -182,7 +190,10 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     GDALWarpAppOptionsFree(wo);
     GDALDatasetH cog = NULL;
     if (vrt) {
-        char *targv[] = {"-of", "COG", "-co", "COMPRESS=DEFLATE", "-co", "OVERVIEWS=AUTO", NULL};
+        /* Overviews only where they pay: a chip a screen shows whole needs none. */
+        int big = GDALGetRasterXSize(vrt) > 2048 || GDALGetRasterYSize(vrt) > 2048;
+        char *targv[] = {"-of", "COG", "-co", "COMPRESS=ZSTD", "-co", "LEVEL=1", "-co", "PREDICTOR=YES",
+                         "-co", big ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE", NULL};
         GDALTranslateOptions *to = GDALTranslateOptionsNew(targv, NULL);
         cog = to ? GDALTranslate(out_path, vrt, to, NULL) : NULL;
         GDALTranslateOptionsFree(to);

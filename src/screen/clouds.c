@@ -129,12 +129,6 @@ static void distance(const uint8_t *set, int w, int h, float *d)
         }
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
 int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid, int w,
                      int h, int nb, const sw__bandmap *bm, double pixel_m, uint8_t *out, int64_t *ncloud,
                      int64_t *nshadow)
@@ -188,8 +182,7 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
                 s += ref[p * nb + vis[k]];
             tmp[m++] = s / (float)nvis;
         }
-    qsort(tmp, (size_t)m, sizeof *tmp, cmp_float);
-    double bright = m ? tmp[(int64_t)(0.999 * (double)(m - 1))] : 0.0;
+    double bright = m ? kth(tmp, (int)m, (int)(0.999 * (double)(m - 1))) : 0.0;
     /* Cloud cores (2), and where their edges may grow (1). */
     for (int64_t p = 0; p < n; p++) {
         lab[p] = 0;

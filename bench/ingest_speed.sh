@@ -1,0 +1,54 @@
+#!/bin/sh
+# End-to-end time of `sitewatch ingest` on one core for a PlanetScope-sized
+# view of a 3 km x 3 km site: a 1000 x 1000 px, 4-band uint16 scene at 3 m.
+# The first ingest cuts the scene to the site's grid and records it; the
+# second also screens clouds and compares the new scene with the baseline
+# (detect, objects, tracking, alerts). Each is the median of REPEATS fresh
+# runs, under `taskset -c 0`.
+#
+#   bench/ingest_speed.sh [REPEATS] [WORKDIR]     (default 5, /tmp/sw-ingest-bench)
+#
+# Needs GNU time (apt-get install time) and python3-gdal (for the AOI).
+set -eu
+cd "$(dirname "$0")/.."
+REPEATS=${1:-5}
+WORK=${2:-/tmp/sw-ingest-bench}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)" >/dev/null
+SW=$(pwd)/build/sitewatch
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+$SW synth pair --size 1000 --gsd 3 -q
+cp pair/before.tif 20240301_021533_1035_3B_AnalyticMS_SR.tif
+cp pair/after.tif 20240401_021533_1035_3B_AnalyticMS_SR.tif
+# The site: the scene's footprint less 100 m on each side (ingest adds a
+# 100 m margin back).
+/usr/bin/python3 - <<'PY'
+import json
+from osgeo import osr
+utm = osr.SpatialReference(); utm.ImportFromEPSG(32652); utm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+wgs = osr.SpatialReference(); wgs.ImportFromEPSG(4326); wgs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+t = osr.CoordinateTransformation(utm, wgs)
+x0, y0, x1, y1 = 374100, 4418100, 376900, 4420900
+ring = [list(t.TransformPoint(x, y)[:2]) for x, y in [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]]
+json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+          "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, open("aoi.geojson", "w"))
+PY
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+: >first.txt
+: >second.txt
+i=0
+while [ "$i" -lt "$REPEATS" ]; do
+    rm -rf s.db s.db-* s.db.chips
+    $SW --db s.db site add bench --aoi aoi.geojson >/dev/null
+    /usr/bin/time -a -o first.txt -f "%e %M" taskset -c 0 $SW --db s.db ingest bench 20240301_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
+    /usr/bin/time -a -o second.txt -f "%e %M" taskset -c 0 $SW --db s.db ingest bench 20240401_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
+    i=$((i + 1))
+done
+printf 'ingest of a 1000 x 1000 px, 4-band scene, one core, median of %s runs\n' "$REPEATS"
+printf '%-52s %8s %9s\n' step seconds "peak MB"
+printf '%-52s %8s %9.0f\n' "first scene (hash, warp to site grid, COG, record)" "$(cut -d' ' -f1 first.txt | median)" \
+    "$(cut -d' ' -f2 first.txt | median | awk '{print $1/1024}')"
+printf '%-52s %8s %9.0f\n' "second scene (+ cloud screen, detect, track, alerts)" "$(cut -d' ' -f1 second.txt | median)" \
+    "$(cut -d' ' -f2 second.txt | median | awk '{print $1/1024}')"
