@@ -572,6 +572,7 @@ typedef struct obs {
 
 typedef struct track {
     char *wkt;           /* the latest outline */
+    double cx, cy;       /* its centroid */
     char first[11], last[11], confirmed[11];
     int consec, matched;
     double area_first, area_last;
@@ -637,6 +638,8 @@ static int on_object(void *user, const char *wkt, double area, double score)
         return k->failed = 1;
     free(t->wkt);
     t->wkt = w;
+    if (sw__wkt_centroid(wkt, &t->cx, &t->cy) != 0)
+        t->cx = t->cy = NAN;
     if (!t->matched) {
         t->matched = 1;
         t->consec++;
@@ -663,17 +666,42 @@ static int on_object(void *user, const char *wkt, double area, double score)
     return 0;
 }
 
-/* After a scene: objects not seen lose their run of consecutive scenes;
- * those seen in `confirm` in a row are confirmed on date. */
-static void confirm_step(tracker *k, int confirm, const char *date)
+/* After a scene: objects not seen there lose their run of consecutive
+ * scenes, unless the scene did not see their place (cloud, nodata: they
+ * keep it); those seen in `confirm` in a row are confirmed on date. */
+static void confirm_step(tracker *k, int confirm, const char *date, const char *chip, const char *mask,
+                         const char *base_chip, const char *base_mask)
 {
-    for (int t = 0; t < k->n; t++) {
+    double *x = malloc((size_t)(k->n + 1) * sizeof *x), *y = malloc((size_t)(k->n + 1) * sizeof *y);
+    uint8_t *unseen = calloc((size_t)k->n + 1, 1), *unseen0 = calloc((size_t)k->n + 1, 1);
+    int m = 0;
+    for (int t = 0; x && y && t < k->n; t++)
+        if (!k->t[t].matched) {
+            x[m] = k->t[t].cx;
+            y[m] = k->t[t].cy;
+            m++;
+        }
+    if (x && y && unseen && unseen0 && m > 0) {
+        sw__points_unseen(chip, mask, x, y, m, unseen);
+        sw__points_unseen(base_chip, base_mask, x, y, m, unseen0);
+    }
+    for (int t = 0, j = 0; t < k->n; t++) {
         track *tr = &k->t[t];
+        if (!tr->matched && unseen && unseen0 && (unseen[j] || unseen0[j]) && !isnan(tr->cx)) {
+            j++;
+            continue; /* not seen either way: its run goes on */
+        }
+        if (!tr->matched)
+            j++;
         if (!tr->matched)
             tr->consec = 0;
         else if (tr->consec >= confirm && !tr->confirmed[0])
             snprintf(tr->confirmed, 11, "%s", date);
     }
+    free(x);
+    free(y);
+    free(unseen);
+    free(unseen0);
 }
 
 /* Removes kept comparisons (.pairs/KEY.gpkg) not among used[1..n-1] and
@@ -865,7 +893,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             int r2 = sw__vectors_read(quiet, cached, on_object, &k);
             sw_ctx_free(quiet);
             if (r2 == 0 && !k.failed) {
-                confirm_step(&k, confirm, dates[i]);
+                confirm_step(&k, confirm, dates[i], chips[i], cloud[i] > 0 ? masks[i] : NULL, chips[i0],
+                             cloud[i0] > 0 ? masks[i0] : NULL);
                 continue;
             }
             rc = sw__err(ctx, SW_EIO, "%s: a kept comparison cannot be read; remove it and ingest again", cached);
@@ -897,7 +926,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         if (k.failed)
             rc = sw__err(ctx, SW_ENOMEM, "out of memory following objects");
         if (rc == 0) {
-            confirm_step(&k, confirm, dates[i]);
+            confirm_step(&k, confirm, dates[i], chips[i], cloud[i] > 0 ? masks[i] : NULL, chips[i0],
+                         cloud[i0] > 0 ? masks[i0] : NULL);
             rename(gpkg, cached); /* kept for the next analysis; harmless if it fails */
         }
     }

@@ -228,3 +228,44 @@ done:
     CPLFree(wkt);
     return rc;
 }
+
+/* 1 where a raster's first band has no data at map point (x, y) or lies
+ * outside it; with nonzero, also where its value is not 0. */
+static void probe(const char *path, int nonzero, const double *x, const double *y, int n, uint8_t *out)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+    sw__gdal_pop();
+    if (!ds)
+        return;
+    double gt[6];
+    GDALGetGeoTransform(ds, gt);
+    int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+    GDALRasterBandH b = GDALGetRasterBand(ds, 1), m = GDALGetMaskBand(b);
+    for (int i = 0; i < n; i++) {
+        int c = (int)floor((x[i] - gt[0]) / gt[1]), r = (int)floor((y[i] - gt[3]) / gt[5]);
+        if (c < 0 || r < 0 || c >= w || r >= h) {
+            out[i] |= !nonzero; /* outside a mask is clear; outside a chip is unseen */
+            continue;
+        }
+        uint8_t v = 0, ok = 0;
+        sw__gdal_push(&e);
+        if (GDALRasterIO(m, GF_Read, c, r, 1, 1, &ok, 1, 1, GDT_Byte, 0, 0) == CE_None && !ok)
+            out[i] = 1;
+        else if (nonzero && GDALRasterIO(b, GF_Read, c, r, 1, 1, &v, 1, 1, GDT_Byte, 0, 0) == CE_None && v)
+            out[i] = 1;
+        sw__gdal_pop();
+    }
+    GDALClose(ds);
+}
+
+void sw__points_unseen(const char *chip, const char *mask, const double *x, const double *y, int n, uint8_t *out)
+{
+    memset(out, 0, (size_t)(n > 0 ? n : 0));
+    if (n <= 0)
+        return;
+    probe(chip, 0, x, y, n, out);
+    if (mask)
+        probe(mask, 1, x, y, n, out);
+}

@@ -173,6 +173,9 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
  * grid of at most 512 pixels a side) and sets fraction[i] to the share of
  * the chip's valid pixels masked; other chips get 0 and no file. */
 int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction);
+/* out[i] = 1 where map point (x[i], y[i]) was not seen in a chip: outside
+ * it, nodata there, or under its cloud mask (may be NULL). */
+void sw__points_unseen(const char *chip, const char *mask, const double *x, const double *y, int n, uint8_t *out);
 
 /* ---- pictures of chips, for reports (picture.c) ---- */
 /* A chip's geotransform and size. */
@@ -222,6 +225,9 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
 /* A WKT geometry in EPSG:epsg as a GeoJSON geometry in WGS84 (malloc'd;
  * NULL on failure). */
 char *sw__wkt_to_geojson(const char *wkt, int epsg);
+
+/* The centroid of a WKT geometry: 0, or -1 when it cannot be read. */
+int sw__wkt_centroid(const char *wkt, double *x, double *y);
 
 /* Area of the intersection of two WKT geometries (same CRS) over the
  * smaller one's area: 0 when apart, 1 when one lies inside the other. */

@@ -301,3 +301,25 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
     sw__gdal_pop();
     return rc;
 }
+
+int sw__wkt_centroid(const char *wkt, double *x, double *y)
+{
+    char *p = (char *)wkt;
+    OGRGeometryH g = NULL;
+    int rc = -1;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    if (OGR_G_CreateFromWkt(&p, NULL, &g) == OGRERR_NONE && g) {
+        OGRGeometryH c = OGR_G_CreateGeometry(wkbPoint);
+        if (c && OGR_G_Centroid(g, c) == OGRERR_NONE) {
+            *x = OGR_G_GetX(c, 0);
+            *y = OGR_G_GetY(c, 0);
+            rc = 0;
+        }
+        if (c)
+            OGR_G_DestroyGeometry(c);
+        OGR_G_DestroyGeometry(g);
+    }
+    sw__gdal_pop();
+    return rc;
+}
