@@ -17,12 +17,15 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sitewatch [--db PATH] ingest SITE SCENE... [--date YYYY-MM-DD] [--sensor NAME]\n"
             "                 [--margin M] [--confirm N] [--min-area M2] [--no-analyze]\n"
-            "                 [--on-alert CMD]\n"
+            "                 [--mask FILE] [--on-alert CMD]\n"
             "\n"
             "Cuts each scene (a georeferenced raster, or a folder of them) to the site's grid\n"
             "as a COG beside the catalog and records it. The date and sensor come from the\n"
             "file name (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the\n"
             "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n"
+            "Its usability mask (--mask FILE, band 1 non-zero where usable; else a\n"
+            "PlanetScope _udm2.tif beside it) goes onto the site's grid with it; clouds\n"
+            "and their shadows are also screened against the site's other scenes.\n"
             "Then every usable scene is compared with the site's first (the baseline);\n"
             "change objects are followed across dates and confirmed when seen in --confirm\n"
             "consecutive usable scenes (default 2); each confirmed object of at least\n"
@@ -82,6 +85,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
                                              {"confirm", required_argument, 0, 'c'},
                                              {"min-area", required_argument, 0, 'a'},
                                              {"no-analyze", no_argument, 0, 'n'},
+                                             {"mask", required_argument, 0, 'k'},
                                              {"on-alert", required_argument, 0, 'o'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
@@ -94,7 +98,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
     opterr = 0;
     on_alert = NULL;
     ingested_new = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:m:c:a:no:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:m:c:a:no:k:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.date = optarg; break;
         case 's': o.sensor = optarg; break;
@@ -114,6 +118,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
                 return cli_usage("ingest", "--min-area needs m2 >= 0, got '%s'", optarg);
             break;
         case 'n': no_analyze = 1; break;
+        case 'k': o.mask = optarg; break;
         case 'o': on_alert = optarg; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("ingest", "option %s needs a value", argv[optind - 1]);

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 3 };
+enum { SW_CATALOG_SCHEMA = 4 };
 
 typedef struct sw_catalog sw_catalog;
 
@@ -86,6 +86,8 @@ typedef struct sw_ingest_opts {
     const char *date;    /* YYYY-MM-DD; NULL: from the scene's name or metadata */
     const char *sensor;  /* NULL: from the scene's name or metadata */
     double margin_m;     /* around the AOI's bounds; < 0: 100 m */
+    const char *mask;    /* a usability mask (band 1 non-zero where usable); NULL:
+                            a PlanetScope UDM2 beside the scene, if any */
 } sw_ingest_opts;
 
 typedef struct sw_ingest_result {

@@ -89,6 +89,9 @@ static const char *const migrations[] = {
     /* 3: the cloud screen's verdict per scene */
     "ALTER TABLE scenes ADD COLUMN cloud_fraction REAL NOT NULL DEFAULT 0;"
     "ALTER TABLE scenes ADD COLUMN cloud_mask TEXT;",
+    /* 4: a scene's own usability mask (PlanetScope UDM2), on the chip's grid */
+    "ALTER TABLE scenes ADD COLUMN mask_path TEXT;"
+    "ALTER TABLE scenes ADD COLUMN mask_source TEXT;",
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -460,6 +463,22 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
     if (rc)
         sw__io_delete(tmp);
+    /* The scene's own mask (given, or a PlanetScope UDM2 beside it) on
+     * the chip's grid. */
+    char msrc[4096] = "", *mpath = NULL;
+    if (rc == 0 && (opts->mask ? snprintf(msrc, sizeof msrc, "%s", opts->mask) > 0
+                               : sw__udm_sidecar(path, msrc, sizeof msrc))) {
+        double bad = 0;
+        mpath = malloc(strlen(chip) + 16);
+        if (!mpath) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        } else {
+            snprintf(mpath, strlen(chip) + 16, "%.*s.mask.tif", (int)(strlen(chip) - 4), chip);
+            rc = sw__mask_to_chip(ctx, msrc, chip, mpath, &bad);
+        }
+        if (rc)
+            unlink(chip);
+    }
     /* The record, in one transaction with the site's resolution when this
      * is its first scene. */
     char now[32];
@@ -482,7 +501,8 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     if (rc == 0) {
         if (sqlite3_prepare_v2(cat->db,
                                "INSERT INTO scenes(site_id, source_path, sha256, acquired, sensor, chip_path, "
-                               "usable_fraction, ingested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                               "usable_fraction, ingested_at, mask_path, mask_source) "
+                               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                -1, &st, NULL) != SQLITE_OK) {
             rc = sw__db_err(ctx, cat, "cannot record the scene");
         } else {
@@ -495,6 +515,10 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
             sqlite3_bind_text(st, 6, chip, -1, SQLITE_TRANSIENT);
             sqlite3_bind_double(st, 7, usable);
             sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
+            if (mpath) {
+                sqlite3_bind_text(st, 9, mpath, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(st, 10, msrc, -1, SQLITE_TRANSIENT);
+            }
             int s2 = sqlite3_step(st);
             if (s2 == SQLITE_CONSTRAINT)
                 dup = 1; /* another ingest of the same scene won the race: its chip is this one */
@@ -504,9 +528,13 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
             sqlite3_finalize(st);
         }
         rc = end_tx(ctx, cat, rc);
-        if (rc && !dup)
+        if (rc && !dup) {
             unlink(chip);
+            if (mpath)
+                unlink(mpath);
+        }
     }
+    free(mpath);
     res->skipped = dup;
     snprintf(res->date, sizeof res->date, "%s", date);
     snprintf(res->sensor, sizeof res->sensor, "%s", sensor);
@@ -789,12 +817,12 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_stmt *st;
     int64_t *ids = NULL;
     char (*dates)[11] = NULL;
-    char **chips = NULL, **masks = NULL;
+    char **chips = NULL, **masks = NULL, **udm = NULL;
     double *cover = NULL, *cloud = NULL;
     int *use = NULL; /* the usable scenes, in date order */
     int n = 0, nall = 0, cap = 0;
     if ((rc = sw__run_sql(ctx, cat, &st,
-                      "SELECT id, acquired, chip_path, usable_fraction FROM scenes WHERE site_id = ?1 "
+                      "SELECT id, acquired, chip_path, usable_fraction, mask_path FROM scenes WHERE site_id = ?1 "
                       "ORDER BY acquired, id")) != 0)
         goto out;
     sqlite3_bind_int64(st, 1, site.id);
@@ -807,7 +835,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             masks = realloc(masks, (size_t)cap * sizeof *masks);
             cover = realloc(cover, (size_t)cap * sizeof *cover);
             cloud = realloc(cloud, (size_t)cap * sizeof *cloud);
-            if (!ids || !dates || !chips || !masks || !cover || !cloud) {
+            udm = realloc(udm, (size_t)cap * sizeof *udm);
+            if (!ids || !dates || !chips || !masks || !cover || !cloud || !udm) {
                 sqlite3_finalize(st);
                 rc = sw__err(ctx, SW_ENOMEM, "out of memory");
                 goto out;
@@ -818,6 +847,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         chips[n] = strdup((const char *)sqlite3_column_text(st, 2));
         cover[n] = sqlite3_column_double(st, 3);
         cloud[n] = 0.0;
+        const unsigned char *mp = sqlite3_column_text(st, 4);
+        udm[n] = mp ? strdup((const char *)mp) : NULL;
         size_t ml = chips[n] ? strlen(chips[n]) + 16 : 0;
         masks[n] = ml ? malloc(ml) : NULL;
         if (!chips[n] || !masks[n]) {
@@ -833,7 +864,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_finalize(st);
     /* Clouds and their shadows, each scene against its neighbours in time;
      * then the scenes usable enough, in date order. */
-    if ((rc = sw__chips_screen(ctx, chips, n, masks, cloud)) != 0)
+    if ((rc = sw__chips_screen_udm(ctx, chips, udm, n, masks, cloud)) != 0)
         goto out;
     nall = n;
     use = malloc((size_t)(n > 0 ? n : 1) * sizeof *use);
@@ -1145,9 +1176,12 @@ out:
     for (int i = 0; i < (nall > n ? nall : n); i++) {
         free(chips[i]);
         free(masks[i]);
+        if (udm)
+            free(udm[i]);
     }
     free(chips);
     free(masks);
+    free(udm);
     free(cover);
     free(cloud);
     free(use);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -247,5 +248,99 @@ done:
     OSRDestroySpatialReference(utm);
     OSRDestroySpatialReference(ssrs);
     GDALClose(src);
+    return rc;
+}
+
+int sw__udm_sidecar(const char *scene, char *out, size_t n)
+{
+    /* 20240301_021533_1035_3B_AnalyticMS_SR[_harmonized][_clip].tif
+     *   -> 20240301_021533_1035_3B_udm2[_clip].tif */
+    const char *base = strrchr(scene, '/');
+    base = base ? base + 1 : scene;
+    const char *a = strstr(base, "_AnalyticMS");
+    if (!a)
+        return 0;
+    int clip = strstr(a, "_clip") != NULL;
+    snprintf(out, n, "%.*s_udm2%s.tif", (int)(a - scene), scene, clip ? "_clip" : "");
+    VSIStatBufL st;
+    return VSIStatL(out, &st) == 0;
+}
+
+int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char *out_path, double *unusable)
+{
+    *unusable = 0.0;
+    GDALDatasetH m = sw__open_raster(ctx, mask, "mask");
+    if (!m)
+        return ctx->code;
+    GDALDatasetH c = sw__open_raster(ctx, chip, "site chip");
+    if (!c) {
+        GDALClose(m);
+        return ctx->code;
+    }
+    int rc = 0, w = GDALGetRasterXSize(c), h = GDALGetRasterYSize(c);
+    double gt[6];
+    GDALGetGeoTransform(c, gt);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out_path, (long)getpid());
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    /* Band 1 (UDM2's "clear") on the chip's grid, nearest neighbour. */
+    char te[4][64], tr[2][64];
+    snprintf(te[0], 64, "%.12g", gt[0]);
+    snprintf(te[1], 64, "%.12g", gt[3] + h * gt[5]);
+    snprintf(te[2], 64, "%.12g", gt[0] + w * gt[1]);
+    snprintf(te[3], 64, "%.12g", gt[3]);
+    snprintf(tr[0], 64, "%.12g", gt[1]);
+    snprintf(tr[1], 64, "%.12g", -gt[5]);
+    const char *wkt = GDALGetProjectionRef(c);
+    char *targv[] = {"-of", "VRT", "-b", "1", NULL};
+    GDALTranslateOptions *to = GDALTranslateOptionsNew(targv, NULL);
+    GDALDatasetH b1 = to ? GDALTranslate("", m, to, NULL) : NULL;
+    GDALTranslateOptionsFree(to);
+    char *argv[] = {"-of", "MEM", "-t_srs", (char *)wkt, "-te", te[0], te[1], te[2], te[3], "-tr", tr[0], tr[1],
+                    "-r", "near", "-dstnodata", "0", NULL};
+    GDALWarpAppOptions *wo = b1 ? GDALWarpAppOptionsNew(argv, NULL) : NULL;
+    GDALDatasetH warped = wo ? GDALWarp("", NULL, 1, &b1, wo, NULL) : NULL;
+    GDALWarpAppOptionsFree(wo);
+    uint8_t *clear = malloc((size_t)w * h), *valid = malloc((size_t)w * h);
+    CPLErr err = warped && clear && valid ? GDALRasterIO(GDALGetRasterBand(warped, 1), GF_Read, 0, 0, w, h, clear, w,
+                                                         h, GDT_Byte, 0, 0)
+                                          : CE_Failure;
+    if (err == CE_None)
+        err = GDALRasterIO(GDALGetMaskBand(GDALGetRasterBand(c, 1)), GF_Read, 0, 0, w, h, valid, w, h, GDT_Byte, 0,
+                           0);
+    if (err == CE_None) {
+        int64_t bad = 0, nv = 0;
+        for (size_t p = 0; p < (size_t)w * h; p++) {
+            clear[p] = valid[p] && !clear[p]; /* now: 1 = seen but not clear */
+            bad += clear[p];
+            nv += valid[p] != 0;
+        }
+        *unusable = nv ? (double)bad / (double)nv : 0.0;
+        char *opts[] = {"COMPRESS=DEFLATE", "TILED=YES", NULL};
+        GDALDatasetH o = GDALCreate(GDALGetDriverByName("GTiff"), tmp, w, h, 1, GDT_Byte, opts);
+        err = CE_Failure;
+        if (o) {
+            GDALSetGeoTransform(o, gt);
+            GDALSetProjection(o, wkt);
+            GDALSetDescription(GDALGetRasterBand(o, 1), "not clear (from the scene's mask)");
+            err = GDALRasterIO(GDALGetRasterBand(o, 1), GF_Write, 0, 0, w, h, clear, w, h, GDT_Byte, 0, 0);
+            GDALClose(o);
+        }
+    }
+    sw__gdal_pop();
+    if (err != CE_None || rename(tmp, out_path) != 0) {
+        sw__io_delete(tmp);
+        rc = sw__err(ctx, SW_EIO, "%s: cannot put the mask on the site's grid: %s", mask,
+                     sw__gdal_msg(&e, "unknown error"));
+    }
+    free(clear);
+    free(valid);
+    if (warped)
+        GDALClose(warped);
+    if (b1)
+        GDALClose(b1);
+    GDALClose(c);
+    GDALClose(m);
     return rc;
 }

@@ -130,11 +130,37 @@ static int write_mask(sw_ctx *ctx, const char *path, const uint8_t *m, int w, in
 
 int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction)
 {
+    return sw__chips_screen_udm(ctx, chips, NULL, n, masks, fraction);
+}
+
+/* Reads a mask on the chips' grid at the screen's w x h (nearest). */
+static int read_udm(const char *path, int w, int h, uint8_t *out)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+    CPLErr err = CE_Failure;
+    if (ds) {
+        GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+        err = GDALRasterIO(b, GF_Read, 0, 0, GDALGetRasterXSize(ds), GDALGetRasterYSize(ds), out, w, h, GDT_Byte, 0,
+                           0);
+        GDALClose(ds);
+    }
+    sw__gdal_pop();
+    return err == CE_None ? 0 : -1;
+}
+
+int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
+                         double *fraction)
+{
     for (int i = 0; i < n; i++) {
         fraction[i] = 0.0;
         sw__io_delete(masks[i]);
     }
-    if (n < 2)
+    int any_udm = 0;
+    for (int i = 0; udm && i < n; i++)
+        any_udm |= udm[i] != NULL;
+    if (n < 2 && !any_udm)
         return 0;
     sw__io_init(256 << 20);
     /* The grid, from the first chip; the screen's grid at most SIDE a side
@@ -176,8 +202,33 @@ int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks,
     ref = malloc(npix * SW__MAXB * sizeof *ref);
     ref_valid = malloc(npix);
     out = malloc(npix);
-    if (rc == 0 && (!ref || !ref_valid || !out))
+    uint8_t *um = malloc(npix);
+    int64_t *nvalid = calloc((size_t)n, sizeof *nvalid), *nudm = calloc((size_t)n, sizeof *nudm);
+    uint8_t **udm_px = calloc((size_t)n, sizeof *udm_px);
+    if (rc == 0 && (!ref || !ref_valid || !out || !um || !nvalid || !nudm || !udm_px))
         rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+    /* Each chip's own mask: out of the medians, into its verdict. */
+    for (int i = 0; i < n && rc == 0; i++) {
+        for (size_t p = 0; img[i].valid && p < npix; p++)
+            nvalid[i] += img[i].valid[p] != 0;
+        if (!udm || !udm[i] || !img[i].valid)
+            continue;
+        if (read_udm(udm[i], w, h, um) != 0) {
+            rc = sw__err(ctx, SW_EIO, "%s: cannot read the scene's mask", udm[i]);
+            break;
+        }
+        udm_px[i] = malloc(npix);
+        if (!udm_px[i]) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
+            break;
+        }
+        for (size_t p = 0; p < npix; p++) {
+            udm_px[i][p] = um[p] && img[i].valid[p];
+            nudm[i] += udm_px[i][p];
+            if (um[p])
+                img[i].valid[p] = 0;
+        }
+    }
     for (int i = 0; i < n && rc == 0; i++) {
         if (!img[i].px)
             continue;
@@ -195,8 +246,14 @@ int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks,
                 }
             }
         }
-        if (m == 0)
+        if (m == 0 && !udm_px[i])
             continue;
+        if (m == 0) { /* nothing to compare with: the scene's own mask alone */
+            fraction[i] = nvalid[i] ? (double)nudm[i] / (double)nvalid[i] : 0.0;
+            if (nudm[i])
+                rc = write_mask(ctx, masks[i], udm_px[i], w, h, sgt, wkt);
+            continue;
+        }
         if (sw__median_composite(pimg, pval, m, -1, (int64_t)npix, img[i].nb, ref, ref_valid) != 0) {
             rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
             break;
@@ -207,13 +264,21 @@ int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks,
             rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
             break;
         }
-        for (size_t p = 0; p < npix; p++)
-            nv += img[i].valid[p] != 0;
-        if (nc + ns > 0) {
-            fraction[i] = nv ? (double)(nc + ns) / (double)nv : 0.0;
+        nv = nvalid[i];
+        if (udm_px[i])
+            for (size_t p = 0; p < npix; p++)
+                out[p] |= udm_px[i][p];
+        if (nc + ns + nudm[i] > 0) {
+            fraction[i] = nv ? (double)(nc + ns + nudm[i]) / (double)nv : 0.0;
             rc = write_mask(ctx, masks[i], out, w, h, sgt, wkt);
         }
     }
+    for (int i = 0; udm_px && i < n; i++)
+        free(udm_px[i]);
+    free(udm_px);
+    free(um);
+    free(nvalid);
+    free(nudm);
 done:
     for (int i = 0; img && i < n; i++) {
         free(img[i].px);

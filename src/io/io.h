@@ -166,6 +166,14 @@ int sw__scene_metadata(const char *path, char date[11], char sensor[32]);
 int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
                    double *resolution_m, const char *out_path, double *usable);
 
+/* A PlanetScope scene's UDM2 file beside it (..._3B_udm2.tif for
+ * ..._3B_AnalyticMS_SR.tif); 1 and its path in out when it exists. */
+int sw__udm_sidecar(const char *scene, char *out, size_t n);
+/* Puts a usability mask (band 1 non-zero where usable: UDM2's "clear") on a
+ * chip's grid as out_path (uint8, 1 = seen but not usable); *unusable
+ * receives that share of the chip's valid pixels. */
+int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char *out_path, double *unusable);
+
 /* ---- clouds over a site's chips (cloudmask.c) ---- */
 /* Screens the n chips of one site (one grid, in date order) for clouds and
  * their shadows, each against the median of its nearest scenes in time.
@@ -173,6 +181,11 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
  * grid of at most 512 pixels a side) and sets fraction[i] to the share of
  * the chip's valid pixels masked; other chips get 0 and no file. */
 int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction);
+/* The same, where udm[i] (may be NULL, or hold NULLs) is a chip's own
+ * usability mask from sw__mask_to_chip: its pixels are left out of the
+ * medians and added to the chip's mask. */
+int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
+                         double *fraction);
 /* out[i] = 1 where map point (x[i], y[i]) was not seen in a chip: outside
  * it, nodata there, or under its cloud mask (may be NULL). */
 void sw__points_unseen(const char *chip, const char *mask, const double *x, const double *y, int n, uint8_t *out);

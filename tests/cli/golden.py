@@ -117,6 +117,23 @@ def make_fixtures(sw, tmp):
     ds = gdal.Open(third, gdal.GA_Update)
     ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([9, 0]))
     ds = None
+    # A scene with its PlanetScope UDM2 beside it: the west half not clear.
+    os.makedirs(f"{tmp}/udm")
+    udm_scene = f"{tmp}/udm/20240415_021533_1035_3B_AnalyticMS_SR.tif"
+    shutil.copy(f"{tmp}/syn/after.tif", udm_scene)
+    ds = gdal.Open(udm_scene, gdal.GA_Update)
+    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([7, 0]))
+    src = ds
+    u = gdal.GetDriverByName("GTiff").Create(f"{tmp}/udm/20240415_021533_1035_3B_udm2.tif", src.RasterXSize,
+                                              src.RasterYSize, 1, gdal.GDT_Byte)
+    u.SetGeoTransform(src.GetGeoTransform())
+    u.SetProjection(src.GetProjection())
+    import numpy as np
+    clear = np.ones((src.RasterYSize, src.RasterXSize), np.uint8)
+    clear[:, : src.RasterXSize // 2] = 0
+    u.GetRasterBand(1).WriteArray(clear)
+    u = None
+    ds = None
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
