@@ -90,6 +90,8 @@ typedef struct sw_detect_result {
     double threshold;           /* score threshold used */
     double changed_area_m2;     /* or pixels without georeferencing */
     int georeferenced;
+    int shift_applied;          /* AFTER was co-registered onto BEFORE */
+    double shift_dx, shift_dy;  /* by this shift (pixels, at the centre): AFTER(x + dx, y + dy) ~ BEFORE(x, y) */
     double seconds;
 } sw_detect_result;
 

@@ -91,7 +91,10 @@ static const char *const migrations[] = {
     "ALTER TABLE scenes ADD COLUMN cloud_mask TEXT;",
     /* 4: a scene's own usability mask (PlanetScope UDM2), on the chip's grid */
     "ALTER TABLE scenes ADD COLUMN mask_path TEXT;"
-    "ALTER TABLE scenes ADD COLUMN mask_source TEXT;",
+    "ALTER TABLE scenes ADD COLUMN mask_source TEXT;"
+    /* and its shift onto the baseline, in pixels, as co-registration found it */
+    "ALTER TABLE scenes ADD COLUMN shift_x REAL;"
+    "ALTER TABLE scenes ADD COLUMN shift_y REAL;",
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 
@@ -820,6 +823,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     char **chips = NULL, **masks = NULL, **udm = NULL;
     double *cover = NULL, *cloud = NULL;
     int *use = NULL; /* the usable scenes, in date order */
+    double *sx = NULL, *sy = NULL; /* each scene's shift onto the baseline, where computed (else NAN) */
     int n = 0, nall = 0, cap = 0;
     if ((rc = sw__run_sql(ctx, cat, &st,
                       "SELECT id, acquired, chip_path, usable_fraction, mask_path FROM scenes WHERE site_id = ?1 "
@@ -868,7 +872,11 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         goto out;
     nall = n;
     use = malloc((size_t)(n > 0 ? n : 1) * sizeof *use);
-    if (!use) {
+    sx = malloc((size_t)(n > 0 ? n : 1) * sizeof *sx);
+    sy = malloc((size_t)(n > 0 ? n : 1) * sizeof *sy);
+    for (int i = 0; sx && sy && i < n; i++)
+        sx[i] = sy[i] = NAN;
+    if (!use || !sx || !sy) {
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
@@ -951,6 +959,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         rc = sw_detect_run(ctx, chips[i0], chips[i], dir, &d, &res);
         if (rc)
             break;
+        sx[i] = res.shift_dx;
+        sy[i] = res.shift_dy;
         char gpkg[1200];
         snprintf(gpkg, sizeof gpkg, "%s/changes.gpkg", dir);
         rc = sw__vectors_read(ctx, gpkg, on_object, &k);
@@ -984,15 +994,25 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     char now[32];
     now_iso(now);
     rc = exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
-    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "UPDATE scenes SET cloud_fraction = ?2, cloud_mask = ?3 WHERE id = ?1")) == 0) {
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "UPDATE scenes SET cloud_fraction = ?2, cloud_mask = ?3, "
+                                                    "shift_x = coalesce(?4, shift_x), shift_y = coalesce(?5, shift_y) "
+                                                    "WHERE id = ?1")) == 0) {
         for (int i = 0; i < nall && rc == 0; i++) {
             sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
             sqlite3_bind_int64(st, 1, ids[i]);
             sqlite3_bind_double(st, 2, cloud[i]);
             if (cloud[i] > 0)
                 sqlite3_bind_text(st, 3, masks[i], -1, SQLITE_TRANSIENT);
             else
                 sqlite3_bind_null(st, 3);
+            if (i == (n > 0 ? use[0] : -1)) {
+                sqlite3_bind_double(st, 4, 0.0); /* the baseline itself */
+                sqlite3_bind_double(st, 5, 0.0);
+            } else if (!isnan(sx[i])) {
+                sqlite3_bind_double(st, 4, sx[i]);
+                sqlite3_bind_double(st, 5, sy[i]);
+            }
             if (sqlite3_step(st) != SQLITE_DONE)
                 rc = sw__db_err(ctx, cat, "cannot record the cloud screen");
         }
@@ -1185,6 +1205,8 @@ out:
     free(cover);
     free(cloud);
     free(use);
+    free(sx);
+    free(sy);
     free(ids);
     free(dates);
     sw_site_clear(&site);

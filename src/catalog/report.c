@@ -169,6 +169,7 @@ typedef struct scene {
     char date[11], sensor[32], sha[65];
     char *source, *chip;
     double cover, cloud;
+    double sx, sy;  /* shift onto the baseline (pixels), NAN when unknown */
     int usable, stretched;
     double lo[3], hi[3];
 } scene;
@@ -286,8 +287,12 @@ static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side
     int rc = stretch(r, s);
     char *png = NULL;
     int ow, oh;
+    /* A misregistered scene shows the same ground at its own offset. */
+    int ox = !only || isnan(s->sx) ? 0 : (int)lround(s->sx), oy = !only || isnan(s->sy) ? 0 : (int)lround(s->sy);
+    if (x + ox < 0 || y + oy < 0 || x + ox + w > r->W || y + oy + h > r->H)
+        ox = oy = 0;
     if (rc == 0)
-        rc = sw__chip_png(r->ctx, s->chip, x, y, w, h, max_side, s->lo, s->hi, &png, &ow, &oh);
+        rc = sw__chip_png(r->ctx, s->chip, x + ox, y + oy, w, h, max_side, s->lo, s->hi, &png, &ow, &oh);
     if (rc)
         return rc;
     sw__buf *b = &r->b;
@@ -334,6 +339,8 @@ static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side
     furniture(b, ow, oh, fabs(r->gt[1]) / scale);
     sw__buf_printf(b, "</svg></div><figcaption>");
     esc(b, caption);
+    if (ox || oy)
+        sw__buf_printf(b, " (window moved %+d, %+d px: the scene's shift onto the baseline)", ox, oy);
     sw__buf_printf(b, "</figcaption></figure>");
     return 0;
 }
@@ -558,14 +565,19 @@ static int build(report *r)
                        o->o.area_m2, o->length, o->width, o->lat, o->lon, o->alert[0] ? o->alert : "-");
     }
     sw__buf_printf(b, "</tbody></table>\n<h2>Scenes</h2><table id='scenes'><thead><tr><th>date</th><th>sensor</th>"
-                      "<th class='n'>covers</th><th class='n'>cloud</th><th>used</th><th>file</th><th>SHA-256</th>"
+                      "<th class='n'>covers</th><th class='n'>cloud</th><th class='n'>shift px</th><th>used</th><th>file</th>"
+                      "<th>SHA-256</th>"
                       "</tr></thead><tbody>\n");
     for (int i = 0; i < r->nsc; i++) {
         const scene *s = &r->sc[i];
         sw__buf_printf(b, "<tr><td>%s</td><td>", s->date);
         esc(b, s->sensor);
-        sw__buf_printf(b, "</td><td class='n'>%.0f%%</td><td class='n'>%.0f%%</td><td>%s</td><td>",
-                       100 * s->cover, 100 * s->cloud, s->usable ? "yes" : "no");
+        sw__buf_printf(b, "</td><td class='n'>%.0f%%</td><td class='n'>%.0f%%</td>", 100 * s->cover, 100 * s->cloud);
+        if (isnan(s->sx))
+            sw__buf_printf(b, "<td class='n'>-</td>");
+        else
+            sw__buf_printf(b, "<td class='n'>%+.2f, %+.2f</td>", s->sx, s->sy);
+        sw__buf_printf(b, "<td>%s</td><td>", s->usable ? "yes" : "no");
         esc(b, base_name(s->source));
         sw__buf_printf(b, "</td><td><code>%.12s</code></td></tr>\n", s->sha);
     }
@@ -608,7 +620,7 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
     sqlite3_finalize(st);
     /* The scenes. */
     if ((rc = sw__run_sql(ctx, cat, &st, "SELECT id, acquired, coalesce(sensor, ''), sha256, source_path, chip_path, "
-                                         "usable_fraction, cloud_fraction FROM scenes WHERE site_id = ?1 "
+                                         "usable_fraction, cloud_fraction, shift_x, shift_y FROM scenes WHERE site_id = ?1 "
                                          "ORDER BY acquired, id")) != 0)
         goto out;
     sqlite3_bind_int64(st, 1, r.site.id);
@@ -629,6 +641,8 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         s->chip = strdup((const char *)sqlite3_column_text(st, 5));
         s->cover = sqlite3_column_double(st, 6);
         s->cloud = sqlite3_column_double(st, 7);
+        s->sx = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
+        s->sy = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9);
         s->usable = s->cover * (1 - s->cloud) >= min_usable;
         if (!s->source || !s->chip)
             rc = sw__err(ctx, SW_ENOMEM, "out of memory");

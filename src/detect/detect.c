@@ -1706,6 +1706,9 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     res.valid_pixels = r->valid_pixels;
     res.objects = r->nobj;
     res.threshold = r->threshold;
+    res.shift_applied = r->cr_applied;
+    res.shift_dx = r->cr_applied ? r->cr_dx : 0.0;
+    res.shift_dy = r->cr_applied ? r->cr_dy : 0.0;
     if ((rc = write_summary(r, &res)) != 0)
         goto out;
     /* Everything is whole: rename, summary last. An older run's summary
