@@ -9,8 +9,10 @@
  * processes writing at once wait their turn rather than fail); WAL mode
  * lets readers go on meanwhile.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <math.h>
 #include <stdlib.h>
@@ -366,6 +368,17 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
     return rc;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else if (flag == FTW_F || flag == FTW_SL)
+        unlink(path);
+    return 0;
+}
+
 int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
 {
     sw_site s = {0};
@@ -379,6 +392,13 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
     if (rc == 0)
         rc = exec_id(ctx, cat, "DELETE FROM sites WHERE id = ?1", s.id, "cannot remove the site");
     rc = end_tx(ctx, cat, rc);
+    /* Then what sitewatch made for it: its chips, masks and kept
+     * comparisons (never the scenes they were cut from). */
+    if (rc == 0 && valid_name(s.name)) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s.chips/%s", cat->path, s.name);
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
     sw_site_clear(&s);
     return rc;
 }

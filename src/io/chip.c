@@ -35,6 +35,53 @@ static int ymd(const char *s, char out[11])
     return 1;
 }
 
+/* The first date "YYYY-MM-DD" after key in text, into out. */
+static int date_after(const char *text, const char *key, char out[11])
+{
+    for (const char *a = strstr(text, key); a; a = strstr(a + 1, key)) {
+        const char *p = a + strlen(key);
+        while (*p && !isdigit((unsigned char)*p) && p - a < 64 && *p != '<')
+            p++;
+        if (strlen(p) >= 10 && p[4] == '-' && p[7] == '-') {
+            char digits[9] = {p[0], p[1], p[2], p[3], p[5], p[6], p[8], p[9], 0};
+            if (ymd(digits, out))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int sidecar_date(const char *path, char date[11])
+{
+    char stem[4096];
+    snprintf(stem, sizeof stem, "%s", path);
+    char *dot = strrchr(stem, '.'), *slash = strrchr(stem, '/');
+    if (dot && (!slash || dot > slash))
+        *dot = '\0';
+    char cand[4][4200];
+    int n = 0;
+    snprintf(cand[n++], sizeof cand[0], "%s_metadata.json", stem);
+    snprintf(cand[n++], sizeof cand[0], "%s_metadata.xml", stem);
+    char *a = strstr(slash ? slash : stem, "_AnalyticMS");
+    if (a) {
+        snprintf(cand[n++], sizeof cand[0], "%.*s_AnalyticMS_metadata.xml", (int)(a - stem), stem);
+        snprintf(cand[n++], sizeof cand[0], "%.*s_metadata.json", (int)(a - stem), stem);
+    }
+    for (int i = 0; i < n; i++) {
+        FILE *f = fopen(cand[i], "r");
+        if (!f)
+            continue;
+        char buf[65536];
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = '\0';
+        if (date_after(buf, "\"acquired\"", date) || date_after(buf, "acquisitionDateTime>", date) ||
+            date_after(buf, "acquisitionDate>", date))
+            return 1;
+    }
+    return 0;
+}
+
 int sw__scene_metadata(const char *path, char date[11], char sensor[32])
 {
     date[0] = sensor[0] = '\0';
@@ -56,28 +103,14 @@ int sw__scene_metadata(const char *path, char date[11], char sensor[32])
             return 0;
         }
     }
-    /* A sidecar JSON (PlanetScope *_metadata.json) with "acquired". */
-    char side[4096];
-    snprintf(side, sizeof side, "%s", path);
-    char *dot = strrchr(side, '.');
-    if (dot && (size_t)(dot - side) + 16 < sizeof side) {
-        strcpy(dot, "_metadata.json");
-        FILE *f = fopen(side, "r");
-        if (f) {
-            char buf[8192];
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            char *a = strstr(buf, "\"acquired\"");
-            if (a && (a = strchr(a + 10, '"')) && strlen(a) > 11 && a[5] == '-' && a[8] == '-') {
-                char digits[9] = {a[1], a[2], a[3], a[4], a[6], a[7], a[9], a[10], 0};
-                if (ymd(digits, date)) {
-                    snprintf(sensor, 32, "PlanetScope");
-                    return 0;
-                }
-            }
-        }
-    }
+    /* A sidecar: PlanetScope's JSON ("acquired": "2024-03-01T02:15:33Z") or
+     * XML (<eop:acquisitionDate>2024-03-01T02:15:33+00:00<...>), named after
+     * the scene (NAME_metadata.json/.xml) or after its stem
+     * (..._3B_metadata.json, ..._3B_AnalyticMS_metadata.xml). */
+    if (sidecar_date(path, date))
+        snprintf(sensor, 32, "PlanetScope");
+    if (date[0])
+        return 0;
     /* The TIFF date tag, "YYYY:MM:DD HH:MM:SS". */
     sw__gdal_err e;
     sw__gdal_push(&e);

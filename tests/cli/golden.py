@@ -134,6 +134,16 @@ def make_fixtures(sw, tmp):
     u.GetRasterBand(1).WriteArray(clear)
     u = None
     ds = None
+    # Scenes named by someone else, dated by PlanetScope sidecars (JSON, XML).
+    os.makedirs(f"{tmp}/side")
+    shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/side/scene_a.tif")
+    with open(f"{tmp}/side/scene_a_metadata.json", "w") as f:
+        f.write('{"id": "x", "properties": {"acquired": "2024-05-02T01:02:03.5Z", "item_type": "PSScene"}}')
+    shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/side/scene_b.tif")
+    with open(f"{tmp}/side/scene_b_metadata.xml", "w") as f:
+        f.write('<?xml version="1.0"?><ps:EarthObservation><eop:acquisitionParameters><ps:Acquisition>'
+                '<ps:acquisitionDateTime>2024-06-03T01:02:03+00:00</ps:acquisitionDateTime>'
+                '</ps:Acquisition></eop:acquisitionParameters></ps:EarthObservation>')
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
