@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the dependencies, builds with warnings as errors, runs every test
-# (unit, golden CLI, real-data accuracy floors), then builds the unit tests
-# once more under AddressSanitizer + UBSan and runs them.
+# (unit, golden CLI, real-data accuracy floors, the demo site and its report
+# in headless Chromium), then builds once more under AddressSanitizer + UBSan
+# and runs the unit, CLI and demo tests again.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
