@@ -61,6 +61,11 @@ void sw__json_str(sw__json *j, const char *s); /* NULL writes null */
 void sw__json_num(sw__json *j, double v);      /* non-finite writes null */
 void sw__json_int(sw__json *j, int64_t v);
 void sw__json_bool(sw__json *j, int v);
+/* GeoJSON: {"type":"Feature","properties":{ -- the caller writes the
+ * properties, closes them, then writes "geometry" and closes the feature. */
+void sw__json_feature(sw__json *j);
+/* GeoJSON: {"type":"FeatureCollection" -- the caller adds members. */
+void sw__json_collection(sw__json *j);
 /* A value already in JSON (a GeoJSON geometry, say), written as it is. */
 void sw__json_raw(sw__json *j, const char *text);
 
@@ -118,6 +123,8 @@ double sw__otsu(const int64_t *hist, int nbins, double lo, double hi);
 double sw__kittler(const int64_t *hist, int nbins, double lo, double hi);
 /* The q-quantile (0..1) of n values (the array is reordered). */
 double sw__quantile(float *v, int64_t n, double q);
+/* The k-th smallest of v[0..n) (v is reordered). */
+float sw__select_k(float *v, int64_t n, int64_t k);
 
 /* ---- connected components, streamed by rows (src/morph/ccl.c) ---- */
 /* Labels 8-connected components of a binary mask given one row at a time,

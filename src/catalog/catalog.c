@@ -1346,16 +1346,10 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     sw__json_init(&j, &b);
     char site_id[160];
     snprintf(site_id, sizeof site_id, "%s_%04lld", site->name, (long long)o->id);
-    sw__json_obj(&j);
-    sw__json_key(&j, "type");
-    sw__json_str(&j, "FeatureCollection");
+    sw__json_collection(&j);
     sw__json_key(&j, "features");
     sw__json_arr(&j);
-    sw__json_obj(&j);
-    sw__json_key(&j, "type");
-    sw__json_str(&j, "Feature");
-    sw__json_key(&j, "properties");
-    sw__json_obj(&j);
+    sw__json_feature(&j);
     const char *kv[][2] = {{"type", "site"},          {"region_id", site->name},   {"site_id", site_id},
                            {"version", "2.0.1"},      {"mgrs", ""},                {"model_content", "proposed"},
                            {"originator", "sitewatch"}, {"start_date", o->first_seen}, {"end_date", o->last_seen},
@@ -1381,11 +1375,7 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
             const char *phase = strcmp(date, o->first_seen) < 0 ? "No Activity"
                                 : (!o->confirmed_at[0] || strcmp(date, o->confirmed_at) < 0) ? "Active Construction"
                                                                                              : "Post Construction";
-            sw__json_obj(&j);
-            sw__json_key(&j, "type");
-            sw__json_str(&j, "Feature");
-            sw__json_key(&j, "properties");
-            sw__json_obj(&j);
+            sw__json_feature(&j);
             sw__json_key(&j, "type");
             sw__json_str(&j, "observation");
             sw__json_key(&j, "observation_date");

@@ -159,3 +159,19 @@ void sw__json_raw(sw__json *j, const char *text)
     json_sep(j);
     sw__buf_printf(j->out, "%s", text);
 }
+
+void sw__json_feature(sw__json *j)
+{
+    sw__json_obj(j);
+    sw__json_key(j, "type");
+    sw__json_str(j, "Feature");
+    sw__json_key(j, "properties");
+    sw__json_obj(j);
+}
+
+void sw__json_collection(sw__json *j)
+{
+    sw__json_obj(j);
+    sw__json_key(j, "type");
+    sw__json_str(j, "FeatureCollection");
+}

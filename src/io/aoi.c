@@ -132,23 +132,35 @@ done:
     return rc;
 }
 
-int sw__to_lonlat(int epsg, double *x, double *y, int n)
+/* Points between EPSG:epsg and WGS84 longitude/latitude, in place. */
+static int lonlat_transform(int epsg, int to_lonlat, double *x, double *y, int n)
 {
-    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), src = OSRNewSpatialReference(NULL);
+    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), other = OSRNewSpatialReference(NULL);
     OSRSetWellKnownGeogCS(wgs, "WGS84");
     OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(other, OAMS_TRADITIONAL_GIS_ORDER);
     int rc = -1;
-    if (OSRImportFromEPSG(src, epsg) == OGRERR_NONE) {
-        OGRCoordinateTransformationH t = OCTNewCoordinateTransformation(src, wgs);
+    if (OSRImportFromEPSG(other, epsg) == OGRERR_NONE) {
+        OGRCoordinateTransformationH t =
+            to_lonlat ? OCTNewCoordinateTransformation(other, wgs) : OCTNewCoordinateTransformation(wgs, other);
         if (t && OCTTransform(t, n, x, y, NULL))
             rc = 0;
         if (t)
             OCTDestroyCoordinateTransformation(t);
     }
     OSRDestroySpatialReference(wgs);
-    OSRDestroySpatialReference(src);
+    OSRDestroySpatialReference(other);
     return rc;
+}
+
+int sw__to_lonlat(int epsg, double *x, double *y, int n)
+{
+    return lonlat_transform(epsg, 1, x, y, n);
+}
+
+int sw__from_lonlat(int epsg, double *x, double *y, int n)
+{
+    return lonlat_transform(epsg, 0, x, y, n);
 }
 
 char *sw__epsg_wkt(int epsg)
@@ -160,23 +172,4 @@ char *sw__epsg_wkt(int epsg)
     CPLFree(wkt);
     OSRDestroySpatialReference(s);
     return out;
-}
-
-int sw__from_lonlat(int epsg, double *x, double *y, int n)
-{
-    OGRSpatialReferenceH wgs = OSRNewSpatialReference(NULL), dst = OSRNewSpatialReference(NULL);
-    OSRSetWellKnownGeogCS(wgs, "WGS84");
-    OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
-    int rc = -1;
-    if (OSRImportFromEPSG(dst, epsg) == OGRERR_NONE) {
-        OGRCoordinateTransformationH t = OCTNewCoordinateTransformation(wgs, dst);
-        if (t && OCTTransform(t, n, x, y, NULL))
-            rc = 0;
-        if (t)
-            OCTDestroyCoordinateTransformation(t);
-    }
-    OSRDestroySpatialReference(wgs);
-    OSRDestroySpatialReference(dst);
-    return rc;
 }

@@ -20,36 +20,6 @@
 
 #include "screen.h"
 
-static float kth(float *v, int n, int k)
-{
-    /* quickselect */
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float p = v[(lo + hi) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < p)
-                i++;
-            while (v[j] > p)
-                j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            break;
-    }
-    return v[k];
-}
-
 int sw__median_composite(const float *const *imgs, const uint8_t *const *valid, int n, int skip, int64_t npix,
                          int nb, float *out, uint8_t *out_valid)
 {
@@ -63,7 +33,7 @@ int sw__median_composite(const float *const *imgs, const uint8_t *const *valid, 
             for (int i = 0; i < n; i++)
                 if (i != skip && valid[i][p])
                     v[m++] = imgs[i][p * nb + b];
-            out[p * nb + b] = m ? kth(v, m, m / 2) : 0.0f;
+            out[p * nb + b] = m ? sw__select_k(v, m, m / 2) : 0.0f;
             out_valid[p] = m > 0;
         }
     }
@@ -162,7 +132,7 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
         for (int64_t p = 0; p < n; p++)
             if (valid[p] && ref_valid[p] && ref[p * nb + b] > 0)
                 tmp[m++] = img[p * nb + b] / ref[p * nb + b];
-        gain[b] = m > 100 ? kth(tmp, (int)m, (int)(m / 2)) : 1.0;
+        gain[b] = m > 100 ? sw__select_k(tmp, m, m / 2) : 1.0;
         if (!(gain[b] > 0))
             gain[b] = 1.0;
     }
@@ -182,7 +152,7 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
                 s += ref[p * nb + vis[k]];
             tmp[m++] = s / (float)nvis;
         }
-    double bright = m ? kth(tmp, (int)m, (int)(0.999 * (double)(m - 1))) : 0.0;
+    double bright = m ? sw__select_k(tmp, m, (int64_t)(0.999 * (double)(m - 1))) : 0.0;
     /* Cloud cores (2), and where their edges may grow (1). */
     for (int64_t p = 0; p < n; p++) {
         lab[p] = 0;

@@ -172,13 +172,26 @@ static int rect_lonlat(double x0, double y0, double x1, double y1, double *lon, 
     return sw__to_lonlat(EPSG, lon, lat, 4);
 }
 
-static int write_geojson(sw_ctx *ctx, const char *dir, const char *name, sw__buf *b)
+/* Ends a feature's properties with a rectangle (lon/lat ring) as its geometry. */
+static void end_feature(sw__json *j, const double *lon, const double *lat)
 {
+    sw__json_end(j, '}');
+    sw__json_key(j, "geometry");
+    append_polygon(j, lon, lat, 4);
+    sw__json_end(j, '}');
+}
+
+/* Ends a feature collection and writes it to dir/name. */
+static int write_collection(sw_ctx *ctx, const char *dir, const char *name, sw__json *j, sw__buf *b)
+{
+    sw__json_end(j, ']');
+    sw__json_end(j, '}');
+    sw__buf_putc(b, '\n');
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (b->failed)
-        return sw__err(ctx, SW_ENOMEM, "out of memory");
-    return sw__file_write_atomic(ctx, path, b->data, b->len);
+    int rc = b->failed ? sw__err(ctx, SW_ENOMEM, "out of memory") : sw__file_write_atomic(ctx, path, b->data, b->len);
+    sw__buf_free(b);
+    return rc;
 }
 
 static int write_scene(sw_ctx *ctx, const char *dir, int d, uint32_t seed, uint16_t *img)
@@ -258,35 +271,19 @@ int sw_synth_site(sw_ctx *ctx, const char *dir, uint32_t seed, sw_progress_fn pr
     if (rect_lonlat(-600, -500, 600, 500, lon, lat) != 0)
         return sw__err(ctx, SW_EIO, "cannot project the demo's AOI to WGS84");
     sw__json_init(&j, &b);
-    sw__json_obj(&j);
-    sw__json_key(&j, "type");
-    sw__json_str(&j, "FeatureCollection");
+    sw__json_collection(&j);
     sw__json_key(&j, "features");
     sw__json_arr(&j);
-    sw__json_obj(&j);
-    sw__json_key(&j, "type");
-    sw__json_str(&j, "Feature");
-    sw__json_key(&j, "properties");
-    sw__json_obj(&j);
+    sw__json_feature(&j);
     sw__json_key(&j, "name");
     sw__json_str(&j, "demo plant");
-    sw__json_end(&j, '}');
-    sw__json_key(&j, "geometry");
-    append_polygon(&j, lon, lat, 4);
-    sw__json_end(&j, '}');
-    sw__json_end(&j, ']');
-    sw__json_end(&j, '}');
-    sw__buf_putc(&b, '\n');
-    rc = write_geojson(ctx, dir, "aoi.geojson", &b);
-    sw__buf_free(&b);
-    if (rc)
+    end_feature(&j, lon, lat);
+    if ((rc = write_collection(ctx, dir, "aoi.geojson", &j, &b)) != 0)
         return rc;
     /* The truth: each new building with its first date, and what each scene is. */
     memset(&b, 0, sizeof b);
     sw__json_init(&j, &b);
-    sw__json_obj(&j);
-    sw__json_key(&j, "type");
-    sw__json_str(&j, "FeatureCollection");
+    sw__json_collection(&j);
     sw__json_key(&j, "scenes");
     sw__json_arr(&j);
     for (int d = 0; d < NDATES; d++) {
@@ -314,11 +311,7 @@ int sw_synth_site(sw_ctx *ctx, const char *dir, uint32_t seed, sw_progress_fn pr
         const char *dd = dates[B->first].date;
         snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", dd, dd + 4, dd + 6);
         double w = B->x1 - B->x0, h = B->y1 - B->y0;
-        sw__json_obj(&j);
-        sw__json_key(&j, "type");
-        sw__json_str(&j, "Feature");
-        sw__json_key(&j, "properties");
-        sw__json_obj(&j);
+        sw__json_feature(&j);
         sw__json_key(&j, "name");
         sw__json_str(&j, B->name);
         sw__json_key(&j, "kind");
@@ -331,16 +324,9 @@ int sw_synth_site(sw_ctx *ctx, const char *dir, uint32_t seed, sw_progress_fn pr
         sw__json_num(&j, w > h ? w : h);
         sw__json_key(&j, "width_m");
         sw__json_num(&j, w > h ? h : w);
-        sw__json_end(&j, '}');
-        sw__json_key(&j, "geometry");
-        append_polygon(&j, lon, lat, 4);
-        sw__json_end(&j, '}');
+        end_feature(&j, lon, lat);
     }
-    sw__json_end(&j, ']');
-    sw__json_end(&j, '}');
-    sw__buf_putc(&b, '\n');
-    rc = write_geojson(ctx, dir, "truth.geojson", &b);
-    sw__buf_free(&b);
+    rc = write_collection(ctx, dir, "truth.geojson", &j, &b);
     if (rc == 0 && progress)
         progress(1.0, "synthesizing scenes", user);
     return rc;

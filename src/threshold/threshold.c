@@ -168,7 +168,7 @@ double sw__kittler(const int64_t *hist, int nbins, double lo, double hi)
 }
 
 /* Hoare's selection. */
-static float select_k(float *v, int64_t n, int64_t k)
+float sw__select_k(float *v, int64_t n, int64_t k)
 {
     int64_t l = 0, r = n - 1;
     while (l < r) {
@@ -206,5 +206,5 @@ double sw__quantile(float *v, int64_t n, double q)
     if (q > 1.0)
         q = 1.0;
     int64_t k = (int64_t)floor(q * (double)(n - 1) + 0.5);
-    return select_k(v, n, k);
+    return sw__select_k(v, n, k);
 }
