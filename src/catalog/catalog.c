@@ -623,6 +623,7 @@ typedef struct obs {
 
 typedef struct track {
     char *wkt;           /* the latest outline */
+    double box[4];       /* its bounding box */
     double cx, cy;       /* its centroid */
     char first[11], last[11], confirmed[11];
     int consec, matched;
@@ -650,14 +651,49 @@ static void tracks_free(tracker *k)
     free(k->t);
 }
 
+/* The bounding box of the coordinates in a WKT text (x0, y0, x1, y1);
+ * an empty box (x0 > x1) when it holds none. */
+static void wkt_box(const char *wkt, double box[4])
+{
+    box[0] = box[1] = INFINITY;
+    box[2] = box[3] = -INFINITY;
+    int axis = 0;
+    for (const char *p = wkt; p && *p;) {
+        if (*p == '-' || *p == '.' || (*p >= '0' && *p <= '9')) {
+            char *e;
+            double v = strtod(p, &e);
+            if (e == p) {
+                p++;
+                continue;
+            }
+            box[axis] = fmin(box[axis], v);
+            box[axis + 2] = fmax(box[axis + 2], v);
+            axis ^= 1;
+            p = e;
+        } else {
+            if (*p == ',' || *p == '(' || *p == ')')
+                axis = 0;
+            p++;
+        }
+    }
+}
+
+static int boxes_meet(const double a[4], const double b[4])
+{
+    return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+}
+
 static int on_object(void *user, const char *wkt, double area, double score)
 {
     tracker *k = user;
     if (area < k->min_area)
         return 0;
     int best = -1;
-    double bo = 0.3;
+    double bo = 0.3, box[4];
+    wkt_box(wkt, box);
     for (int i = 0; i < k->n; i++) {
+        if (!boxes_meet(box, k->t[i].box))
+            continue; /* apart: no need to intersect the outlines */
         /* Overlap of the smaller; areas within a factor of 5 (a cloud
          * residue does not swallow the specks it lies over). */
         double prev = k->t[i].o && k->t[i].no ? k->t[i].o[k->t[i].no - 1].area : area;
@@ -684,11 +720,19 @@ static int on_object(void *user, const char *wkt, double area, double score)
         k->t[best].area_first = area;
     }
     track *t = &k->t[best];
-    char *w = strdup(wkt);
+    /* A second part of the same object in this scene joins the first. */
+    int second = t->matched && t->no > 0 && t->o[t->no - 1].scene == k->scene && t->wkt;
+    char *w = second ? sw__wkt_union(t->wkt, wkt) : strdup(wkt);
     if (!w)
         return k->failed = 1;
     free(t->wkt);
     t->wkt = w;
+    if (second) {
+        wkt_box(w, t->box);
+        wkt = w;
+    } else {
+        memcpy(t->box, box, sizeof box);
+    }
     if (sw__wkt_centroid(wkt, &t->cx, &t->cy) != 0)
         t->cx = t->cy = NAN;
     if (!t->matched) {
@@ -1057,6 +1101,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     typedef struct old_obj {
         int64_t id;
         char *wkt;
+        double box[4];
         int dismissed, taken;
     } old_obj;
     old_obj *old = NULL;
@@ -1074,6 +1119,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             const unsigned char *w = sqlite3_column_text(st, 1);
             old[nold].id = sqlite3_column_int64(st, 0);
             old[nold].wkt = strdup(w ? (const char *)w : "");
+            wkt_box(old[nold].wkt, old[nold].box);
             old[nold].dismissed = sqlite3_column_int(st, 2);
             old[nold].taken = 0;
             nold++;
@@ -1111,7 +1157,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         int best = -1, dismissed = 0;
         double bo = 0.3;
         for (int o = 0; o < nold; o++) {
-            if (old[o].taken)
+            if (old[o].taken || !boxes_meet(old[o].box, tr->box))
                 continue;
             double ov = sw__wkt_overlap(old[o].wkt, tr->wkt);
             if (ov >= bo) {

@@ -239,6 +239,8 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
  * NULL on failure). */
 char *sw__wkt_to_geojson(const char *wkt, int epsg);
 
+/* The union of two WKT geometries as WKT (malloc'd), or NULL. */
+char *sw__wkt_union(const char *a, const char *b);
 /* The centroid of a WKT geometry: 0, or -1 when it cannot be read. */
 int sw__wkt_centroid(const char *wkt, double *x, double *y);
 

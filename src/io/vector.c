@@ -323,3 +323,25 @@ int sw__wkt_centroid(const char *wkt, double *x, double *y)
     sw__gdal_pop();
     return rc;
 }
+
+char *sw__wkt_union(const char *a, const char *b)
+{
+    char *pa = (char *)a, *pb = (char *)b, *out = NULL;
+    OGRGeometryH ga = NULL, gb = NULL, u = NULL;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    if (OGR_G_CreateFromWkt(&pa, NULL, &ga) == OGRERR_NONE && OGR_G_CreateFromWkt(&pb, NULL, &gb) == OGRERR_NONE)
+        u = OGR_G_Union(ga, gb);
+    char *w = NULL;
+    if (u && OGR_G_ExportToWkt(u, &w) == OGRERR_NONE && w)
+        out = strdup(w);
+    CPLFree(w);
+    if (u)
+        OGR_G_DestroyGeometry(u);
+    if (ga)
+        OGR_G_DestroyGeometry(ga);
+    if (gb)
+        OGR_G_DestroyGeometry(gb);
+    sw__gdal_pop();
+    return out;
+}
