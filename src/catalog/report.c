@@ -176,6 +176,7 @@ typedef struct scene {
 
 typedef struct object {
     sw__site_object o;
+    sw__buf seen;  /* "date: area m2" per observation, HTML */
     rings g;
     double length, width;
     double lon, lat;
@@ -382,9 +383,12 @@ static int object_card(report *r, object *o)
                    (long long)o->o.id);
     sw__buf_printf(b, " <span class='st %s'>%s</span></h3>", o->o.status, o->o.status);
     sw__buf_printf(b, "<p class='facts'>First seen <b>%s</b>, confirmed %s, last seen %s. Area <b>%.0f m²</b>, "
-                      "%.0f m × %.0f m. Centre %.5f° N, %.5f° E. Alert: %s.</p><div class='row'>",
+                      "%.0f m × %.0f m. Centre %.5f° N, %.5f° E. Alert: %s.</p>",
                    o->o.first_seen, o->o.confirmed_at, o->o.last_seen, o->o.area_m2, o->length, o->width, o->lat,
                    o->lon, o->alert[0] ? o->alert : "none");
+    if (o->seen.len)
+        sw__buf_printf(b, "<p class='seen'>Seen: %s</p>", o->seen.data);
+    sw__buf_printf(b, "<div class='row'>");
     int panels[3] = {scene_at(r, o->o.first_seen, 1), scene_at(r, o->o.first_seen, 0),
                      scene_at(r, o->o.last_seen, 0)};
     const char *what[3] = {"before", "first seen", "latest"};
@@ -480,7 +484,7 @@ static const char *const css =
     ".lbl{fill:#fff;stroke:#000;stroke-width:.4;font-family:sans-serif;font-weight:bold}"
     ".card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}.card h3{margin:.2em 0}"
     ".st{font-size:.75em;padding:.1em .5em;border-radius:1em;background:#eee;font-weight:normal}"
-    ".st.new,.st.growing{background:#ffd9d9}.facts{margin:.3em 0 .6em}"
+    ".st.new,.st.growing{background:#ffd9d9}.facts{margin:.3em 0 .2em}.seen{font-size:.85em;color:#555;margin:0 0 .6em}"
     "table{border-collapse:collapse;font-size:.9em;width:100%}td,th{border-bottom:1px solid #e4e4e4;padding:.25em "
     ".5em;text-align:left}td.n,th.n{text-align:right}"
     ".chart{width:100%;height:auto}.grid{stroke:#e4e4e4}.ax{font-size:11px;fill:#444}.bar{fill:#e8743b}"
@@ -693,6 +697,22 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         }
         sqlite3_finalize(st);
     }
+    /* Each object's area per scene that saw it. */
+    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "SELECT b.object_id, s.acquired, b.area_m2 FROM observations b "
+                                                    "JOIN scenes s ON s.id = b.scene_id WHERE s.site_id = ?1 "
+                                                    "ORDER BY b.object_id, s.acquired")) == 0) {
+        sqlite3_bind_int64(st, 1, r.site.id);
+        int64_t at = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0);
+            while (at < r.nob && r.ob[at].o.id < id)
+                at++;
+            if (at < r.nob && r.ob[at].o.id == id)
+                sw__buf_printf(&r.ob[at].seen, "%s%s %.0f m²", r.ob[at].seen.len ? " · " : "",
+                               (const char *)sqlite3_column_text(st, 1), sqlite3_column_double(st, 2));
+        }
+        sqlite3_finalize(st);
+    }
     if (rc == 0)
         rc = build(&r);
     if (rc == 0)
@@ -707,6 +727,7 @@ out:
     free(r.sc);
     for (int64_t i = 0; i < r.nob; i++) {
         free((char *)r.ob[i].o.wkt);
+        sw__buf_free(&r.ob[i].seen);
         rings_free(&r.ob[i].g);
     }
     free(r.ob);
