@@ -145,6 +145,36 @@ static void min_rect(const rings *g, double *length, double *width)
     free(h);
 }
 
+/* The area the rings enclose (holes subtract by orientation). */
+static double rings_area(const rings *g)
+{
+    double a = 0;
+    for (int r = 0; r < g->nr; r++)
+        for (int i = g->start[r]; i < g->start[r + 1]; i++) {
+            int j = i + 1 < g->start[r + 1] ? i + 1 : g->start[r];
+            a += g->p[i].x * g->p[j].y - g->p[j].x * g->p[i].y;
+        }
+    return fabs(0.5 * a);
+}
+
+/* The outline follows whole pixels, so it holds a fringe of pixels only
+ * partly changed; the object's (sub-pixel) area says how wide: the
+ * rectangle L x W shrunk by a uniform fringe t, (L - 2t)(W - 2t) = area. */
+static void shrink_to_area(double *length, double *width, double outline_area, double area)
+{
+    if (!(area > 0) || !(area < outline_area) || !(*width > 0))
+        return;
+    double L = *length, W = *width, rect = L * W * area / outline_area; /* the same share of the rectangle */
+    double b = -2 * (L + W), c = L * W - rect, disc = b * b - 16 * c;
+    if (disc < 0)
+        return;
+    double t = (-b - sqrt(disc)) / 8; /* 4t^2 + bt + c = 0, the smaller root */
+    if (t > 0 && W - 2 * t > 0) {
+        *length = L - 2 * t;
+        *width = W - 2 * t;
+    }
+}
+
 /* Area-weighted centroid of the rings (holes subtract by orientation). */
 static pt centroid(const rings *g)
 {
@@ -680,6 +710,7 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
             break;
         }
         min_rect(&o->g, &o->length, &o->width);
+        shrink_to_area(&o->length, &o->width, rings_area(&o->g), o->o.area_m2);
         pt c = centroid(&o->g);
         o->lon = c.x;
         o->lat = c.y;
