@@ -71,6 +71,48 @@ static int grow(uint8_t *lab, int w, int h)
     return 0;
 }
 
+/* Keeps the 4-connected blobs of lab == 2 of at least min_px pixels as 1,
+ * everything else 0; returns the pixels kept, or -1 out of memory. */
+static int64_t drop_small(uint8_t *lab, int w, int h, int64_t min_px)
+{
+    int64_t n = (int64_t)w * h, kept = 0;
+    int64_t *q = malloc((size_t)n * sizeof *q);
+    if (!q)
+        return -1;
+    for (int64_t s = 0; s < n; s++) {
+        if (lab[s] != 2)
+            continue;
+        /* Flood the blob with 3, remembering it in q. */
+        int64_t len = 0, head = 0;
+        q[len++] = s;
+        lab[s] = 3;
+        while (head < len) {
+            int64_t i = q[head++];
+            int x = (int)(i % w), y = (int)(i / w);
+            static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
+            for (int d = 0; d < 4; d++) {
+                int nx = x + dx[d], ny = y + dy[d];
+                if (nx < 0 || ny < 0 || nx >= w || ny >= h)
+                    continue;
+                int64_t j = (int64_t)ny * w + nx;
+                if (lab[j] == 2) {
+                    lab[j] = 3;
+                    q[len++] = j;
+                }
+            }
+        }
+        uint8_t v = len >= min_px ? 4 : 5;
+        for (int64_t i = 0; i < len; i++)
+            lab[q[i]] = v;
+        if (v == 4)
+            kept += len;
+    }
+    for (int64_t p = 0; p < n; p++)
+        lab[p] = lab[p] == 4;
+    free(q);
+    return kept;
+}
+
 /* Chamfer distance (in pixels, 3-4 weights / 3) to the nearest set pixel. */
 static void distance(const uint8_t *set, int w, int h, float *d)
 {
@@ -183,14 +225,16 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
         free(dist);
         return -1;
     }
-    /* Clouds smaller than 0.5 ha are not clouds worth masking (and more
-     * likely something bright on the ground). */
-    for (int64_t p = 0; p < n; p++)
-        lab[p] = lab[p] == 2;
-    int64_t cores = 0;
-    for (int64_t p = 0; p < n; p++)
-        cores += lab[p];
-    if ((double)cores * pixel_m * pixel_m < 5000.0) {
+    /* A cloud smaller than 0.5 ha is no cloud worth masking, and far more
+     * likely a new white roof: each such blob is dropped. */
+    int64_t cores = drop_small(lab, w, h, (int64_t)ceil(5000.0 / (pixel_m * pixel_m)));
+    if (cores < 0) {
+        free(tmp);
+        free(lab);
+        free(dist);
+        return -1;
+    }
+    if (cores == 0) {
         free(tmp);
         free(lab);
         free(dist);
