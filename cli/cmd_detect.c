@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "                          non-zero); on the image's grid or georeferenced\n"
             "      --mask-band N       the masks' band (default 1)\n"
             "      --mask-cloudy       the masks mark clouds: usable where zero (Sentinel-2)\n"
+            "      --cloud-screen      mask clouds and their shadows found by comparing the dates\n"
+            "                          (for dates without a mask; off by default)\n"
             "      --morph M[:R]       clean the mask before objects: none (default), open,\n"
             "                          close, open-close; square of side 2R+1 (R default 1)\n"
             "  -b, --bands LIST        bands by 1-based index or name: 3,2,1 or B04,B03,B02,B08\n"
@@ -64,6 +66,7 @@ int cmd_detect(int argc, char **argv)
         {"morph", required_argument, 0, 8},         {"mask-before", required_argument, 0, 9},
         {"mask-after", required_argument, 0, 10},   {"mask-band", required_argument, 0, 11},
         {"mask-cloudy", no_argument, 0, 12},
+        {"cloud-screen", no_argument, 0, 30},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -145,6 +148,7 @@ int cmd_detect(int argc, char **argv)
                 return cli_usage("detect", "--mask-band needs a band number >= 1, got '%s'", optarg);
             break;
         case 12: o.mask_cloudy = 1; break;
+        case 30: o.cloud_screen = 1; break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("detect", "option %s needs a value", argv[optind - 1]);

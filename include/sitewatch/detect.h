@@ -69,6 +69,9 @@ typedef struct sw_detect_opts {
     const char *mask_after;  /*   NULL: none */
     int mask_band;           /* the masks' band; 0: 1 */
     int mask_cloudy;         /* non-zero: the masks mark clouds (usable where zero) */
+    int cloud_screen;        /* non-zero: screen each date against the other for clouds and
+                                their shadows (off by default: one other date is a thin
+                                reference); a date with a mask of its own keeps that */
     sw_morph morph;          /* cleanup before objects; default none */
     int morph_radius;        /* 1 (3x3) by default */
     int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto

@@ -32,6 +32,7 @@
 #include <cblas.h>
 
 #include "../coreg/coreg.h"
+#include "../screen/screen.h"
 #include "../io/io.h"
 #include "detect_int.h"
 
@@ -92,6 +93,9 @@ typedef struct run {
     int64_t valid_pixels, nobj_all, nobj;
     sw__vobject *vobj;
     uint32_t (*hist)[SUBPIX_BINS]; /* per object id: scores over its peak, for sub-pixel area */
+    int screened;          /* --cloud-screen ran */
+    double cloud_frac[2];  /* its verdict per date: share of the valid pixels masked */
+    char *cloud_path[2];   /* the masks it wrote (temporary) */
     float *objmax;         /* per object id: its highest score */
     int score_power;       /* the score grows as the changed share to this power; 0: no estimate */
     double t[NSTAGE];
@@ -537,6 +541,142 @@ static double subpixel_area(const uint32_t *hist, int64_t npix)
         sum += hist[i] * (f < 1 ? f : 1);
     }
     return sum;
+}
+
+/* ---- the cloud screen (--cloud-screen) ---- */
+
+static char *join_path(const char *dir, const char *name, const char *prefix);
+
+/* Band roles from the band names (blue/green/red/nir, Sentinel-2's B02,
+ * B03, B04, B08), else from the count. */
+static void band_roles(const run *r, sw__bandmap *bm)
+{
+    static const char *const names[4][3] = {{"red", "B04", "B4"}, {"green", "B03", "B3"}, {"blue", "B02", "B2"},
+                                             {"nir", "B08", "B8"}};
+    bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
+    for (int b = 0; b < r->nb; b++)
+        for (int k = 0; k < 4; k++)
+            for (int a = 0; a < 3; a++)
+                if (r->info->band_names[b] && !strcasecmp(r->info->band_names[b], names[k][a])) {
+                    if (k < 3)
+                        bm->rgb[k] = b;
+                    else
+                        bm->nir = b;
+                }
+    if (bm->rgb[0] >= 0 && bm->rgb[1] >= 0 && bm->rgb[2] >= 0)
+        return;
+    if (r->nb == 4)
+        bm->rgb[2] = 0, bm->rgb[1] = 1, bm->rgb[0] = 2, bm->nir = 3;
+    else if (r->nb == 3)
+        bm->rgb[0] = 0, bm->rgb[1] = 1, bm->rgb[2] = 2;
+}
+
+/* Screens each date against the other for clouds and their shadows (the
+ * pair read once, averaged down to at most 512 pixels a side); a date
+ * with any gets a mask written on the grid and set on the pair. A date
+ * with a mask of the user's is left to it. */
+static int screen_pair(run *r, const char *outdir, const char *prefix)
+{
+    enum { CHUNK = 32 };
+    double f = fmax(1.0, fmax((double)r->W, (double)r->H) / 512.0);
+    int w = (int)ceil((double)r->W / f), h = (int)ceil((double)r->H / f), nb = r->nb;
+    size_t n = (size_t)w * h;
+    if (nb > SW__MAXB)
+        return sw__err(r->ctx, SW_EARG, "--cloud-screen takes at most %d bands (select with --bands)", SW__MAXB);
+    float *img[2] = {calloc(n * nb, sizeof(float)), calloc(n * nb, sizeof(float))};
+    int32_t *cnt = calloc(n, sizeof *cnt), *all = calloc(n, sizeof *all);
+    uint8_t *valid = malloc(n), *out = malloc(n), *v = malloc((size_t)r->W * CHUNK), *row = malloc((size_t)r->W);
+    float *bx = malloc(sizeof(float) * (size_t)r->W * CHUNK * nb), *by = malloc(sizeof(float) * (size_t)r->W * CHUNK * nb);
+    sw__reader *rd = sw__reader_open(r->ctx, r->pair);
+    int rc = 0;
+    if (!img[0] || !img[1] || !cnt || !all || !valid || !out || !v || !row || !bx || !by || !rd) {
+        rc = rd ? sw__err(r->ctx, SW_ENOMEM, "out of memory for the cloud screen") : r->ctx->code;
+        goto done;
+    }
+    for (int64_t y0 = 0; y0 < r->H && rc == 0; y0 += CHUNK) {
+        int rows = (int)(r->H - y0 < CHUNK ? r->H - y0 : CHUNK);
+        if ((rc = sw__reader_read(rd, r->ctx, y0, rows, bx, by, v)) != 0)
+            break;
+        for (int k = 0; k < rows; k++) {
+            size_t cy = (size_t)((double)(y0 + k) / f);
+            for (int64_t x = 0; x < r->W; x++) {
+                size_t c = cy * (size_t)w + (size_t)((double)x / f), i = (size_t)k * (size_t)r->W + (size_t)x;
+                all[c]++;
+                if (!v[i])
+                    continue;
+                cnt[c]++;
+                for (int b = 0; b < nb; b++) {
+                    img[0][c * nb + b] += bx[i * nb + b];
+                    img[1][c * nb + b] += by[i * nb + b];
+                }
+            }
+        }
+    }
+    if (rc)
+        goto done;
+    for (size_t c = 0; c < n; c++) {
+        valid[c] = cnt[c] * 2 > all[c];
+        for (int b = 0; b < nb; b++) {
+            img[0][c * nb + b] /= cnt[c] ? cnt[c] : 1;
+            img[1][c * nb + b] /= cnt[c] ? cnt[c] : 1;
+        }
+    }
+    sw__bandmap bm;
+    band_roles(r, &bm);
+    const sw__grid *g = &r->info->grid;
+    double pixel_m = f * (g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : r->o->gsd > 0 ? r->o->gsd : 1.0);
+    const char *user[2] = {r->o->mask_before, r->o->mask_after};
+    static const char *const names[2] = {"clouds_before.tif", "clouds_after.tif"};
+    r->screened = 1;
+    for (int d = 0; d < 2 && rc == 0; d++) {
+        r->cloud_frac[d] = NAN;
+        if (user[d])
+            continue;
+        int64_t nc = 0, ns = 0, nv = 0;
+        if (sw__cloud_screen(img[d], valid, img[1 - d], valid, w, h, nb, &bm, pixel_m, out, &nc, &ns) != 0) {
+            rc = sw__err(r->ctx, SW_ENOMEM, "out of memory for the cloud screen");
+            break;
+        }
+        for (size_t c = 0; c < n; c++)
+            nv += valid[c];
+        r->cloud_frac[d] = nv ? (double)(nc + ns) / (double)nv : 0.0;
+        if (nc + ns == 0)
+            continue;
+        /* The mask on the pair's grid, by nearest neighbour, in rows. */
+        r->cloud_path[d] = join_path(outdir, names[d], prefix);
+        sw__rwriter *mw = r->cloud_path[d] ? sw__rwriter_create(r->ctx, r->cloud_path[d], g, 1, SW__U8, NAN,
+                                                                 SW__W_PACKBITS)
+                                           : NULL;
+        if (!mw) {
+            rc = r->cloud_path[d] ? r->ctx->code : sw__err(r->ctx, SW_ENOMEM, "out of memory");
+            break;
+        }
+        for (int64_t y = 0; y < r->H && rc == 0; y++) {
+            size_t cy = (size_t)((double)y / f);
+            for (int64_t x = 0; x < r->W; x++)
+                row[x] = out[cy * (size_t)w + (size_t)((double)x / f)];
+            rc = sw__rwriter_write(mw, r->ctx, y, 1, row);
+        }
+        if (rc) {
+            sw__rwriter_abort(mw);
+            break;
+        }
+        if ((rc = sw__rwriter_close(mw, r->ctx)) == 0)
+            rc = sw__pair_set_mask(r->ctx, r->pair, d, r->cloud_path[d], 1, 1);
+    }
+done:
+    sw__reader_close(rd);
+    free(img[0]);
+    free(img[1]);
+    free(cnt);
+    free(all);
+    free(valid);
+    free(out);
+    free(v);
+    free(row);
+    free(bx);
+    free(by);
+    return rc;
 }
 
 /* ---- co-registration ---- */
@@ -1063,6 +1203,17 @@ static int write_summary(run *r, sw_detect_result *res)
     sw__json_str(&j, o->mask_after);
     sw__json_key(&j, "mask_marks");
     sw__json_str(&j, o->mask_cloudy ? "cloud (usable where zero)" : "usable (where non-zero)");
+    sw__json_key(&j, "cloud_screen");
+    if (r->screened) {
+        sw__json_obj(&j);
+        sw__json_key(&j, "before");
+        sw__json_num(&j, r->cloud_frac[0]);
+        sw__json_key(&j, "after");
+        sw__json_num(&j, r->cloud_frac[1]);
+        sw__json_end(&j, '}');
+    } else {
+        sw__json_str(&j, NULL);
+    }
     sw__json_key(&j, "morphology");
     sw__json_str(&j, sw_morph_name(o->morph));
     sw__json_key(&j, "morphology_radius");
@@ -1428,6 +1579,11 @@ static void cleanup(run *r, int failed)
     free(r->hist);
     free(r->objmax);
     sw__pair_close(r->pair);
+    for (int d = 0; d < 2; d++) {
+        if (r->cloud_path[d])
+            sw__io_delete(r->cloud_path[d]);
+        free(r->cloud_path[d]);
+    }
 }
 
 static int run_pool(run *r, int64_t njobs, void *(*start)(void *, sw_ctx *),
@@ -1503,6 +1659,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
             goto out;
         }
     }
+    if (opts->cloud_screen && (rc = screen_pair(r, outdir, prefix)) != 0)
+        goto out;
     /* Strip height from the memory budget: half of it for the strips in
      * flight, a quarter for GDAL's block cache, the rest for the sample.
      * A worker's row holds both dates, the rows a co-registered AFTER is

@@ -134,6 +134,18 @@ def make_fixtures(sw, tmp):
     u.GetRasterBand(1).WriteArray(clear)
     u = None
     ds = None
+    # A cloudy AFTER: a soft white cloud over a third of the scene.
+    import numpy as np
+    ds = gdal.Open(f"{tmp}/syn/after.tif")
+    a = ds.ReadAsArray().astype(np.float64)
+    yy, xx = np.mgrid[0 : a.shape[1], 0 : a.shape[2]]
+    r = np.hypot((xx - 330) / 110.0, (yy - 200) / 150.0)
+    alpha = np.clip((1.2 - r) / 0.4, 0, 1)
+    cloud = np.array([5200, 5000, 5100, 5600], np.float64)[:, None, None]
+    d = gdal.GetDriverByName("GTiff").CreateCopy(f"{tmp}/cloudy_after.tif", ds)
+    d.WriteArray((a * (1 - alpha) + cloud * alpha).astype(np.uint16))
+    d = None
+    ds = None
     # Scenes named by someone else, dated by PlanetScope sidecars (JSON, XML).
     os.makedirs(f"{tmp}/side")
     shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/side/scene_a.tif")
@@ -224,6 +236,21 @@ def main():
             ok &= site["type"] == "site" and site["start_date"] == "2024-02-01" and phases == [
                 ("2024-01-01", "No Activity"), ("2024-02-01", "Active Construction"), ("2024-03-01", "Post Construction")]
         print(("ok   " if ok else "FAIL ") + f"SMART export: {len(smart)} site models with their phases")
+        cases.append({})
+        failed += not ok
+        # --cloud-screen masks the cloud of the cloudy AFTER (and nothing of
+        # BEFORE), so the cloud is no change
+        fr, area = None, {}
+        for flag in ("", "--cloud-screen"):
+            out = f"{tmp}/cs{flag}"
+            subprocess.run([sw, "detect", f"{tmp}/syn/before.tif", f"{tmp}/cloudy_after.tif", "-o", out, "-q",
+                            *([flag] if flag else [])], check=True, stdout=subprocess.DEVNULL)
+            summ = json.load(open(f"{out}/summary.json"))
+            area[flag] = summ["counts"]["changed_area"]
+            fr = summ["parameters"]["cloud_screen"] or fr
+        ok = (fr is not None and fr["before"] == 0 and 0.3 < fr["after"] < 0.8 and area["--cloud-screen"] < 0.2 * area[""]
+              and not [n for n in os.listdir(f"{tmp}/cs--cloud-screen") if "clouds" in n])
+        print(("ok   " if ok else "FAIL ") + f"--cloud-screen: {fr}, changed area {area}")
         cases.append({})
         failed += not ok
         print(f"{len(cases) - failed} passed, {failed} failed")
