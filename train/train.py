@@ -338,6 +338,8 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     dev = "cuda" if torch.cuda.is_available() else "cpu"
+    if dev == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)  # Debian's torch starts with one
     amp = dev == "cuda"
     if dev == "cuda":
         torch.backends.cudnn.benchmark = True
