@@ -330,37 +330,41 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     GDALTranslateOptions *to = GDALTranslateOptionsNew(targv, NULL);
     GDALDatasetH b1 = to ? GDALTranslate("", m, to, NULL) : NULL;
     GDALTranslateOptionsFree(to);
-    char *argv[] = {"-of", "MEM", "-t_srs", (char *)wkt, "-te", te[0], te[1], te[2], te[3], "-tr", tr[0], tr[1],
+    char *argv[] = {"-of", "VRT", "-t_srs", (char *)wkt, "-te", te[0], te[1], te[2], te[3], "-tr", tr[0], tr[1],
                     "-r", "near", "-dstnodata", "0", NULL};
     GDALWarpAppOptions *wo = b1 ? GDALWarpAppOptionsNew(argv, NULL) : NULL;
     GDALDatasetH warped = wo ? GDALWarp("", NULL, 1, &b1, wo, NULL) : NULL;
     GDALWarpAppOptionsFree(wo);
-    uint8_t *clear = malloc((size_t)w * h), *valid = malloc((size_t)w * h);
-    CPLErr err = warped && clear && valid ? GDALRasterIO(GDALGetRasterBand(warped, 1), GF_Read, 0, 0, w, h, clear, w,
-                                                         h, GDT_Byte, 0, 0)
-                                          : CE_Failure;
-    if (err == CE_None)
-        err = GDALRasterIO(GDALGetMaskBand(GDALGetRasterBand(c, 1)), GF_Read, 0, 0, w, h, valid, w, h, GDT_Byte, 0,
-                           0);
-    if (err == CE_None) {
-        int64_t bad = 0, nv = 0;
-        for (size_t p = 0; p < (size_t)w * h; p++) {
+    /* Row by row: a site of any size in a few rows of memory. */
+    enum { ROWS = 64 };
+    uint8_t *clear = malloc((size_t)w * ROWS), *valid = malloc((size_t)w * ROWS);
+    char *opts[] = {"COMPRESS=DEFLATE", "TILED=YES", NULL};
+    GDALDatasetH o = warped && clear && valid ? GDALCreate(GDALGetDriverByName("GTiff"), tmp, w, h, 1, GDT_Byte, opts)
+                                              : NULL;
+    CPLErr err = o ? CE_None : CE_Failure;
+    int64_t bad = 0, nv = 0;
+    if (o) {
+        GDALSetGeoTransform(o, gt);
+        GDALSetProjection(o, wkt);
+        GDALSetDescription(GDALGetRasterBand(o, 1), "not clear (from the scene's mask)");
+    }
+    for (int y = 0; y < h && err == CE_None; y += ROWS) {
+        int n = h - y < ROWS ? h - y : ROWS;
+        err = GDALRasterIO(GDALGetRasterBand(warped, 1), GF_Read, 0, y, w, n, clear, w, n, GDT_Byte, 0, 0);
+        if (err == CE_None)
+            err = GDALRasterIO(GDALGetMaskBand(GDALGetRasterBand(c, 1)), GF_Read, 0, y, w, n, valid, w, n, GDT_Byte,
+                               0, 0);
+        for (size_t p = 0; err == CE_None && p < (size_t)w * n; p++) {
             clear[p] = valid[p] && !clear[p]; /* now: 1 = seen but not clear */
             bad += clear[p];
             nv += valid[p] != 0;
         }
-        *unusable = nv ? (double)bad / (double)nv : 0.0;
-        char *opts[] = {"COMPRESS=DEFLATE", "TILED=YES", NULL};
-        GDALDatasetH o = GDALCreate(GDALGetDriverByName("GTiff"), tmp, w, h, 1, GDT_Byte, opts);
-        err = CE_Failure;
-        if (o) {
-            GDALSetGeoTransform(o, gt);
-            GDALSetProjection(o, wkt);
-            GDALSetDescription(GDALGetRasterBand(o, 1), "not clear (from the scene's mask)");
-            err = GDALRasterIO(GDALGetRasterBand(o, 1), GF_Write, 0, 0, w, h, clear, w, h, GDT_Byte, 0, 0);
-            GDALClose(o);
-        }
+        if (err == CE_None)
+            err = GDALRasterIO(GDALGetRasterBand(o, 1), GF_Write, 0, y, w, n, clear, w, n, GDT_Byte, 0, 0);
     }
+    if (o)
+        GDALClose(o);
+    *unusable = nv ? (double)bad / (double)nv : 0.0;
     sw__gdal_pop();
     if (err != CE_None || rename(tmp, out_path) != 0) {
         sw__io_delete(tmp);
