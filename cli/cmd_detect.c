@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "                          non-zero); on the image's grid or georeferenced\n"
             "      --mask-band N       the masks' band (default 1)\n"
             "      --mask-cloudy       the masks mark clouds: usable where zero (Sentinel-2)\n"
+            "      --slivers W         drop objects thinner than W pixels on average and four times\n"
+            "                          as long: edges left by misregistration (e.g. 1.5)\n"
             "      --cloud-screen      mask clouds and their shadows found by comparing the dates\n"
             "                          (for dates without a mask; off by default)\n"
             "      --morph M[:R]       clean the mask before objects: none (default), open,\n"
@@ -67,6 +69,7 @@ int cmd_detect(int argc, char **argv)
         {"mask-after", required_argument, 0, 10},   {"mask-band", required_argument, 0, 11},
         {"mask-cloudy", no_argument, 0, 12},
         {"cloud-screen", no_argument, 0, 30},
+        {"slivers", required_argument, 0, 31},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -149,6 +152,11 @@ int cmd_detect(int argc, char **argv)
             break;
         case 12: o.mask_cloudy = 1; break;
         case 30: o.cloud_screen = 1; break;
+        case 31:
+            o.sliver_width = strtod(optarg, &end);
+            if (*end || !(o.sliver_width > 0) || o.sliver_width > 100)
+                return cli_usage("detect", "--slivers needs a width in pixels, 0-100, got '%s'", optarg);
+            break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("detect", "option %s needs a value", argv[optind - 1]);

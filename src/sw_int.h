@@ -155,6 +155,13 @@ sw__object *sw__ccl_objects(sw__ccl *c);
 /* Keeps components with npix >= min_pixels, numbering them 1..n in order
  * of their first pixel; returns n. */
 int64_t sw__ccl_keep(sw__ccl *c, int64_t min_pixels);
+/* The same, also dropping slivers: objects thinner than min_width pixels
+ * on average (sw__object_mean_width) and at least four times as long
+ * (min_width <= 0: none). */
+int64_t sw__ccl_keep_shaped(sw__ccl *c, int64_t min_pixels, double min_width);
+/* An object's mean width in pixels: its pixels over its bounding box's
+ * diagonal (1 for a one-pixel line in any direction). */
+double sw__object_mean_width(const sw__object *o);
 /* Starts pass 2 (same rows again); sw__ccl_row2 writes the final object id
  * (0 for background and dropped components) per pixel of row. */
 void sw__ccl_rewind(sw__ccl *c);

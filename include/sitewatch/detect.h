@@ -74,6 +74,8 @@ typedef struct sw_detect_opts {
                                 reference); a date with a mask of its own keeps that */
     sw_morph morph;          /* cleanup before objects; default none */
     int morph_radius;        /* 1 (3x3) by default */
+    double sliver_width;     /* drop objects thinner than this many pixels on average and
+                                four times as long (edges left by misregistration); 0: keep */
     int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto
                                 BEFORE's on IR-MAD's invariant pixels; 0: off */
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */

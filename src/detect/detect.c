@@ -1214,6 +1214,8 @@ static int write_summary(run *r, sw_detect_result *res)
     } else {
         sw__json_str(&j, NULL);
     }
+    sw__json_key(&j, "sliver_width_px");
+    sw__json_num(&j, o->sliver_width);
     sw__json_key(&j, "morphology");
     sw__json_str(&j, sw_morph_name(o->morph));
     sw__json_key(&j, "morphology_radius");
@@ -1781,7 +1783,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     r->min_pixels = (int64_t)ceil(r->min_area / pix_area - 1e-9);
     if (r->min_pixels < 1)
         r->min_pixels = 1;
-    r->nobj = sw__ccl_keep(r->ccl, r->min_pixels);
+    r->nobj = sw__ccl_keep_shaped(r->ccl, r->min_pixels, opts->sliver_width);
     sw__ccl_rewind(r->ccl);
     r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
     r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[OUT_IDS], &r->info->grid, 1, SW__U32, NAN, SW__W_PACKBITS) : NULL;

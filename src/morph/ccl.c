@@ -219,9 +219,27 @@ sw__object *sw__ccl_objects(sw__ccl *c)
 
 int64_t sw__ccl_keep(sw__ccl *c, int64_t min_pixels)
 {
+    return sw__ccl_keep_shaped(c, min_pixels, 0.0);
+}
+
+double sw__object_mean_width(const sw__object *o)
+{
+    double w = (double)(o->xmax - o->xmin + 1), h = (double)(o->ymax - o->ymin + 1);
+    return (double)o->npix / hypot(w, h);
+}
+
+int64_t sw__ccl_keep_shaped(sw__ccl *c, int64_t min_pixels, double min_width)
+{
     int64_t id = 0;
-    for (int64_t i = 0; i < c->nobj; i++)
-        c->objs[i].id = c->objs[i].npix >= min_pixels ? ++id : 0;
+    for (int64_t i = 0; i < c->nobj; i++) {
+        const sw__object *o = &c->objs[i];
+        /* A sliver: thinner than min_width on average, and long (at least
+         * four times as long as that), like the edge a misregistration
+         * leaves along a road or a roof. */
+        double len = hypot((double)(o->xmax - o->xmin + 1), (double)(o->ymax - o->ymin + 1));
+        int sliver = min_width > 0 && sw__object_mean_width(o) < min_width && len >= 4 * min_width;
+        c->objs[i].id = o->npix >= min_pixels && !sliver ? ++id : 0;
+    }
     return id;
 }
 

@@ -1,4 +1,5 @@
 /* test_ccl.c: the streaming labeller against a plain flood fill. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,10 +119,51 @@ static void test_u_shape_merges(void **state)
     sw__ccl_free(c);
 }
 
+
+/* Slivers: one-pixel lines (straight and diagonal) go, a two-pixel-wide
+ * line, a block and a short stub stay. */
+static void test_slivers(void **state)
+{
+    (void)state;
+    enum { W = 60, H = 40 };
+    uint8_t m[W * H] = {0};
+    for (int x = 2; x < 32; x++)
+        m[2 * W + x] = 1; /* a 1 x 30 line */
+    for (int i = 0; i < 20; i++)
+        m[(6 + i) * W + 2 + i] = m[(6 + i) * W + 3 + i] = 1; /* a diagonal, 1 px across (4-connected) */
+    for (int x = 30; x < 58; x++)
+        m[30 * W + x] = m[31 * W + x] = 1; /* a 2 x 28 line */
+    for (int y = 10; y < 16; y++)
+        for (int x = 40; x < 46; x++)
+            m[y * W + x] = 1; /* a 6 x 6 block */
+    m[36 * W + 5] = m[36 * W + 6] = 1; /* a 1 x 2 stub: thin but short */
+    sw__ccl *c = sw__ccl_new(W);
+    for (int y = 0; y < H; y++)
+        assert_int_equal(sw__ccl_row(c, m + y * W, NULL, NULL), 0);
+    assert_int_equal(sw__ccl_finish(c), 5);
+    const sw__object *o = sw__ccl_objects(c);
+    double widths[5];
+    for (int k = 0; k < 5; k++)
+        widths[k] = sw__object_mean_width(&o[k]);
+    /* objects in order of their first pixel: line, diagonal, block, 2-px line, stub */
+    assert_true(fabs(widths[0] - 30 / hypot(30, 1)) < 1e-9);
+    assert_true(widths[1] > 1.3 && widths[1] < 1.5);   /* 40 pixels over a 21 x 20 box */
+    assert_true(fabs(widths[2] - 36 / hypot(6, 6)) < 1e-9);
+    assert_true(fabs(widths[3] - 56 / hypot(28, 2)) < 1e-9);
+    assert_int_equal(sw__ccl_keep_shaped(c, 1, 1.5), 3);
+    assert_int_equal(o[0].id, 0);
+    assert_int_equal(o[1].id, 0);
+    assert_true(o[2].id > 0 && o[3].id > 0 && o[4].id > 0);
+    /* Without the filter all stay. */
+    assert_int_equal(sw__ccl_keep_shaped(c, 1, 0.0), 5);
+    sw__ccl_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_masks),
+        cmocka_unit_test(test_slivers),
         cmocka_unit_test(test_u_shape_merges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
