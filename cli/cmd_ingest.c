@@ -29,8 +29,9 @@ static void usage(FILE *f)
             "Then every usable scene is compared with the site's first (the baseline);\n"
             "change objects are followed across dates and confirmed when seen in --confirm\n"
             "consecutive usable scenes (default 2); each confirmed object of at least\n"
-            "--min-area m2 (default 50) raises one alert, printed as ALERT lines and given\n"
-            "as JSON on the standard input of --on-alert CMD (run by the shell).\n");
+            "--min-area m2 (default 25 pixels, at least 50 m2) raises one alert, printed as\n"
+            "ALERT lines and given as JSON on the standard input of --on-alert CMD (run by\n"
+            "the shell).\n");
 }
 
 static const char *on_alert; /* --on-alert CMD */

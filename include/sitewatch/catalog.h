@@ -109,7 +109,8 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *
 
 typedef struct sw_analyze_opts {
     int confirm;         /* consecutive usable scenes that confirm an object; 0: 2 */
-    double min_area_m2;  /* objects smaller than this neither count nor alert; < 0: 50 */
+    double min_area_m2;  /* objects smaller than this neither count nor alert; < 0: 25 pixels
+                            of the site, at least 50 m2 */
     double min_usable;   /* scenes covering less of the site are skipped; < 0: 0.5 */
 } sw_analyze_opts;
 
