@@ -1012,6 +1012,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         d.method = SW_METHOD_AUTO;
         d.threshold = SW_THRESHOLD_KI;
         d.morph = SW_MORPH_OPEN;
+        d.sliver_width = 3.0;
         d.min_area = k.min_area;
         d.threads = 0;
         d.mask_before = cloud[i0] > 0 ? masks[i0] : NULL;
@@ -1087,7 +1088,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
                                                     "VALUES(?1, ?2, 'analyze', ?3)")) == 0) {
         char params[512];
         snprintf(params, sizeof params,
-                 "{\"method\":\"auto\",\"threshold\":\"kittler-illingworth\",\"morphology\":\"open 3x3\","
+                 "{\"method\":\"auto\",\"threshold\":\"kittler-illingworth\",\"morphology\":\"open 3x3\",\"sliver_width_px\":3,"
                  "\"min_area_m2\":%.1f,\"confirm\":%d,\"min_usable\":%.2f,\"baseline\":\"%s\","
                  "\"scenes\":%d,\"scenes_usable\":%d,\"cloud_screen\":\"median of the 10 nearest scenes\"}",
                  k.min_area, confirm, min_usable, n > 0 ? dates[use[0]] : "", nall, n);
@@ -1151,6 +1152,21 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     int nfresh = 0;
     for (int t = 0; t < k.n && rc == 0; t++) {
         track *tr = &k.t[t];
+        /* Its area: the median of its last three sightings, so one noisy
+         * scene does not set it. */
+        if (tr->no > 0) {
+            int m = tr->no < 3 ? tr->no : 3;
+            double a[3];
+            for (int i = 0; i < m; i++)
+                a[i] = tr->o[tr->no - m + i].area;
+            for (int i = 1; i < m; i++)
+                for (int j = i; j > 0 && a[j] < a[j - 1]; j--) {
+                    double x = a[j];
+                    a[j] = a[j - 1];
+                    a[j - 1] = x;
+                }
+            tr->area_last = m == 2 ? 0.5 * (a[0] + a[1]) : a[m / 2];
+        }
         const char *status = strcmp(tr->last, last_date) != 0 ? "gone"
                              : strcmp(tr->first, last_date) == 0 ? "new"
                              : tr->area_last > 1.15 * tr->area_first ? "growing" : "stable";

@@ -2,7 +2,7 @@
 """Runs `sitewatch demo DIR` afresh (DIR is removed first) and checks what it
 found against the truth it inserted (check_demo.py).
 
-usage: run_demo.py SITEWATCH DIR
+usage: run_demo.py SITEWATCH DIR [SEED]
 """
 import os
 import shutil
@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 exe, d = sys.argv[1], sys.argv[2]
+seed = sys.argv[3] if len(sys.argv) > 3 else "1"
 shutil.rmtree(d, ignore_errors=True)
-p = subprocess.run([exe, "demo", d], capture_output=True, text=True)
+p = subprocess.run([exe, "demo", d, "--seed", seed], capture_output=True, text=True)
 sys.stdout.write(p.stdout[-3000:])
 if p.returncode != 0:
     print(p.stderr)
