@@ -140,6 +140,17 @@ static int exec_id(sw_ctx *ctx, sw_catalog *cat, const char *sql, int64_t id, co
     return rc;
 }
 
+/* Where sitewatch keeps what it makes for a site: CATALOG.chips/SITE, then
+ * suffix (malloc'd; NULL out of memory). */
+static char *site_path(const sw_catalog *cat, const char *site, const char *suffix)
+{
+    size_t n = strlen(cat->path) + strlen(site) + strlen(suffix) + 16;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s.chips/%s%s", cat->path, site, suffix);
+    return p;
+}
+
 static void now_iso(char out[32])
 {
     time_t t = time(NULL);
@@ -394,11 +405,10 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
     rc = end_tx(ctx, cat, rc);
     /* Then what sitewatch made for it: its chips, masks and kept
      * comparisons (never the scenes they were cut from). */
-    if (rc == 0 && valid_name(s.name)) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s.chips/%s", cat->path, s.name);
+    char *dir = rc == 0 && valid_name(s.name) ? site_path(cat, s.name, "") : NULL;
+    if (dir)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
+    free(dir);
     sw_site_clear(&s);
     return rc;
 }
@@ -466,8 +476,10 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         goto out;
     }
     /* The chip, under a temporary name until it is whole. */
+    char name[64];
+    snprintf(name, sizeof name, "/%s_%.12s.tif", date, hex);
     size_t n = strlen(cat->path) + strlen(site.name) + 128;
-    char *dir = malloc(n), *chip = malloc(n), *tmp = malloc(n + 32);
+    char *dir = site_path(cat, site.name, ""), *chip = site_path(cat, site.name, name), *tmp = malloc(n + 32);
     if (!dir || !chip || !tmp) {
         free(dir);
         free(chip);
@@ -475,8 +487,6 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(dir, n, "%s.chips/%s", cat->path, site.name);
-    snprintf(chip, n, "%s/%s_%.12s.tif", dir, date, hex);
     snprintf(tmp, n + 32, "%s.tmp-%ld", chip, (long)getpid());
     double res_m = site.resolution_m, usable = 0.0;
     double margin = opts->margin_m >= 0 ? opts->margin_m : 100.0;
@@ -767,36 +777,35 @@ static int on_object(void *user, const char *wkt, double area, double score)
 static void confirm_step(tracker *k, int confirm, const char *date, const char *chip, const char *mask,
                          const char *base_chip, const char *base_mask)
 {
+    /* The unmatched objects' centres, and whether either date missed them. */
     double *x = malloc((size_t)(k->n + 1) * sizeof *x), *y = malloc((size_t)(k->n + 1) * sizeof *y);
-    uint8_t *unseen = calloc((size_t)k->n + 1, 1), *unseen0 = calloc((size_t)k->n + 1, 1);
-    int m = 0;
-    for (int t = 0; x && y && t < k->n; t++)
-        if (!k->t[t].matched) {
+    uint8_t *unseen = calloc((size_t)k->n + 1, 1);
+    int *at = malloc((size_t)(k->n + 1) * sizeof *at), m = 0;
+    for (int t = 0; x && y && at && t < k->n; t++) {
+        at[t] = -1;
+        if (!k->t[t].matched && !isnan(k->t[t].cx)) {
             x[m] = k->t[t].cx;
             y[m] = k->t[t].cy;
-            m++;
+            at[t] = m++;
         }
-    if (x && y && unseen && unseen0 && m > 0) {
-        sw__points_unseen(chip, mask, x, y, m, unseen);
-        sw__points_unseen(base_chip, base_mask, x, y, m, unseen0);
     }
-    for (int t = 0, j = 0; t < k->n; t++) {
+    if (x && y && at && unseen && m > 0) {
+        sw__points_unseen(chip, mask, x, y, m, unseen);
+        sw__points_unseen(base_chip, base_mask, x, y, m, unseen);
+    }
+    for (int t = 0; t < k->n; t++) {
         track *tr = &k->t[t];
-        if (!tr->matched && unseen && unseen0 && (unseen[j] || unseen0[j]) && !isnan(tr->cx)) {
-            j++;
-            continue; /* not seen either way: its run goes on */
+        if (tr->matched) {
+            if (tr->consec >= confirm && !tr->confirmed[0])
+                snprintf(tr->confirmed, 11, "%s", date);
+        } else if (!(at && unseen && at[t] >= 0 && unseen[at[t]])) {
+            tr->consec = 0; /* its place was seen, and it was not there */
         }
-        if (!tr->matched)
-            j++;
-        if (!tr->matched)
-            tr->consec = 0;
-        else if (tr->consec >= confirm && !tr->confirmed[0])
-            snprintf(tr->confirmed, 11, "%s", date);
     }
     free(x);
     free(y);
+    free(at);
     free(unseen);
-    free(unseen0);
 }
 
 /* Removes kept comparisons (.pairs/KEY.gpkg) not among used[1..n-1] and
@@ -827,9 +836,8 @@ static void prune_pairs(const char *pairs, char (*used)[25], int n)
  * detect outputs; they go once that process is gone. */
 static void remove_stale(sw_catalog *cat, const char *site)
 {
-    char base[1200];
-    snprintf(base, sizeof base, "%s.chips/%s", cat->path, site);
-    DIR *d = opendir(base);
+    char *base = site_path(cat, site, "");
+    DIR *d = base ? opendir(base) : NULL;
     struct dirent *e;
     while (d && (e = readdir(d))) {
         if (strncmp(e->d_name, ".analysis-", 10) != 0)
@@ -854,6 +862,7 @@ static void remove_stale(sw_catalog *cat, const char *site)
     }
     if (d)
         closedir(d);
+    free(base);
 }
 
 int sw__run_sql(sw_ctx *ctx, sw_catalog *cat, sqlite3_stmt **st, const char *sql)
@@ -932,7 +941,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_finalize(st);
     /* Clouds and their shadows, each scene against its neighbours in time;
      * then the scenes usable enough, in date order. */
-    if ((rc = sw__chips_screen_udm(ctx, chips, udm, n, masks, cloud)) != 0)
+    if ((rc = sw__chips_screen(ctx, chips, udm, n, masks, cloud)) != 0)
         goto out;
     nall = n;
     use = malloc((size_t)(n > 0 ? n : 1) * sizeof *use);
@@ -952,19 +961,18 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     /* Objects under 25 pixels (and 50 m2) are not told from noise. */
     double min_default = fmax(50.0, 25.0 * site.resolution_m * site.resolution_m);
     tracker k = {.min_area = opts->min_area_m2 >= 0 ? opts->min_area_m2 : min_default};
-    size_t dl = strlen(cat->path) + strlen(site.name) + 64;
-    char *dir = malloc(dl);
+    char own[64];
+    snprintf(own, sizeof own, "/.analysis-%ld", (long)getpid());
+    char *dir = site_path(cat, site.name, own);
     if (!dir) {
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(dir, dl, "%s.chips/%s/.analysis-%ld", cat->path, site.name, (long)getpid());
     remove_stale(cat, site.name);
     /* Each pair's objects are kept under a key of what made them (the
      * chips, their cloud masks, the settings), so an ingest compares only
      * the pairs it changed. */
-    size_t pl = strlen(cat->path) + strlen(site.name) + 128;
-    char *pairs = malloc(pl), (*used)[25] = calloc((size_t)(n > 0 ? n : 1), sizeof *used);
+    char *pairs = site_path(cat, site.name, "/.pairs"), (*used)[25] = calloc((size_t)(n > 0 ? n : 1), sizeof *used);
     if (!pairs || !used) {
         free(pairs);
         free(used);
@@ -972,16 +980,17 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(pairs, pl, "%s.chips/%s/.pairs", cat->path, site.name);
     rc = sw__mkdir_p(ctx, pairs);
+    /* The baseline's mask, hashed once for every pair's key. */
+    char mh0[65] = "-";
+    if (n > 1 && cloud[use[0]] > 0 && sw__sha256_file(ctx, masks[use[0]], mh0) != 0)
+        snprintf(mh0, sizeof mh0, "?");
     for (int u = 1; u < n && rc == 0; u++) {
         int i = use[u], i0 = use[0];
         char key[8192], mh[2][65] = {"-", "-"}, hex[65], cached[1400];
-        for (int m = 0; m < 2; m++) {
-            int s = m ? i : i0;
-            if (cloud[s] > 0 && sw__sha256_file(ctx, masks[s], mh[m]) != 0)
-                snprintf(mh[m], sizeof mh[m], "?");
-        }
+        memcpy(mh[0], mh0, sizeof mh0);
+        if (cloud[i] > 0 && sw__sha256_file(ctx, masks[i], mh[1]) != 0)
+            snprintf(mh[1], sizeof mh[1], "?");
         snprintf(key, sizeof key, "sitewatch-pair-v1|%s|%s|%s|%s|%.3f", chips[i0], chips[i], mh[0], mh[1],
                  k.min_area);
         sw__sha256_hex(key, strlen(key), hex);

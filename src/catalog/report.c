@@ -227,6 +227,12 @@ typedef struct report {
     int images;
 } report;
 
+/* Confirmed and not dismissed: what the report shows as a finding. */
+static int shown(const sw__site_object *o)
+{
+    return o->confirmed_at[0] && !o->dismissed;
+}
+
 static void esc(sw__buf *b, const char *s)
 {
     for (; s && *s; s++) {
@@ -339,7 +345,7 @@ static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side
     } else {
         for (int64_t i = 0; i < r->nob; i++) {
             const object *o = &r->ob[i];
-            if (!o->o.confirmed_at[0] || o->o.dismissed)
+            if (!shown(&o->o))
                 continue;
             outline(r, b, &o->g, x, y, scale, "class='obj'");
             pt c = centroid(&o->g);
@@ -455,7 +461,7 @@ static void chart(report *r)
     for (int i = 0; i < r->nsc; i++) {
         for (int64_t k = 0; k < r->nob; k++) {
             const sw__site_object *o = &r->ob[k].o;
-            if (!o->confirmed_at[0] || o->dismissed)
+            if (!shown(o))
                 continue;
             if (!strcmp(o->first_seen, r->sc[i].date))
                 bar[i] += o->area_m2;
@@ -532,7 +538,7 @@ static int build(report *r)
     int nconf = 0;
     double conf_area = 0;
     for (int64_t i = 0; i < r->nob; i++)
-        if (r->ob[i].o.confirmed_at[0] && !r->ob[i].o.dismissed) {
+        if (shown(&r->ob[i].o)) {
             nconf++;
             conf_area += r->ob[i].o.area_m2;
         }
@@ -574,7 +580,7 @@ static int build(report *r)
     for (int pass = 0; pass < r->nsc; pass++)
         for (int64_t i = 0; i < r->nob; i++) {
             object *o = &r->ob[i];
-            if (o->o.confirmed_at[0] && !o->o.dismissed && !strcmp(o->o.first_seen, r->sc[pass].date)) {
+            if (shown(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date)) {
                 int rc = object_card(r, o);
                 if (rc)
                     return rc;
@@ -586,7 +592,7 @@ static int build(report *r)
                       "</tr></thead><tbody>\n");
     for (int64_t i = 0; i < r->nob; i++) {
         const object *o = &r->ob[i];
-        if (o->o.confirmed_at[0] && !o->o.dismissed)
+        if (shown(&o->o))
             sw__buf_printf(b, "<tr class='object'><td class='n'><a href='#object-%lld'>%lld</a></td>",
                            (long long)o->o.id, (long long)o->o.id);
         else
@@ -688,7 +694,7 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         rc = sw__err(ctx, SW_EARG, "site %s has no scenes yet: ingest some first", r.site.name);
         goto out;
     }
-    if ((rc = sw__chip_grid(ctx, r.sc[0].chip, r.gt, &r.W, &r.H)) != 0)
+    if ((rc = sw__chip_grid(ctx, r.sc[0].chip, r.gt, &r.W, &r.H, NULL)) != 0)
         goto out;
     /* The objects, their shapes and alerts. */
     sw__site_object *so = NULL;

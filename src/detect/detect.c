@@ -547,30 +547,6 @@ static double subpixel_area(const uint32_t *hist, int64_t npix)
 
 static char *join_path(const char *dir, const char *name, const char *prefix);
 
-/* Band roles from the band names (blue/green/red/nir, Sentinel-2's B02,
- * B03, B04, B08), else from the count. */
-static void band_roles(const run *r, sw__bandmap *bm)
-{
-    static const char *const names[4][3] = {{"red", "B04", "B4"}, {"green", "B03", "B3"}, {"blue", "B02", "B2"},
-                                             {"nir", "B08", "B8"}};
-    bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
-    for (int b = 0; b < r->nb; b++)
-        for (int k = 0; k < 4; k++)
-            for (int a = 0; a < 3; a++)
-                if (r->info->band_names[b] && !strcasecmp(r->info->band_names[b], names[k][a])) {
-                    if (k < 3)
-                        bm->rgb[k] = b;
-                    else
-                        bm->nir = b;
-                }
-    if (bm->rgb[0] >= 0 && bm->rgb[1] >= 0 && bm->rgb[2] >= 0)
-        return;
-    if (r->nb == 4)
-        bm->rgb[2] = 0, bm->rgb[1] = 1, bm->rgb[0] = 2, bm->nir = 3;
-    else if (r->nb == 3)
-        bm->rgb[0] = 0, bm->rgb[1] = 1, bm->rgb[2] = 2;
-}
-
 /* Screens each date against the other for clouds and their shadows (the
  * pair read once, averaged down to at most 512 pixels a side); a date
  * with any gets a mask written on the grid and set on the pair. A date
@@ -622,7 +598,7 @@ static int screen_pair(run *r, const char *outdir, const char *prefix)
         }
     }
     sw__bandmap bm;
-    band_roles(r, &bm);
+    sw__bandmap_guess((const char *const *)r->info->band_names, nb, &bm);
     const sw__grid *g = &r->info->grid;
     double pixel_m = f * (g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : r->o->gsd > 0 ? r->o->gsd : 1.0);
     const char *user[2] = {r->o->mask_before, r->o->mask_after};

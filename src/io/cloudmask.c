@@ -28,38 +28,24 @@ typedef struct chip_img {
     sw__bandmap bm;
 } chip_img;
 
-/* Band roles from descriptions or colour interpretation, else from the count. */
+/* Band roles: each band named by its colour interpretation when that is
+ * red, green or blue, else by its description; then sw__bandmap_guess. */
 void sw__band_roles(GDALDatasetH ds, int nb, sw__bandmap *bm)
 {
-    bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
-    for (int b = 0; b < nb; b++) {
+    const char *names[SW__MAXB] = {0};
+    for (int b = 0; b < nb && b < SW__MAXB; b++) {
         GDALRasterBandH h = GDALGetRasterBand(ds, b + 1);
-        const char *d = GDALGetDescription(h);
         GDALColorInterp ci = GDALGetRasterColorInterpretation(h);
-        if (!strcasecmp(d, "red") || ci == GCI_RedBand)
-            bm->rgb[0] = b;
-        else if (!strcasecmp(d, "green") || ci == GCI_GreenBand)
-            bm->rgb[1] = b;
-        else if (!strcasecmp(d, "blue") || ci == GCI_BlueBand)
-            bm->rgb[2] = b;
-        else if (!strcasecmp(d, "nir") || !strncasecmp(d, "near", 4))
-            bm->nir = b;
+        const char *d = GDALGetDescription(h);
+        names[b] = ci == GCI_RedBand ? "red" : ci == GCI_GreenBand ? "green" : ci == GCI_BlueBand ? "blue" : d;
     }
-    if (bm->rgb[0] >= 0 && bm->rgb[1] >= 0 && bm->rgb[2] >= 0)
-        return;
-    if (nb == 4) { /* PlanetScope: B, G, R, NIR */
-        bm->rgb[2] = 0, bm->rgb[1] = 1, bm->rgb[0] = 2, bm->nir = 3;
-    } else if (nb == 3) {
-        bm->rgb[0] = 0, bm->rgb[1] = 1, bm->rgb[2] = 2;
-    } else if (nb == 8) { /* PlanetScope SuperDove */
-        bm->rgb[2] = 1, bm->rgb[1] = 3, bm->rgb[0] = 5, bm->nir = 7;
-    } else if (nb >= 12) { /* Sentinel-2: B01, B02, B03, B04, ..., B08 */
-        bm->rgb[2] = 1, bm->rgb[1] = 2, bm->rgb[0] = 3, bm->nir = 7;
-    }
+    sw__bandmap_guess(names, nb < SW__MAXB ? nb : SW__MAXB, bm);
 }
 
-static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, double gt[6], char **wkt,
-                     int *full_w, int *full_h)
+/* Reads a chip averaged down to w x h (its validity by nearest neighbour);
+ * *full_w x *full_h receive its size. Returns 1 (nothing read) when it has
+ * more bands than the screen takes. */
+static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, int *full_w, int *full_h)
 {
     sw__gdal_err e;
     sw__gdal_push(&e);
@@ -70,12 +56,6 @@ static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, d
     int nb = GDALGetRasterCount(ds), rc = 0;
     *full_w = GDALGetRasterXSize(ds);
     *full_h = GDALGetRasterYSize(ds);
-    if (w <= 0) { /* only the grid asked for */
-        GDALGetGeoTransform(ds, gt);
-        *wkt = CPLStrdup(GDALGetProjectionRef(ds));
-        GDALClose(ds);
-        return 0;
-    }
     c->nb = nb;
     sw__band_roles(ds, nb, &c->bm);
     c->px = malloc((size_t)w * h * (size_t)nb * sizeof(float));
@@ -128,11 +108,6 @@ static int write_mask(sw_ctx *ctx, const char *path, const uint8_t *m, int w, in
     return 0;
 }
 
-int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction)
-{
-    return sw__chips_screen_udm(ctx, chips, NULL, n, masks, fraction);
-}
-
 /* Reads a mask on the chips' grid at the screen's w x h (nearest). */
 static int read_udm(const char *path, int w, int h, uint8_t *out)
 {
@@ -150,7 +125,7 @@ static int read_udm(const char *path, int w, int h, uint8_t *out)
     return err == CE_None ? 0 : -1;
 }
 
-int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
                          double *fraction)
 {
     for (int i = 0; i < n; i++) {
@@ -168,7 +143,7 @@ int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int 
     double gt[6];
     char *wkt = NULL;
     int W, H;
-    int rc = read_chip(ctx, chips[0], 0, 0, NULL, gt, &wkt, &W, &H);
+    int rc = sw__chip_grid(ctx, chips[0], gt, &W, &H, &wkt);
     if (rc)
         return rc;
     double f = fmax(1.0, fmax(W, H) / (double)SIDE);
@@ -188,8 +163,8 @@ int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int 
         goto done;
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        int fw, fh;
-        rc = read_chip(ctx, chips[i], w, h, &img[i], NULL, NULL, &fw, &fh);
+        int fw = 0, fh = 0;
+        rc = read_chip(ctx, chips[i], w, h, &img[i], &fw, &fh);
         if (rc == 1) { /* too many bands to screen */
             free(img[i].px);
             img[i].px = NULL;
@@ -327,7 +302,6 @@ static void probe(const char *path, int nonzero, const double *x, const double *
 
 void sw__points_unseen(const char *chip, const char *mask, const double *x, const double *y, int n, uint8_t *out)
 {
-    memset(out, 0, (size_t)(n > 0 ? n : 0));
     if (n <= 0)
         return;
     probe(chip, 0, x, y, n, out);

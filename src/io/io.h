@@ -177,22 +177,23 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
 /* ---- clouds over a site's chips (cloudmask.c) ---- */
 /* Screens the n chips of one site (one grid, in date order) for clouds and
  * their shadows, each against the median of its nearest scenes in time.
- * Where a chip has any, writes masks[i] (uint8, 1 = cloud or shadow, on a
- * grid of at most 512 pixels a side) and sets fraction[i] to the share of
- * the chip's valid pixels masked; other chips get 0 and no file. */
-int sw__chips_screen(sw_ctx *ctx, char *const *chips, int n, char *const *masks, double *fraction);
-/* The same, where udm[i] (may be NULL, or hold NULLs) is a chip's own
- * usability mask from sw__mask_to_chip: its pixels are left out of the
- * medians and added to the chip's mask. */
-int sw__chips_screen_udm(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
-                         double *fraction);
-/* out[i] = 1 where map point (x[i], y[i]) was not seen in a chip: outside
- * it, nodata there, or under its cloud mask (may be NULL). */
+ * udm[i] (udm may be NULL, or hold NULLs) is a chip's own usability mask
+ * from sw__mask_to_chip: its pixels stay out of the medians and join the
+ * chip's verdict. Where a chip has any, writes masks[i] (uint8, 1 = cloud,
+ * shadow or unusable, on a grid of at most 512 pixels a side) and sets
+ * fraction[i] to the share of the chip's valid pixels masked; other chips
+ * get 0 and no file. */
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
+                     double *fraction);
+/* Sets out[i] = 1 where map point (x[i], y[i]) was not seen in a chip:
+ * outside it, nodata there, or under its cloud mask (may be NULL); leaves
+ * the other out[i] as they are, so calls accumulate. */
 void sw__points_unseen(const char *chip, const char *mask, const double *x, const double *y, int n, uint8_t *out);
 
 /* ---- pictures of chips, for reports (picture.c) ---- */
-/* A chip's geotransform and size. */
-int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h);
+/* A chip's geotransform and size, and (wkt not NULL) its CRS as WKT
+ * (free with CPLFree). */
+int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h, char **wkt);
 /* One stretch for a chip's red, green and blue: the 1st and 99.5th
  * percentiles of the three together. */
 int sw__chip_stretch(sw_ctx *ctx, const char *path, double lo[3], double hi[3]);

@@ -14,7 +14,7 @@
 #include "../screen/screen.h"
 #include "io_int.h"
 
-int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h)
+int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h, char **wkt)
 {
     GDALDatasetH ds = sw__open_raster(ctx, path, "site chip");
     if (!ds)
@@ -22,6 +22,8 @@ int sw__chip_grid(sw_ctx *ctx, const char *path, double gt[6], int *w, int *h)
     GDALGetGeoTransform(ds, gt);
     *w = GDALGetRasterXSize(ds);
     *h = GDALGetRasterYSize(ds);
+    if (wkt)
+        *wkt = CPLStrdup(GDALGetProjectionRef(ds));
     GDALClose(ds);
     return 0;
 }

@@ -188,26 +188,41 @@ int sw__vectors_read(sw_ctx *ctx, const char *path, int (*fn)(void *user, const 
     return rc;
 }
 
+/* A geometry from WKT (NULL when it cannot be read); destroy with
+ * OGR_G_DestroyGeometry. Called with GDAL's errors pushed. */
+static OGRGeometryH from_wkt(const char *wkt)
+{
+    char *p = (char *)wkt;
+    OGRGeometryH g = NULL;
+    if (!wkt || OGR_G_CreateFromWkt(&p, NULL, &g) != OGRERR_NONE) {
+        if (g)
+            OGR_G_DestroyGeometry(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void destroy(OGRGeometryH g)
+{
+    if (g)
+        OGR_G_DestroyGeometry(g);
+}
+
 double sw__wkt_overlap(const char *a, const char *b)
 {
-    char *pa = (char *)a, *pb = (char *)b;
-    OGRGeometryH ga = NULL, gb = NULL;
     double out = 0.0;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    if (OGR_G_CreateFromWkt(&pa, NULL, &ga) == OGRERR_NONE && OGR_G_CreateFromWkt(&pb, NULL, &gb) == OGRERR_NONE &&
-        OGR_G_Intersects(ga, gb)) {
+    OGRGeometryH ga = from_wkt(a), gb = ga ? from_wkt(b) : NULL;
+    if (ga && gb && OGR_G_Intersects(ga, gb)) {
         OGRGeometryH i = OGR_G_Intersection(ga, gb);
         double aa = OGR_G_Area(ga), ab = OGR_G_Area(gb), m = aa < ab ? aa : ab;
         if (i && m > 0)
             out = OGR_G_Area(i) / m;
-        if (i)
-            OGR_G_DestroyGeometry(i);
+        destroy(i);
     }
-    if (ga)
-        OGR_G_DestroyGeometry(ga);
-    if (gb)
-        OGR_G_DestroyGeometry(gb);
+    destroy(ga);
+    destroy(gb);
     sw__gdal_pop();
     return out;
 }
@@ -304,44 +319,33 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
 
 int sw__wkt_centroid(const char *wkt, double *x, double *y)
 {
-    char *p = (char *)wkt;
-    OGRGeometryH g = NULL;
     int rc = -1;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    if (OGR_G_CreateFromWkt(&p, NULL, &g) == OGRERR_NONE && g) {
-        OGRGeometryH c = OGR_G_CreateGeometry(wkbPoint);
-        if (c && OGR_G_Centroid(g, c) == OGRERR_NONE) {
-            *x = OGR_G_GetX(c, 0);
-            *y = OGR_G_GetY(c, 0);
-            rc = 0;
-        }
-        if (c)
-            OGR_G_DestroyGeometry(c);
-        OGR_G_DestroyGeometry(g);
+    OGRGeometryH g = from_wkt(wkt), c = g ? OGR_G_CreateGeometry(wkbPoint) : NULL;
+    if (c && OGR_G_Centroid(g, c) == OGRERR_NONE) {
+        *x = OGR_G_GetX(c, 0);
+        *y = OGR_G_GetY(c, 0);
+        rc = 0;
     }
+    destroy(c);
+    destroy(g);
     sw__gdal_pop();
     return rc;
 }
 
 char *sw__wkt_union(const char *a, const char *b)
 {
-    char *pa = (char *)a, *pb = (char *)b, *out = NULL;
-    OGRGeometryH ga = NULL, gb = NULL, u = NULL;
+    char *out = NULL, *w = NULL;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    if (OGR_G_CreateFromWkt(&pa, NULL, &ga) == OGRERR_NONE && OGR_G_CreateFromWkt(&pb, NULL, &gb) == OGRERR_NONE)
-        u = OGR_G_Union(ga, gb);
-    char *w = NULL;
+    OGRGeometryH ga = from_wkt(a), gb = ga ? from_wkt(b) : NULL, u = gb ? OGR_G_Union(ga, gb) : NULL;
     if (u && OGR_G_ExportToWkt(u, &w) == OGRERR_NONE && w)
         out = strdup(w);
     CPLFree(w);
-    if (u)
-        OGR_G_DestroyGeometry(u);
-    if (ga)
-        OGR_G_DestroyGeometry(ga);
-    if (gb)
-        OGR_G_DestroyGeometry(gb);
+    destroy(u);
+    destroy(ga);
+    destroy(gb);
     sw__gdal_pop();
     return out;
 }

@@ -17,8 +17,38 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "screen.h"
+
+void sw__bandmap_guess(const char *const *names, int nb, sw__bandmap *bm)
+{
+    static const char *const known[4][4] = {{"red", "B04", "B4", NULL},
+                                             {"green", "B03", "B3", NULL},
+                                             {"blue", "B02", "B2", NULL},
+                                             {"nir", "B08", "B8", "near-infrared"}};
+    bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
+    for (int b = 0; names && b < nb; b++)
+        for (int k = 0; k < 4; k++)
+            for (int a = 0; a < 4 && known[k][a]; a++)
+                if (names[b] && !strcasecmp(names[b], known[k][a])) {
+                    if (k < 3)
+                        bm->rgb[k] = b;
+                    else
+                        bm->nir = b;
+                }
+    if (bm->rgb[0] >= 0 && bm->rgb[1] >= 0 && bm->rgb[2] >= 0)
+        return;
+    if (nb == 4) { /* PlanetScope: B, G, R, NIR */
+        bm->rgb[2] = 0, bm->rgb[1] = 1, bm->rgb[0] = 2, bm->nir = 3;
+    } else if (nb == 3) {
+        bm->rgb[0] = 0, bm->rgb[1] = 1, bm->rgb[2] = 2;
+    } else if (nb == 8) { /* PlanetScope SuperDove */
+        bm->rgb[2] = 1, bm->rgb[1] = 3, bm->rgb[0] = 5, bm->nir = 7;
+    } else if (nb >= 12) { /* Sentinel-2: B01, B02, B03, B04, ..., B08 */
+        bm->rgb[2] = 1, bm->rgb[1] = 2, bm->rgb[0] = 3, bm->nir = 7;
+    }
+}
 
 int sw__median_composite(const float *const *imgs, const uint8_t *const *valid, int n, int skip, int64_t npix,
                          int nb, float *out, uint8_t *out_valid)
@@ -71,46 +101,41 @@ static int grow(uint8_t *lab, int w, int h)
     return 0;
 }
 
-/* Keeps the 4-connected blobs of lab == 2 of at least min_px pixels as 1,
- * everything else 0; returns the pixels kept, or -1 out of memory. */
+/* Keeps the blobs of lab == 2 (8-connected, by the streaming labeller)
+ * of at least min_px pixels as 1, everything else 0; returns the pixels
+ * kept, or -1 out of memory. */
 static int64_t drop_small(uint8_t *lab, int w, int h, int64_t min_px)
 {
-    int64_t n = (int64_t)w * h, kept = 0;
-    int64_t *q = malloc((size_t)n * sizeof *q);
-    if (!q)
-        return -1;
-    for (int64_t s = 0; s < n; s++) {
-        if (lab[s] != 2)
-            continue;
-        /* Flood the blob with 3, remembering it in q. */
-        int64_t len = 0, head = 0;
-        q[len++] = s;
-        lab[s] = 3;
-        while (head < len) {
-            int64_t i = q[head++];
-            int x = (int)(i % w), y = (int)(i / w);
-            static const int dx[4] = {1, -1, 0, 0}, dy[4] = {0, 0, 1, -1};
-            for (int d = 0; d < 4; d++) {
-                int nx = x + dx[d], ny = y + dy[d];
-                if (nx < 0 || ny < 0 || nx >= w || ny >= h)
-                    continue;
-                int64_t j = (int64_t)ny * w + nx;
-                if (lab[j] == 2) {
-                    lab[j] = 3;
-                    q[len++] = j;
-                }
+    sw__ccl *c = sw__ccl_new(w);
+    uint8_t *row = malloc((size_t)w);
+    uint32_t *ids = malloc((size_t)w * sizeof *ids);
+    int64_t kept = 0;
+    int rc = c && row && ids ? 0 : -1;
+    for (int y = 0; y < h && rc == 0; y++) {
+        for (int x = 0; x < w; x++)
+            row[x] = lab[(int64_t)y * w + x] == 2;
+        rc = sw__ccl_row(c, row, NULL, NULL);
+    }
+    if (rc == 0 && sw__ccl_finish(c) >= 0) {
+        sw__ccl_keep(c, min_px);
+        sw__ccl_rewind(c);
+        for (int y = 0; y < h && rc == 0; y++) {
+            uint8_t *l = lab + (int64_t)y * w;
+            for (int x = 0; x < w; x++)
+                row[x] = l[x] == 2;
+            rc = sw__ccl_row2(c, row, ids);
+            for (int x = 0; x < w; x++) {
+                l[x] = ids[x] != 0;
+                kept += l[x];
             }
         }
-        uint8_t v = len >= min_px ? 4 : 5;
-        for (int64_t i = 0; i < len; i++)
-            lab[q[i]] = v;
-        if (v == 4)
-            kept += len;
+    } else {
+        rc = -1;
     }
-    for (int64_t p = 0; p < n; p++)
-        lab[p] = lab[p] == 4;
-    free(q);
-    return kept;
+    sw__ccl_free(c);
+    free(row);
+    free(ids);
+    return rc ? -1 : kept;
 }
 
 /* Chamfer distance (in pixels, 3-4 weights / 3) to the nearest set pixel. */

@@ -13,6 +13,11 @@ typedef struct sw__bandmap {
     int nir;
 } sw__bandmap;
 
+/* Which bands are red, green, blue and NIR, from their names (red,
+ * B04, B4, ...; names and its entries may be NULL), else from the count:
+ * 4 PlanetScope B,G,R,NIR, 3 R,G,B, 8 SuperDove, 12 or more Sentinel-2. */
+void sw__bandmap_guess(const char *const *names, int nb, sw__bandmap *bm);
+
 /* Per pixel and band, the median of images 0..n-1 except `skip` (-1: none)
  * where each is valid. imgs[i]: npix x nb, pixel-interleaved. Returns 0, or
  * -1 out of memory. */
