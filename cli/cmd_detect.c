@@ -49,7 +49,9 @@ static void usage(FILE *f)
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
             "      --sample-pixels N   pixels sampled to fit the method (default 1000000)\n"
-            "      --model FILE        learned: the model (default: $SITEWATCH_MODEL or the shipped one)\n"
+            "      --model FILE|NAME   learned: the model file, or a shipped one by name: buildings (new or\n"
+            "                          removed buildings; the default unless $SITEWATCH_MODEL says otherwise)\n"
+            "                          or change (any land-cover change: buildings, roads, cleared ground)\n"
             "      --gsd M             learned, without georeferencing: metres per pixel\n"
             "  -q, --quiet             no progress bar and no summary line\n"
             "  -h, --help              this help\n");

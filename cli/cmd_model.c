@@ -26,6 +26,7 @@ int cmd_model(int argc, char **argv)
         printf("  bands %d, trained at %.2f m per pixel, %lld parameters, context %d px, tiles in multiples of %d\n",
                sw_model_bands(m), sw_model_gsd(m), (long long)sw_model_parameters(m), sw_model_halo(m),
                sw_model_multiple(m));
+        printf("  change where the probability exceeds %.2f\n", sw_model_threshold(m));
         printf("  header: %s\n", "(sitewatch model info FILE --json prints it whole)");
     }
     sw_model_free(m);

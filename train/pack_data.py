@@ -7,8 +7,10 @@ carry it to a GPU machine that cannot see ../shared.
 
 The split (stated in train/README.md):
   train  LEVIR-CD full tiles test_2 and test_4 (with the crops cut from
-         them), the LEVIR-CD crops of other tiles, DSIFN 0..6, FOTBCD (0.2 m,
-         resampled to 0.5 m), EGY-BCD, CDD
+         them), DSIFN 0..6, FOTBCD (0.2 m, resampled to 0.5 m), EGY-BCD, CDD
+  validation  the LEVIR-CD crops of other tiles (9 x 256^2): not trained on;
+         they choose between training configurations and set the model's
+         operating threshold
   held out  LEVIR-CD full tile test_5; DSIFN 7, 8, 9; SZTAKI Szada (1.5 m,
          another kind of imagery, never seen)
 """
@@ -69,7 +71,7 @@ def main():
         tile = "_".join(n.split("_")[:2])
         if tile in ("test_2", "test_4", "test_5"):
             continue  # inside a full tile already listed
-        add(f"levir/{n}", "levir", "train", *[os.path.join(lv, d, n) for d in ("A", "B", "label")])
+        add(f"levir/{n}", "levir", "val", *[os.path.join(lv, d, n) for d in ("A", "B", "label")])
     ds = os.path.join(data, "dsifn-cd-samples")
     for n in sorted(os.listdir(os.path.join(ds, "label"))):
         k = int(n.split("_")[0])

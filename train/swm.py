@@ -72,3 +72,33 @@ class SwmNet(FoldedNet):
         header, layers = read_swm(path)
         super().__init__(layers, header["depth"])
         self.header = header
+
+
+def retag_swm(src, dst, **changes):
+    """Copies a model file with header keys changed (name, threshold,
+    provenance notes); the tensor data is copied byte for byte."""
+    b = open(src, "rb").read()
+    read_swm(src)  # checks magic and checksum
+    jlen = struct.unpack("<II", b[8:16])[1]
+    h = json.loads(b[16:16 + jlen])
+    start = (16 + jlen + 15) // 16 * 16
+    data = b[start:start + h["data_bytes"]]
+    for k, v in changes.items():
+        if isinstance(v, dict) and isinstance(h.get(k), dict):
+            h[k].update(v)
+        else:
+            h[k] = v
+    js = json.dumps(h, indent=1).encode()
+    head = b"SWMODEL\0" + struct.pack("<II", 1, len(js)) + js
+    head += b"\0" * ((-len(head)) % 16)
+    body = head + data
+    with open(dst, "wb") as f:
+        f.write(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
+
+
+if __name__ == "__main__":  # python3 train/swm.py retag SRC DST '{"name": ...}'
+    import sys
+    if len(sys.argv) == 5 and sys.argv[1] == "retag":
+        retag_swm(sys.argv[2], sys.argv[3], **json.loads(sys.argv[4]))
+    else:
+        sys.exit("usage: python3 train/swm.py retag SRC DST JSON")

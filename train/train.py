@@ -4,6 +4,7 @@ sitewatch model file (.swm, format in docs/model-format.md).
 
     python3 train/train.py --data train/data/pairs.npz --out OUTDIR
                            [--width 24] [--minutes 6] [--batch 16] [--seed 7]
+                           [--sets levir]
 
 The network is a Siamese U-Net in the FC-Siam-diff style: one encoder shared
 by both dates (four levels of two 3x3 conv + batch-norm + ReLU, 2x2 max
@@ -18,9 +19,16 @@ date swap, per-date radiometric jitter (gain, offset, gamma per band), haze,
 random misregistration of one date by up to two pixels, and copy-paste of
 changed regions (buildings with their label) from another pair into date 2.
 Loss: binary cross-entropy plus soft Dice. AdamW, cosine learning rate over
-the time budget. It then scores the held-out pairs, folds batch-norm into
-the convolutions, writes model.swm (fp16 weights) and reference tiles with
-the folded model's float32 outputs for the C engine's parity test.
+the time budget. Only the sets named by --sets are trained on: LEVIR-CD's
+building-change labels by default, since DSIFN and CDD also mark roads,
+cleared ground and cars as change, which a building detector must not (and
+FOTBCD and EGY-BCD cost held-out LEVIR-CD accuracy: train/README.md).
+
+It then picks the operating threshold that maximizes F1 on the validation
+pairs (never trained on), scores the held-out pairs at 0.5 and at that
+threshold, folds batch-norm into the convolutions, writes model.swm (fp16
+weights, the threshold in its header) and reference tiles with the folded
+model's float32 outputs for the C engine's parity test.
 """
 import argparse
 import json
@@ -107,8 +115,9 @@ def load_pairs(path, device):
 
 
 class Sampler:
-    def __init__(self, pairs, crop, gen, weights=None):
-        self.pairs = [p for p in pairs if p["split"] == "train" and min(p["L"].shape) >= crop // 2]
+    def __init__(self, pairs, crop, gen, weights=None, sets=None):
+        self.pairs = [p for p in pairs if p["split"] == "train" and min(p["L"].shape) >= crop // 2
+                      and (sets is None or p["set"] in sets)]
         weights = weights or {}
         area = np.array([p["L"].numel() * weights.get(p["set"], 1.0) for p in self.pairs], dtype=np.float64)
         self.prob = area / area.sum()
@@ -201,23 +210,36 @@ def predict(model, A, B, up=1):
     return p[0, 0]
 
 
-def score_sets(model, pairs, split="heldout"):
+def probabilities(model, pairs, split):
+    """(set, probabilities, truth) of every pair of a split."""
     model.eval()
+    out = [(p["set"], predict(model, p["A"], p["B"], p["up"]), p["L"] > 0) for p in pairs if p["split"] == split]
+    model.train()
+    return out
+
+
+def pooled(probs, threshold):
+    """Pooled scores per set at one threshold."""
     res = {}
-    for p in pairs:
-        if p["split"] != split:
-            continue
-        pred = predict(model, p["A"], p["B"], p["up"]) > 0.5
-        t = p["L"] > 0
-        c = res.setdefault(p["set"], [0, 0, 0, 0])
+    for s, prob, t in probs:
+        pred = prob > threshold
+        c = res.setdefault(s, [0, 0, 0, 0])
         c[0] += int((pred & t).sum()); c[1] += int((pred & ~t).sum())
         c[2] += int((~pred & t).sum()); c[3] += int((~pred & ~t).sum())
-    model.train()
     out = {}
     for s, (tp, fp, fn, tn) in res.items():
         out[s] = dict(f1=2 * tp / max(1, 2 * tp + fp + fn), iou=tp / max(1, tp + fp + fn),
                       precision=tp / max(1, tp + fp), recall=tp / max(1, tp + fn), tp=tp, fp=fp, fn=fn, tn=tn)
     return out
+
+
+def best_threshold(probs):
+    """The threshold in 0.05 .. 0.95 with the best pooled F1 over all of probs."""
+    best = (-1.0, 0.5)
+    for t in np.arange(0.05, 0.951, 0.05):
+        tot = pooled([("all", p, l) for _, p, l in probs], float(t))["all"]
+        best = max(best, (tot["f1"], round(float(t), 2)))
+    return best[1], best[0]
 
 
 # ---------------------------------------------------------------- export
@@ -330,6 +352,8 @@ def main():
     ap.add_argument("--dtype", default="f16", choices=("f16", "f32"))
     ap.add_argument("--init", help="start from these weights (a model.pt of an earlier run)")
     ap.add_argument("--weight", default="levir=2", help="sampling weight per set, e.g. levir=2,dsifn=1")
+    ap.add_argument("--sets", default="levir", help="the sets trained on (labels of one meaning)")
+    ap.add_argument("--name", default="sitewatch-buildings")
     ap.add_argument("--export-from", help="only write reference tiles for this model.pt")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -345,7 +369,8 @@ def main():
         torch.backends.cudnn.benchmark = True
     pairs = load_pairs(args.data, dev)
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weight.split(",") if kv)}
-    sampler = Sampler(pairs, args.crop, rng, weights)
+    sets = args.sets.split(",")
+    sampler = Sampler(pairs, args.crop, rng, weights, sets)
     model = SiamDiffUNet(3, args.width)
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu"))
@@ -360,7 +385,8 @@ def main():
         log.write(s + "\n")
         log.flush()
 
-    say(f"device {dev}, {nparams} parameters, {len(sampler.pairs)} training pairs, torch {torch.__version__}")
+    say(f"device {dev}, {nparams} parameters, {len(sampler.pairs)} training pairs of {','.join(sets)}, "
+        f"torch {torch.__version__}")
     t0, step, budget = time.time(), 0, args.minutes * 60
     while True:
         frac = (time.time() - t0) / budget if not args.steps else step / args.steps
@@ -395,30 +421,43 @@ def main():
     say(f"trained {step} steps in {train_s:.0f}s")
     torch.save(model.state_dict(), os.path.join(args.out, "model.pt"))
     model.eval()
-    scores = score_sets(model, pairs)
+    val = probabilities(model, pairs, "val")
+    threshold, val_f1 = best_threshold(val) if val else (0.5, float("nan"))
+    say(f"validation: F1 {val_f1:.4f} at threshold {threshold} ({pooled(val, 0.5)['levir']['f1']:.4f} at 0.5)"
+        if val else "no validation pairs: threshold 0.5")
+    held = probabilities(model, pairs, "heldout")
+    scores, scores05 = pooled(held, threshold), pooled(held, 0.5)
     for s, v in sorted(scores.items()):
-        say(f"held-out {s}: F1 {v['f1']:.4f} IoU {v['iou']:.4f} P {v['precision']:.4f} R {v['recall']:.4f}")
+        say(f"held-out {s}: F1 {v['f1']:.4f} IoU {v['iou']:.4f} P {v['precision']:.4f} R {v['recall']:.4f}"
+            f" at {threshold} (F1 {scores05[s]['f1']:.4f} at 0.5)")
+    del val, held
     model.cpu()
     layers = folded_layers(model)
     folded = Folded(model, layers, args.dtype)
+    named = {"levir": "LEVIR-CD full tiles test_2, test_4", "dsifn": "DSIFN 0-6",
+             "fotbcd": "FOTBCD (0.2 m resampled to 0.5 m)", "egy": "EGY-BCD", "cdd": "CDD"}
     meta = dict(
-        name="sitewatch-buildings", bands=3, band_names=["red", "green", "blue"],
+        name=args.name, bands=3, band_names=["red", "green", "blue"], threshold=threshold,
         normalization="per date and band: (x - mean) / sd over the scene's valid pixels",
         gsd_m=0.5, receptive_halo_px=64, tile_multiple=2 ** (model.depth - 1),
         provenance=dict(
-            data=("train: LEVIR-CD full tiles test_2, test_4 and the crops of other tiles; DSIFN 0-6; "
-                  "FOTBCD (0.2 m resampled to 0.5 m); EGY-BCD; CDD. held out: LEVIR-CD test_5; DSIFN 7-9; "
+            data=("train: " + "; ".join(named[s] for s in sets) + ". validation (threshold, choice of run): "
+                  "the 9 LEVIR-CD crops of other tiles. held out: LEVIR-CD test_5; DSIFN 7-9; "
                   "SZTAKI Szada (1.5 m, upsampled x3)"),
+            validation_f1=round(val_f1, 4), threshold=threshold,
             licence=("research use: LEVIR-CD, DSIFN, FOTBCD, EGY-BCD, CDD and SZTAKI imagery and labels are "
                      "licensed for non-commercial research by their authors; see ../shared/data/*/SOURCE.txt"),
             command=" ".join(sys.argv), seed=args.seed, steps=step, train_seconds=round(train_s),
             device=torch.cuda.get_device_name() if dev == "cuda" else "cpu", torch=torch.__version__,
-            parameters=nparams, heldout_scores={s: {k: round(v[k], 4) for k in ("f1", "iou", "precision", "recall")}
-                                                for s, v in scores.items()}))
+            parameters=nparams,
+            heldout_scores={s: {k: round(v[k], 4) for k in ("f1", "iou", "precision", "recall")}
+                            for s, v in scores.items()},
+            heldout_f1_at_0_5={s: round(v["f1"], 4) for s, v in scores05.items()}))
     write_swm(os.path.join(args.out, "model.swm"), model, layers, meta, args.dtype)
     write_reference(args.out, folded, [dict(q, A=q["A"].cpu(), B=q["B"].cpu()) for q in pairs])
     with open(os.path.join(args.out, "scores.json"), "w") as f:
-        json.dump(dict(scores=scores, steps=step, seconds=train_s, params=nparams), f, indent=1)
+        json.dump(dict(scores=scores, scores_at_0_5=scores05, threshold=threshold, validation_f1=val_f1,
+                       steps=step, seconds=train_s, params=nparams, sets=sets, command=" ".join(sys.argv)), f, indent=1)
     say("wrote", os.path.join(args.out, "model.swm"))
 
 

@@ -28,6 +28,7 @@ void sw_model_free(sw_model *m);
 const char *sw_model_header(const sw_model *m);
 int sw_model_bands(const sw_model *m);
 double sw_model_gsd(const sw_model *m);      /* metres per pixel it was trained at */
+double sw_model_threshold(const sw_model *m); /* its operating probability (0.5 unless the file sets one) */
 int sw_model_halo(const sw_model *m);        /* context pixels a tile needs on each side */
 int sw_model_multiple(const sw_model *m);    /* tile sides must be multiples of this */
 int64_t sw_model_parameters(const sw_model *m);

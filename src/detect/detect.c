@@ -856,7 +856,7 @@ static int choose_threshold(run *r)
     if (r->net) {
         if (o->threshold == SW_THRESHOLD_CHI2)
             return sw__err(r->ctx, SW_EARG, "--threshold chi2 needs --method irmad");
-        r->threshold = 0.5;
+        r->threshold = sw_model_threshold(r->net);
         r->threshold_rule = "probability";
         return 0;
     }
@@ -1395,6 +1395,16 @@ static int open_model(run *r, const char *before)
         path = getenv("SITEWATCH_MODEL");
     if (!path)
         path = SW_DEFAULT_MODEL;
+    /* A bare name ("buildings", "change") is a model shipped beside the default. */
+    char shipped[4096];
+    if (!strchr(path, '/') && !strchr(path, '.')) {
+        const char *slash = strrchr(SW_DEFAULT_MODEL, '/');
+        int dir = slash ? (int)(slash - SW_DEFAULT_MODEL) : 0;
+        snprintf(shipped, sizeof shipped, "%.*s%s%s.swm", dir, SW_DEFAULT_MODEL, slash ? "/" : "", path);
+        if (access(shipped, R_OK) != 0)
+            return sw__err(r->ctx, SW_EARG, "--model %s: no such shipped model (%s); give a model file's path", path, shipped);
+        path = shipped;
+    }
     r->net_path = strdup(path);
     r->net = sw_model_load(r->ctx, path);
     if (!r->net)

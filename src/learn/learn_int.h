@@ -17,6 +17,7 @@ struct sw_model {
     int depth, bands, halo, multiple;
     int ch[SW__MAX_DEPTH];
     double gsd;
+    double threshold; /* operating probability: the header's "threshold", else 0.5 */
     int nlayers;
     int64_t params;
     /* execution order: enc0.0 enc0.1 ... enc{d-1}.1, dec{d-2}.0 dec{d-2}.1 ... dec0.1, head */

@@ -144,6 +144,7 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
     const cJSON *chans = cJSON_GetObjectItemCaseSensitive(js, "channels");
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(js, "layers");
     const cJSON *gsd = cJSON_GetObjectItemCaseSensitive(js, "gsd_m");
+    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(js, "threshold");
     int data_bytes = 0;
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "sitewatch-model") != 0) {
         rc = sw__err(ctx, SW_EFORMAT, "%s: not a sitewatch model header", path);
@@ -159,12 +160,15 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
                !cJSON_IsNumber(gsd) || !(gsd->valuedouble > 0.0) ||
                !cJSON_IsArray(chans) || cJSON_GetArraySize(chans) != m->depth || !cJSON_IsArray(layers)) {
         rc = sw__err(ctx, SW_EFORMAT, "%s: the header lacks or has bad depth, bands, halo, gsd, channels or layers", path);
+    } else if (thr && !(cJSON_IsNumber(thr) && thr->valuedouble > 0.0 && thr->valuedouble < 1.0)) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: the header's threshold must be a probability in (0, 1)", path);
     }
     if (rc) {
         cJSON_Delete(js);
         return rc;
     }
     m->gsd = gsd->valuedouble;
+    m->threshold = thr ? thr->valuedouble : 0.5;
     m->multiple = 1 << (m->depth - 1);
     for (int i = 0; i < m->depth; i++) {
         const cJSON *c = cJSON_GetArrayItem(chans, i);
@@ -277,6 +281,7 @@ void sw_model_free(sw_model *m)
 const char *sw_model_header(const sw_model *m) { return m->header; }
 int sw_model_bands(const sw_model *m) { return m->bands; }
 double sw_model_gsd(const sw_model *m) { return m->gsd; }
+double sw_model_threshold(const sw_model *m) { return m->threshold; }
 int sw_model_halo(const sw_model *m) { return m->halo; }
 int sw_model_multiple(const sw_model *m) { return m->multiple; }
 int64_t sw_model_parameters(const sw_model *m) { return m->params; }

@@ -97,7 +97,9 @@ static void test_tiles_do_not_seam(void **state)
             int px = i % W, py = i / W;
             float base = (float)(sin(px * 0.05 + b) * cos(py * 0.07) + 0.2 * rand() / RAND_MAX);
             x[i * nb + b] = base;
-            y[i * nb + b] = base + ((px / 40 + py / 40) % 5 == 0 ? 1.5f : 0.0f);
+            /* blocks of change whose strength grows from left to right, so
+             * that any model leaves some pixels undecided */
+            y[i * nb + b] = base + ((px / 40 + py / 40) % 5 == 0 ? 2.0f * px / W : 0.0f);
         }
     sw__model st = {0};
     st.nb = nb;
@@ -122,9 +124,9 @@ static void test_tiles_do_not_seam(void **state)
     int mid = 0;
     for (int i = 0; i < W * H; i++) {
         maxd = fmax(maxd, fabs(whole[i] - strips[i]));
-        mid += whole[i] > 0.05 && whole[i] < 0.95;
+        mid += whole[i] > 0.001 && whole[i] < 0.999;
     }
-    printf("strips of 20 rows vs one strip: max difference %.3g (%d pixels with 0.05 < p < 0.95)\n", maxd, mid);
+    printf("strips of 20 rows vs one strip: max difference %.3g (%d pixels with 0.001 < p < 0.999)\n", maxd, mid);
     assert_true(mid > 100); /* the comparison covers undecided pixels, not only saturated ones */
     if (maxd > 1e-5)
         fail_msg("tiling changes probabilities by %g", maxd);
