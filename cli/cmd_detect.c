@@ -34,6 +34,8 @@ static void usage(FILE *f)
             "      --mask-cloudy       the masks mark clouds: usable where zero (Sentinel-2)\n"
             "      --slivers W         drop objects thinner than W pixels on average and four times\n"
             "                          as long: edges left by misregistration (e.g. 1.5)\n"
+            "      --fill-holes A      fill unchanged holes up to A m^2 (pixels without\n"
+            "                          georeferencing) inside a change object (default: off)\n"
             "      --cloud-screen      mask clouds and their shadows found by comparing the dates\n"
             "                          (for dates without a mask; off by default)\n"
             "      --morph M[:R]       clean the mask before objects: none (default), open,\n"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
             "      --coreg on|off      estimate AFTER's sub-pixel shift (phase correlation) and\n"
             "                          correct it when reliable and >= 0.1 px (default: on,\n"
             "                          but only reported for -m learned)\n"
-            "      --normalize on|off  diff: fit AFTER's radiometry to BEFORE's per band on\n"
+            "      --normalize on|off  diff, pcakm: fit AFTER's radiometry to BEFORE's per band on\n"
             "                          IR-MAD's unchanged pixels (default on)\n"
             "  -j, --threads N         worker threads (default: all cores)\n"
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
@@ -71,7 +73,7 @@ int cmd_detect(int argc, char **argv)
         {"mask-after", required_argument, 0, 10},   {"mask-band", required_argument, 0, 11},
         {"mask-cloudy", no_argument, 0, 12},
         {"cloud-screen", no_argument, 0, 30},
-        {"slivers", required_argument, 0, 31},
+        {"slivers", required_argument, 0, 31},      {"fill-holes", required_argument, 0, 32},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -158,6 +160,11 @@ int cmd_detect(int argc, char **argv)
             o.sliver_width = strtod(optarg, &end);
             if (*end || !(o.sliver_width > 0) || o.sliver_width > 100)
                 return cli_usage("detect", "--slivers needs a width in pixels, 0-100, got '%s'", optarg);
+            break;
+        case 32:
+            o.fill_holes = strtod(optarg, &end);
+            if (*end || !(o.fill_holes >= 0))
+                return cli_usage("detect", "--fill-holes needs an area >= 0, got '%s'", optarg);
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;

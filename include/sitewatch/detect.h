@@ -76,6 +76,8 @@ typedef struct sw_detect_opts {
     int morph_radius;        /* 1 (3x3) by default */
     double sliver_width;     /* drop objects thinner than this many pixels on average and
                                 four times as long (edges left by misregistration); 0: keep */
+    double fill_holes;       /* m^2: unchanged holes up to this area inside a change object
+                                become part of it (not holes of nodata); 0: off */
     int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto
                                 BEFORE's on IR-MAD's invariant pixels; 0: off */
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */

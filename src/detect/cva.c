@@ -25,6 +25,7 @@ void sw__model_clear(sw__model *m)
     free(m->b_raw);
     free(m->sigma);
     free(m->norm_a);
+    free(m->norm_rsd);
     free(m->norm_c);
     free(m->pk_vec);
     free(m->pk_mean);

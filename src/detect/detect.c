@@ -90,6 +90,8 @@ typedef struct run {
     char *tmp[NOUT], *final[NOUT];
     sw__rwriter *w_score, *w_raw, *w_mask, *w_ids;
     sw__ccl *ccl;
+    sw__ccl *holes;        /* --fill-holes: components of everything not change */
+    int64_t *filled;       /* per object id: hole pixels filled into it */
     int64_t valid_pixels, nobj_all, nobj;
     sw__vobject *vobj;
     uint32_t (*hist)[SUBPIX_BINS]; /* per object id: scores over its peak, for sub-pixel area */
@@ -116,6 +118,9 @@ typedef struct worker {
     uint8_t *emask, *mwork;/* the mask with the morphology's context rows, scratch */
     float *dimg;           /* pcakm: the difference image of the rows read */
     float *score_out;      /* the strip's rows within score */
+    float *hscore;         /* --fill-holes, one row: nodata flags for the hole labeller */
+    uint8_t *hbg;          /* one row: not change */
+    uint32_t *hids;        /* one row: 1 where a hole is filled */
     int64_t on, valid_count;
     int64_t y0;
     int nrows;
@@ -214,6 +219,9 @@ static void worker_free(worker *w)
     free(w->emask);
     free(w->mwork);
     free(w->dimg);
+    free(w->hscore);
+    free(w->hbg);
+    free(w->hids);
     free(w);
 }
 
@@ -238,7 +246,13 @@ static worker *worker_new(run *r, sw_ctx *wctx, int rows, int with_reader)
     w->score = malloc(npix * sizeof(float));
     w->valid = malloc(npix);
     w->mask = malloc(npix);
-    if ((with_reader && (!w->rd || !w->bx || !w->by)) || !w->score || !w->valid || !w->mask) {
+    if (r->holes) {
+        w->hscore = malloc((size_t)r->W * sizeof(float));
+        w->hbg = malloc((size_t)r->W);
+        w->hids = malloc((size_t)r->W * sizeof(uint32_t));
+    }
+    if ((with_reader && (!w->rd || !w->bx || !w->by)) || !w->score || !w->valid || !w->mask ||
+        (r->holes && (!w->hscore || !w->hbg || !w->hids))) {
         if (!wctx->code)
             sw__err(wctx, SW_ENOMEM, "out of memory for a %d-row strip", rows);
         worker_free(w);
@@ -387,7 +401,7 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
                                (int)(yb - ya), etop, erows, w->score);
     } else if (r->method == SW_METHOD_PCAKM) {
         /* The difference image over every row read, then blocks of it. */
-        sw__cva_score(&r->model, w->bx, w->by, w->valid, r->W * (yb - ya), w->dimg);
+        sw__pcakm_difference(&r->model, w->bx, w->by, w->valid, r->W * (yb - ya), w->dimg);
         sw__pcakm_score(&r->model, w->dimg, w->valid, r->W, (int)(yb - ya), etop, erows, w->score);
     } else {
         score_pixels(r->method, &r->model, w->bx + eoff * r->nb, w->by + eoff * r->nb, w->valid + eoff, en,
@@ -428,6 +442,29 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
     return 0;
 }
 
+/* --fill-holes: the labeller of holes sees everything that is not change,
+ * nodata marked by a score of 1 (a component holding any is no hole). In
+ * pass 2 (ids != NULL) it writes 1 where a pixel lies in a hole to fill. */
+static int hole_row(run *r, const uint8_t *m, uint8_t *bg, float *nodata, int pass2, uint32_t *ids)
+{
+    for (int64_t x = 0; x < r->W; x++) {
+        bg[x] = m[x] != 1;
+        if (!pass2)
+            nodata[x] = m[x] == 255 ? 1.0f : 0.0f;
+    }
+    return pass2 ? sw__ccl_row2(r->holes, bg, ids) : sw__ccl_row(r->holes, bg, nodata, NULL);
+}
+
+/* Which components of not-change are holes to fill: small enough, all
+ * valid, and not touching the scene's edge (where they may be open). */
+static void choose_holes(run *r, int64_t ncomp, int64_t max_pixels)
+{
+    sw__object *o = sw__ccl_objects(r->holes);
+    for (int64_t i = 0; i < ncomp; i++)
+        o[i].id = o[i].npix <= max_pixels && o[i].score_max <= 0.0f && o[i].xmin > 0 && o[i].ymin > 0 &&
+                  o[i].xmax < r->W - 1 && o[i].ymax < r->H - 1;
+}
+
 static int score_sink(void *state, int64_t job, sw_ctx *wctx)
 {
     (void)job;
@@ -445,6 +482,8 @@ static int score_sink(void *state, int64_t job, sw_ctx *wctx)
             w->valid[x] = m[x] == 1;
         if (sw__ccl_row(r->ccl, w->valid, w->score_out + (int64_t)k * r->W, NULL) != 0)
             return sw__err(wctx, SW_ENOMEM, "out of memory labelling change objects");
+        if (r->holes && hole_row(r, m, w->valid, w->hscore, 0, NULL) != 0)
+            return sw__err(wctx, SW_ENOMEM, "out of memory finding holes");
     }
     r->valid_pixels += w->valid_count;
     return 0;
@@ -501,6 +540,21 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
             fg[x] = m[x] == 1;
         if (sw__ccl_row2(r->ccl, fg, ids) != 0)
             return sw__err(wctx, SW_EINTERNAL, "labelling passes disagree");
+        if (r->holes) {
+            /* A hole's pixel joins the object on its left: a hole never
+             * touches the scene's edge, so its run starts beside its object. */
+            uint32_t *hole = w->hids;
+            if (hole_row(r, m, w->hbg, NULL, 1, hole) != 0)
+                return sw__err(wctx, SW_EINTERNAL, "labelling passes disagree");
+            for (int64_t x = 1; x < r->W; x++) {
+                hole[x] = hole[x] && ids[x - 1];
+                if (hole[x]) {
+                    ids[x] = ids[x - 1];
+                    m[x] = 1;
+                    r->filled[ids[x]]++;
+                }
+            }
+        }
         int64_t y = w->y0 + k, gy = y / r->q;
         for (int64_t x = 0; x < r->W; x++) {
             if (m[x] == 1 && !ids[x])
@@ -509,7 +563,8 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
                 r->qmask[gy * r->qw + x / r->q] = 1;
             if (ids[x] && r->hist) {
                 float s = w->score[(int64_t)k * r->W + x], peak = r->objmax[ids[x]];
-                double f = peak > 0 && s > 0 ? s / peak : 0.0;
+                double f = r->holes && w->hids[x] ? 1.0 /* a filled hole counts whole */
+                           : peak > 0 && s > 0 ? s / peak : 0.0;
                 if (r->score_power == 2)
                     f = sqrt(f);
                 int b = (int)(f * SUBPIX_BINS);
@@ -1192,6 +1247,8 @@ static int write_summary(run *r, sw_detect_result *res)
     }
     sw__json_key(&j, "sliver_width_px");
     sw__json_num(&j, o->sliver_width);
+    sw__json_key(&j, "fill_holes_m2");
+    sw__json_num(&j, o->fill_holes);
     sw__json_key(&j, "morphology");
     sw__json_str(&j, sw_morph_name(o->morph));
     sw__json_key(&j, "morphology_radius");
@@ -1445,7 +1502,7 @@ static int fit_pcakm(run *r)
         int64_t ya = y - RB > 0 ? y - RB : 0, yb = y + RB + 1 < r->H ? y + RB + 1 : r->H;
         if ((rc = sw__reader_read(rd, r->ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
             break;
-        sw__cva_score(&r->model, bx, by, v, r->W * (yb - ya), d);
+        sw__pcakm_difference(&r->model, bx, by, v, r->W * (yb - ya), d);
         for (int64_t x = colstep / 2; x < r->W; x += colstep)
             if (v[(size_t)(y - ya) * r->W + x])
                 sw__pcakm_block(d, v, r->W, (int)(yb - ya), (int)(y - ya), x, blocks + n++ * KB);
@@ -1552,6 +1609,8 @@ static void cleanup(run *r, int failed)
         free(r->final[i]);
     }
     sw__ccl_free(r->ccl);
+    sw__ccl_free(r->holes);
+    free(r->filled);
     sw__model_clear(&r->model);
     sw_model_free(r->net);
     free(r->net_path);
@@ -1714,10 +1773,10 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     } else {
         /* Every other method starts from the per-date standardization. */
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+        if (rc == 0 && (r->method == SW_METHOD_DIFF || r->method == SW_METHOD_PCAKM) && opts->normalize)
+            rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && r->method == SW_METHOD_PCAKM)
             rc = fit_pcakm(r);
-        if (rc == 0 && r->method == SW_METHOD_DIFF && opts->normalize)
-            rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
     }
     if (rc || (rc = choose_threshold(r)) != 0)
         goto out;
@@ -1729,7 +1788,9 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
                                      SW__W_ZSTD | SW__W_OVERVIEWS);
     r->w_raw = r->w_score ? sw__rwriter_create(ctx, r->tmp[OUT_RAW], &r->info->grid, 1, SW__U8, NAN, SW__W_PACKBITS) : NULL;
     r->ccl = sw__ccl_new(r->W);
-    if (!r->w_score || !r->w_raw || !r->ccl) {
+    if (opts->fill_holes > 0.0)
+        r->holes = sw__ccl_new(r->W);
+    if (!r->w_score || !r->w_raw || !r->ccl || (opts->fill_holes > 0.0 && !r->holes)) {
         rc = ctx->code ? ctx->code : sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
@@ -1771,6 +1832,16 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         r->min_pixels = 1;
     r->nobj = sw__ccl_keep_shaped(r->ccl, r->min_pixels, opts->sliver_width);
     sw__ccl_rewind(r->ccl);
+    if (r->holes) {
+        int64_t ncomp = sw__ccl_finish(r->holes);
+        r->filled = calloc((size_t)r->nobj + 1, sizeof *r->filled);
+        if (ncomp < 0 || !r->filled) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory finding holes");
+            goto out;
+        }
+        choose_holes(r, ncomp, (int64_t)floor(opts->fill_holes / pix_area + 1e-9));
+        sw__ccl_rewind(r->holes);
+    }
     r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
     r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[OUT_IDS], &r->info->grid, 1, SW__U32, NAN, SW__W_PACKBITS) : NULL;
     if (!r->w_mask || !r->w_ids) {
@@ -1822,17 +1893,17 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
             continue;
         sw__vobject *v = &r->vobj[k++];
         v->id = ob->id;
-        v->npix = ob->npix;
+        v->npix = ob->npix + (r->filled ? r->filled[ob->id] : 0); /* with its filled holes */
         v->cx = ob->sum_x / (double)ob->npix + 0.5;
         v->cy = ob->sum_y / (double)ob->npix + 0.5;
-        v->area_m2 = (double)ob->npix * sw__grid_pixel_area(&r->info->grid, v->cy);
+        v->area_m2 = (double)v->npix * sw__grid_pixel_area(&r->info->grid, v->cy);
         v->score_mean = ob->score_sum / (double)ob->npix;
         v->score_max = ob->score_max;
-        v->area_subpixel_m2 = r->hist ? subpixel_area(r->hist[v->id], ob->npix) * v->area_m2 / (double)ob->npix
+        v->area_subpixel_m2 = r->hist ? subpixel_area(r->hist[v->id], v->npix) * v->area_m2 / (double)v->npix
                                       : v->area_m2;
         v->lon = v->lat = NAN;
         sw__pair_lonlat(r->pair, v->cx, v->cy, &v->lon, &v->lat);
-        res.changed_pixels += ob->npix;
+        res.changed_pixels += v->npix;
         res.changed_area_m2 += v->area_m2;
     }
     rc = sw__vectors_write(ctx, r->tmp[OUT_IDS], &r->info->grid, r->vobj, r->nobj,

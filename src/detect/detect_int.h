@@ -24,6 +24,7 @@ typedef struct sw__model {
     /* relative radiometric normalization of AFTER: y' = (y - norm_c) / norm_a
      * per band (NULL: none), and the invariant pixels it was fitted on */
     double *norm_a, *norm_c;
+    double *norm_rsd;      /* per band: spread of BEFORE - y' over the invariant pixels */
     int64_t norm_pixels;
     /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
      * the two k-means centroids in their space (pk_change: which is change) */
@@ -38,6 +39,11 @@ void sw__pcakm_block(const float *d, const uint8_t *valid, int64_t width, int ro
                      float *out);
 /* PCA of n blocks (n x h^2), k-means with k = 2 in the leading components. */
 int sw__pcakm_fit(sw_ctx *ctx, sw__model *m, const float *blocks, int64_t n);
+/* The difference image PCA-k-means works on: AFTER normalized onto BEFORE
+ * (when the model holds a normalization) minus BEFORE, each band in units of
+ * BEFORE's spread; without a normalization, the CVA magnitude. */
+void sw__pcakm_difference(const sw__model *m, const float *restrict x, const float *restrict y,
+                          const uint8_t *restrict valid, int64_t n, float *restrict d);
 /* Scores rows [top, top + rows_out) of the difference image d: squared
  * distance to the no-change centroid minus that to the change centroid. */
 void sw__pcakm_score(const sw__model *m, const float *d, const uint8_t *valid, int64_t width, int rows_in,

@@ -1,8 +1,11 @@
 /*
  * pcakm.c: PCA and k-means change detection (Celik 2009), over strips.
  *
- * The difference image D is the CVA magnitude (standardized bands; a gray
- * pair gives the absolute difference in standard deviations). Each pixel is
+ * The difference image D is AFTER, normalized onto BEFORE on IR-MAD's
+ * invariant pixels (ratio.c), minus BEFORE, each band in units of its
+ * spread over those pixels (its no-change noise), as a magnitude; without a
+ * normalization (--normalize off) the CVA magnitude of the per-date
+ * standardized bands. Each pixel is
  * described by the h x h block of D around it (h = 5), projected onto the
  * principal components of such blocks that explain 90 % of their variance;
  * k-means (k = 2) on a sample of these vectors separates change from no
@@ -20,6 +23,34 @@
 #include "detect_int.h"
 
 enum { H = SW__PCAKM_H, R = SW__PCAKM_H / 2, K = H * H };
+
+void sw__pcakm_difference(const sw__model *m, const float *restrict x, const float *restrict y,
+                          const uint8_t *restrict valid, int64_t n, float *restrict d)
+{
+    if (!m->norm_a) {
+        sw__cva_score(m, x, y, valid, n, d);
+        return;
+    }
+    const int nb = m->nb;
+    float ga[64], gc[64], s[64];
+    for (int b = 0; b < nb && b < 64; b++) {
+        ga[b] = (float)(1.0 / m->norm_a[b]);
+        gc[b] = (float)(m->norm_c[b] / m->norm_a[b]);
+        s[b] = m->norm_rsd[b] > 0 ? (float)(1.0 / m->norm_rsd[b]) : (float)m->isd[0][b];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (!valid[i]) {
+            d[i] = NAN;
+            continue;
+        }
+        float v = 0.0f;
+        for (int b = 0; b < nb; b++) {
+            float e = (y[i * nb + b] * ga[b] - gc[b] - x[i * nb + b]) * s[b];
+            v += e * e;
+        }
+        d[i] = sqrtf(v);
+    }
+}
 
 void sw__pcakm_block(const float *d, const uint8_t *valid, int64_t width, int rows, int y, int64_t x,
                      float *out)

@@ -86,7 +86,8 @@ int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y,
     uint8_t *ones = malloc((size_t)n);
     m->norm_a = calloc((size_t)nb, sizeof(double));
     m->norm_c = calloc((size_t)nb, sizeof(double));
-    if (!chi || !ones || !m->norm_a || !m->norm_c) {
+    m->norm_rsd = calloc((size_t)nb, sizeof(double));
+    if (!chi || !ones || !m->norm_a || !m->norm_c || !m->norm_rsd) {
         free(chi);
         free(ones);
         sw__model_clear(&im);
@@ -126,6 +127,14 @@ int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y,
             slope = 1.0;
         m->norm_a[b] = slope;
         m->norm_c[b] = my - slope * mx;
+        double r2 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!(chi[i] <= cut))
+                continue;
+            double e = (y[i * nb + b] - m->norm_c[b]) / slope - x[i * nb + b];
+            r2 += e * e;
+        }
+        m->norm_rsd[b] = sqrt(r2 / (double)k);
         m->norm_pixels = k;
     }
     free(chi);

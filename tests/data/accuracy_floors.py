@@ -39,8 +39,8 @@ FLOORS = {
     ("levir-test_5", "auto"): ("f1", 0.85),
     ("mexico", "diff"): ("f1", 0.87),
     ("mexico", "cva"): ("f1", 0.80),
-    ("mexico", "pcakm"): ("f1", 0.82),
-    ("szada", "pcakm"): ("f1", 0.23),
+    ("mexico", "pcakm"): ("f1", 0.88),
+    ("szada", "pcakm"): ("f1", 0.25),
     ("levir-test_5", "cva"): ("f1", 0.06),
     ("dsifn-7-9", "cva"): ("f1", 0.32),
 }

@@ -82,6 +82,7 @@ static int coreg_mode = -1; /* sw_detect_opts.coregister for the next runs */
 static sw_morph morph_mode = SW_MORPH_NONE;
 static int morph_radius = 1;
 static sw_threshold_kind threshold_mode = SW_THRESHOLD_OTSU;
+static double fill_holes = 0.0;
 
 static sw_detect_result detect(const char *before, const char *after, const char *sub,
                                sw_method m, int threads, int rows)
@@ -92,6 +93,7 @@ static sw_detect_result detect(const char *before, const char *after, const char
     o.morph = morph_mode;
     o.morph_radius = morph_radius;
     o.threshold = threshold_mode;
+    o.fill_holes = fill_holes;
     o.method = m;
     o.threads = threads;
     o.tile_rows = rows;
@@ -347,6 +349,76 @@ static void test_all_nodata_fails_cleanly(void **state)
     assert_int_equal(n, 0);
 }
 
+/* One-band float pair, 120 x 100 px without georeferencing: BEFORE is
+ * 50 below the ground in four square objects, AFTER 50 above; each object
+ * lies around an unchanged hole:
+ * A's 6x6 hole, B's 30x30 one, D's open to the scene's right edge, and E's
+ * nodata in AFTER. */
+static void write_holes_pair(const char *before, const char *after)
+{
+    enum { W = 120, H = 100 };
+    float *a = malloc(sizeof(float) * W * H), *b = malloc(sizeof(float) * W * H);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            float v = 100.0f + (float)((x * 7 + y * 13) % 5);
+            int in_a = x >= 10 && x < 40 && y >= 10 && y < 40 && !(x >= 20 && x < 26 && y >= 20 && y < 26);
+            int in_b = x >= 60 && x < 100 && y >= 5 && y < 50 && !(x >= 65 && x < 95 && y >= 12 && y < 42);
+            int in_d = x >= 100 && y >= 60 && y < 100 && !(x >= 110 && y >= 70 && y < 80);
+            int in_e = x >= 50 && x < 80 && y >= 60 && y < 90;
+            int hole_e = x >= 60 && x < 66 && y >= 70 && y < 76;
+            int in = in_a || in_b || in_d || in_e;
+            a[y * W + x] = in ? v - 50.0f : v; /* both dates alike in mean and spread */
+            b[y * W + x] = hole_e ? 0.0f : in ? v + 50.0f : v;
+        }
+    const char *paths[2] = {before, after};
+    float *data[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        GDALDatasetH d = GDALCreate(GDALGetDriverByName("GTiff"), paths[k], W, H, 1, GDT_Float32, NULL);
+        assert_non_null(d);
+        GDALSetRasterNoDataValue(GDALGetRasterBand(d, 1), 0.0);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, 1), GF_Write, 0, 0, W, H, data[k], W, H, GDT_Float32, 0, 0), CE_None);
+        GDALClose(d);
+    }
+    free(a);
+    free(b);
+}
+
+static void test_fill_holes(void **state)
+{
+    (void)state;
+    char before[400], after[400];
+    snprintf(before, sizeof before, "%s/holes_a.tif", dir);
+    snprintf(after, sizeof after, "%s/holes_b.tif", dir);
+    write_holes_pair(before, after);
+    coreg_mode = 0;
+    fill_holes = 0.0;
+    sw_detect_result plain = detect(before, after, "holes0", SW_METHOD_CVA, 2, 0);
+    fill_holes = 100.0; /* px: A's 36-px hole, not B's 900 */
+    sw_detect_result filled = detect(before, after, "holes1", SW_METHOD_CVA, 2, 0);
+    sw_detect_result strips = detect(before, after, "holes2", SW_METHOD_CVA, 1, 7);
+    fill_holes = 0.0;
+    coreg_mode = -1;
+    assert_int_equal(plain.objects, 4);
+    assert_int_equal(filled.objects, 4);
+    assert_int_equal(filled.changed_pixels, plain.changed_pixels + 36);
+    assert_int_equal(strips.changed_pixels, filled.changed_pixels);
+    int w, h;
+    float *m0 = read_all(out_path("holes0", "mask.tif"), GDT_Byte, &w, &h);
+    float *m1 = read_all(out_path("holes1", "mask.tif"), GDT_Byte, &w, &h);
+    float *m2 = read_all(out_path("holes2", "mask.tif"), GDT_Byte, &w, &h);
+    assert_int_equal(m0[22 * w + 22], 0);
+    assert_int_equal(m1[22 * w + 22], 1);    /* A's hole: filled */
+    assert_int_equal(m1[20 * w + 80], 0);    /* B's hole: too big */
+    assert_int_equal(m1[75 * w + 115], 0);   /* D's: open to the edge */
+    assert_int_equal(m1[72 * w + 62], 255);  /* E's: nodata stays nodata */
+    for (int i = 0; i < w * h; i++)
+        if (m1[i] != m2[i])
+            fail_msg("strips change the filled mask at %d", i);
+    free(m0);
+    free(m1);
+    free(m2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_gain_offset_is_no_change),
         cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
+        cmocka_unit_test(test_fill_holes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
