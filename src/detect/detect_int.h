@@ -67,6 +67,10 @@ void sw__irmad_score(const sw__model *m, const float *restrict x, const float *r
  * stays valid when its centre is). */
 void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int64_t width, int rows_in,
                     int nb, int r, int top, int rows_out, float *restrict out, uint8_t *restrict out_valid);
+/* |normalized AFTER - BEFORE| over the bands: in the bands' units, or with
+ * noise_units in units of each band's spread over the invariant pixels. */
+void sw__diff_magnitude(const sw__model *m, const float *restrict x, const float *restrict y,
+                        const uint8_t *restrict valid, int64_t n, int noise_units, float *restrict score);
 /* Plain difference magnitude of raw values (AFTER normalized when m holds
  * a normalization); NaN where invalid. */
 void sw__diff_score(const sw__model *m, const float *restrict x, const float *restrict y,

@@ -31,25 +31,7 @@ void sw__pcakm_difference(const sw__model *m, const float *restrict x, const flo
         sw__cva_score(m, x, y, valid, n, d);
         return;
     }
-    const int nb = m->nb;
-    float ga[64], gc[64], s[64];
-    for (int b = 0; b < nb && b < 64; b++) {
-        ga[b] = (float)(1.0 / m->norm_a[b]);
-        gc[b] = (float)(m->norm_c[b] / m->norm_a[b]);
-        s[b] = m->norm_rsd[b] > 0 ? (float)(1.0 / m->norm_rsd[b]) : (float)m->isd[0][b];
-    }
-    for (int64_t i = 0; i < n; i++) {
-        if (!valid[i]) {
-            d[i] = NAN;
-            continue;
-        }
-        float v = 0.0f;
-        for (int b = 0; b < nb; b++) {
-            float e = (y[i * nb + b] * ga[b] - gc[b] - x[i * nb + b]) * s[b];
-            v += e * e;
-        }
-        d[i] = sqrtf(v);
-    }
+    sw__diff_magnitude(m, x, y, valid, n, 1, d);
 }
 
 void sw__pcakm_block(const float *d, const uint8_t *valid, int64_t width, int rows, int y, int64_t x,

@@ -51,27 +51,35 @@ void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int
     }
 }
 
-void sw__diff_score(const sw__model *m, const float *restrict x, const float *restrict y,
-                    const uint8_t *restrict valid, int64_t n, float *restrict score)
+void sw__diff_magnitude(const sw__model *m, const float *restrict x, const float *restrict y,
+                        const uint8_t *restrict valid, int64_t n, int noise_units, float *restrict score)
 {
     const int nb = m->nb;
-    float ga[64], gc[64];
+    float ga[64], gc[64], s[64];
     for (int b = 0; b < nb && b < 64; b++) {
         ga[b] = m->norm_a ? (float)(1.0 / m->norm_a[b]) : 1.0f;
         gc[b] = m->norm_a ? (float)(m->norm_c[b] / m->norm_a[b]) : 0.0f;
+        s[b] = !noise_units ? 1.0f
+               : m->norm_rsd && m->norm_rsd[b] > 0 ? (float)(1.0 / m->norm_rsd[b]) : (float)m->isd[0][b];
     }
     for (int64_t i = 0; i < n; i++) {
         if (!valid[i]) {
             score[i] = NAN;
             continue;
         }
-        float s = 0.0f;
+        float v = 0.0f;
         for (int b = 0; b < nb; b++) {
-            float d = y[i * nb + b] * ga[b] - gc[b] - x[i * nb + b];
-            s += d * d;
+            float d = (y[i * nb + b] * ga[b] - gc[b] - x[i * nb + b]) * s[b];
+            v += d * d;
         }
-        score[i] = sqrtf(s);
+        score[i] = sqrtf(v);
     }
+}
+
+void sw__diff_score(const sw__model *m, const float *restrict x, const float *restrict y,
+                    const uint8_t *restrict valid, int64_t n, float *restrict score)
+{
+    sw__diff_magnitude(m, x, y, valid, n, 0, score);
 }
 
 int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
