@@ -1451,15 +1451,21 @@ static int open_model(run *r, const char *before)
     if (!path)
         path = getenv("SITEWATCH_MODEL");
     if (!path)
-        path = SW_DEFAULT_MODEL;
-    /* A bare name ("buildings", "change") is a model shipped beside the default. */
+        path = "buildings";
+    /* A bare name ("buildings", "change") is a shipped model, looked for in
+     * each of SW_MODEL_DIRS in turn. */
     char shipped[4096];
     if (!strchr(path, '/') && !strchr(path, '.')) {
-        const char *slash = strrchr(SW_DEFAULT_MODEL, '/');
-        int dir = slash ? (int)(slash - SW_DEFAULT_MODEL) : 0;
-        snprintf(shipped, sizeof shipped, "%.*s%s%s.swm", dir, SW_DEFAULT_MODEL, slash ? "/" : "", path);
-        if (access(shipped, R_OK) != 0)
-            return sw__err(r->ctx, SW_EARG, "--model %s: no such shipped model (%s); give a model file's path", path, shipped);
+        int found = 0;
+        for (const char *d = SW_MODEL_DIRS; *d && !found;) {
+            size_t len = strcspn(d, ":");
+            snprintf(shipped, sizeof shipped, "%.*s/%s.swm", (int)len, d, path);
+            found = len > 0 && access(shipped, R_OK) == 0;
+            d += len + (d[len] == ':');
+        }
+        if (!found)
+            return sw__err(r->ctx, SW_EARG, "--model %s: no shipped model of that name in %s; give a model file's path",
+                           path, SW_MODEL_DIRS);
         path = shipped;
     }
     r->net_path = strdup(path);
