@@ -24,6 +24,12 @@ typedef struct sw_model sw_model;
 sw_model *sw_model_load(sw_ctx *ctx, const char *path);
 void sw_model_free(sw_model *m);
 
+/* A model by name ("buildings", "change": a shipped one, looked for in the
+ * source tree's models/, then the install's share/sitewatch/models) or by
+ * path (anything with '/' or '.', returned as is). The path found is
+ * written to buf; NULL with a message in ctx when no such model ships. */
+const char *sw_model_find(sw_ctx *ctx, const char *name, char *buf, size_t n);
+
 /* The file's JSON header (borrowed, valid while m lives). */
 const char *sw_model_header(const sw_model *m);
 int sw_model_bands(const sw_model *m);

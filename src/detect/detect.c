@@ -1452,22 +1452,9 @@ static int open_model(run *r, const char *before)
         path = getenv("SITEWATCH_MODEL");
     if (!path)
         path = "buildings";
-    /* A bare name ("buildings", "change") is a shipped model, looked for in
-     * each of SW_MODEL_DIRS in turn. */
     char shipped[4096];
-    if (!strchr(path, '/') && !strchr(path, '.')) {
-        int found = 0;
-        for (const char *d = SW_MODEL_DIRS; *d && !found;) {
-            size_t len = strcspn(d, ":");
-            snprintf(shipped, sizeof shipped, "%.*s/%s.swm", (int)len, d, path);
-            found = len > 0 && access(shipped, R_OK) == 0;
-            d += len + (d[len] == ':');
-        }
-        if (!found)
-            return sw__err(r->ctx, SW_EARG, "--model %s: no shipped model of that name in %s; give a model file's path",
-                           path, SW_MODEL_DIRS);
-        path = shipped;
-    }
+    if (!(path = sw_model_find(r->ctx, path, shipped, sizeof shipped)))
+        return r->ctx->code;
     r->net_path = strdup(path);
     r->net = sw_model_load(r->ctx, path);
     if (!r->net)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <zlib.h>
@@ -282,6 +283,22 @@ const char *sw_model_header(const sw_model *m) { return m->header; }
 int sw_model_bands(const sw_model *m) { return m->bands; }
 double sw_model_gsd(const sw_model *m) { return m->gsd; }
 double sw_model_threshold(const sw_model *m) { return m->threshold; }
+
+const char *sw_model_find(sw_ctx *ctx, const char *name, char *buf, size_t n)
+{
+    if (strchr(name, '/') || strchr(name, '.'))
+        return name; /* a path */
+    for (const char *d = SW_MODEL_DIRS; *d;) {
+        size_t len = strcspn(d, ":");
+        snprintf(buf, n, "%.*s/%s.swm", (int)len, d, name);
+        if (len > 0 && access(buf, R_OK) == 0)
+            return buf;
+        d += len + (d[len] == ':');
+    }
+    sw__err(ctx, SW_EARG, "model '%s': no shipped model of that name (looked in %s); give a model file's path",
+            name, SW_MODEL_DIRS);
+    return NULL;
+}
 int sw_model_halo(const sw_model *m) { return m->halo; }
 int sw_model_multiple(const sw_model *m) { return m->multiple; }
 int64_t sw_model_parameters(const sw_model *m) { return m->params; }
