@@ -912,7 +912,7 @@ static int choose_threshold(run *r)
         if (o->threshold == SW_THRESHOLD_CHI2)
             return sw__err(r->ctx, SW_EARG, "--threshold chi2 needs --method irmad");
         r->threshold = sw_model_threshold(r->net);
-        r->threshold_rule = "probability";
+        r->threshold_rule = "the model's operating probability";
         return 0;
     }
     if (o->threshold == SW_THRESHOLD_CHI2) {
