@@ -1832,7 +1832,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
             rc = sw__err(ctx, SW_ENOMEM, "out of memory finding holes");
             goto out;
         }
-        choose_holes(r, ncomp, (int64_t)floor(opts->fill_holes / pix_area + 1e-9));
+        double max_holes = floor(opts->fill_holes / pix_area + 1e-9);
+        choose_holes(r, ncomp, max_holes < 9e18 ? (int64_t)max_holes : INT64_MAX); /* "inf": any size */
         sw__ccl_rewind(r->holes);
     }
     r->w_mask = sw__rwriter_create(ctx, r->tmp[OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
