@@ -1254,18 +1254,26 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             }
         }
     }
+    /* Objects no longer found go, unless the analyst dismissed them or an
+     * alert was raised for them: those stay, withdrawn, with their alerts
+     * (an alert once raised is never erased). */
+    for (int o = 0; o < nold && rc == 0; o++) {
+        if (old[o].taken || old[o].dismissed)
+            continue;
+        sqlite3_reset(hasalert);
+        sqlite3_bind_int64(hasalert, 1, old[o].id);
+        int alerted = sqlite3_step(hasalert) == SQLITE_ROW && sqlite3_column_int(hasalert, 0) > 0;
+        rc = alerted ? exec_id(ctx, cat,
+                               "UPDATE objects SET status = 'withdrawn', confirmed = 0, confirmed_at = NULL WHERE id = ?1",
+                               old[o].id, "cannot withdraw an object")
+                     : exec_id(ctx, cat, "DELETE FROM objects WHERE id = ?1", old[o].id, "cannot drop an object");
+    }
     /* An open alert whose object more scenes no longer confirm (scenes
      * arrived out of order) is withdrawn. */
     if (rc == 0)
         rc = exec_id(ctx, cat, "UPDATE alerts SET state = 'withdrawn' WHERE state = 'open' AND object_id IN "
                                "(SELECT id FROM objects WHERE site_id = ?1 AND confirmed = 0)", site.id,
                      "cannot withdraw alerts");
-    /* Objects no longer found go, unless the analyst dismissed them. */
-    for (int o = 0; o < nold && rc == 0; o++) {
-        if (old[o].taken || old[o].dismissed)
-            continue;
-        rc = exec_id(ctx, cat, "DELETE FROM objects WHERE id = ?1", old[o].id, "cannot drop an object");
-    }
     sqlite3_finalize(del);
     sqlite3_finalize(upd);
     sqlite3_finalize(ins);

@@ -117,6 +117,29 @@ def make_fixtures(sw, tmp):
     ds = gdal.Open(third, gdal.GA_Update)
     ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([9, 0]))
     ds = None
+    # An earlier scene of the same series, not clear where the buildings
+    # will stand (its UDM2 says so): as the new baseline it cannot show
+    # them, so the objects alerted on are no longer found.
+    import numpy as np
+    os.makedirs(f"{tmp}/earlier")
+    early = f"{tmp}/earlier/20231201_021533_1035_3B_AnalyticMS_SR.tif"
+    shutil.copy(f"{tmp}/syn/before.tif", early)
+    ds = gdal.Open(early, gdal.GA_Update)
+    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([5, 0]))
+    truth = gdal.Open(f"{tmp}/syn/truth.tif").ReadAsArray() > 0
+    hidden = truth.copy()
+    for _ in range(8):  # grown by 8 px
+        hidden[1:, :] |= hidden[:-1, :]
+        hidden[:-1, :] |= hidden[1:, :]
+        hidden[:, 1:] |= hidden[:, :-1]
+        hidden[:, :-1] |= hidden[:, 1:]
+    u = gdal.GetDriverByName("GTiff").Create(f"{tmp}/earlier/20231201_021533_1035_3B_udm2.tif", ds.RasterXSize,
+                                              ds.RasterYSize, 1, gdal.GDT_Byte)
+    u.SetGeoTransform(ds.GetGeoTransform())
+    u.SetProjection(ds.GetProjection())
+    u.GetRasterBand(1).WriteArray((~hidden).astype(np.uint8))
+    u = None
+    ds = None
     # A scene with its PlanetScope UDM2 beside it: the west half not clear.
     os.makedirs(f"{tmp}/udm")
     udm_scene = f"{tmp}/udm/20240415_021533_1035_3B_AnalyticMS_SR.tif"
