@@ -941,7 +941,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     sqlite3_finalize(st);
     /* Clouds and their shadows, each scene against its neighbours in time;
      * then the scenes usable enough, in date order. */
-    if ((rc = sw__chips_screen(ctx, chips, udm, n, masks, cloud)) != 0)
+    if ((rc = sw__chips_screen(ctx, chips, dates, udm, n, masks, cloud)) != 0)
         goto out;
     nall = n;
     use = malloc((size_t)(n > 0 ? n : 1) * sizeof *use);

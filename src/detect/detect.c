@@ -664,7 +664,7 @@ static int screen_pair(run *r, const char *outdir, const char *prefix)
         if (user[d])
             continue;
         int64_t nc = 0, ns = 0, nv = 0;
-        if (sw__cloud_screen(img[d], valid, img[1 - d], valid, w, h, nb, &bm, pixel_m, out, &nc, &ns) != 0) {
+        if (sw__cloud_screen(img[d], valid, img[1 - d], valid, NULL, NULL, w, h, nb, &bm, pixel_m, out, &nc, &ns) != 0) {
             rc = sw__err(r->ctx, SW_ENOMEM, "out of memory for the cloud screen");
             break;
         }

@@ -125,8 +125,8 @@ static int read_udm(const char *path, int w, int h, uint8_t *out)
     return err == CE_None ? 0 : -1;
 }
 
-int sw__chips_screen(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
-                         double *fraction)
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, char (*dates)[11], char *const *udm, int n,
+                     char *const *masks, double *fraction)
 {
     for (int i = 0; i < n; i++) {
         fraction[i] = 0.0;
@@ -233,9 +233,16 @@ int sw__chips_screen(sw_ctx *ctx, char *const *chips, char *const *udm, int n, c
             rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
             break;
         }
+        /* The next scene of another day, to tell clouds (gone by then)
+         * from new white roofs (still there). */
+        int later = -1;
+        for (int j = i + 1; j < n && later < 0; j++)
+            if (img[j].px && img[j].nb == img[i].nb && strcmp(dates[j], dates[i]) != 0)
+                later = j;
         int64_t nc = 0, ns = 0, nv = 0;
-        if (sw__cloud_screen(img[i].px, img[i].valid, ref, ref_valid, w, h, img[i].nb, &img[i].bm, pixel_m, out,
-                             &nc, &ns) != 0) {
+        if (sw__cloud_screen(img[i].px, img[i].valid, ref, ref_valid, later >= 0 ? img[later].px : NULL,
+                             later >= 0 ? img[later].valid : NULL, w, h, img[i].nb, &img[i].bm, pixel_m, out, &nc,
+                             &ns) != 0) {
             rc = sw__err(ctx, SW_ENOMEM, "out of memory screening clouds");
             break;
         }

@@ -179,12 +179,13 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
  * their shadows, each against the median of its nearest scenes in time.
  * udm[i] (udm may be NULL, or hold NULLs) is a chip's own usability mask
  * from sw__mask_to_chip: its pixels stay out of the medians and join the
- * chip's verdict. Where a chip has any, writes masks[i] (uint8, 1 = cloud,
+ * chip's verdict. dates[i] (YYYY-MM-DD): the next chip of another day
+ * tells a cloud (gone) from a new white roof (still there). Where a chip has any, writes masks[i] (uint8, 1 = cloud,
  * shadow or unusable, on a grid of at most 512 pixels a side) and sets
  * fraction[i] to the share of the chip's valid pixels masked; other chips
  * get 0 and no file. */
-int sw__chips_screen(sw_ctx *ctx, char *const *chips, char *const *udm, int n, char *const *masks,
-                     double *fraction);
+int sw__chips_screen(sw_ctx *ctx, char *const *chips, char (*dates)[11], char *const *udm, int n,
+                     char *const *masks, double *fraction);
 /* Sets out[i] = 1 where map point (x[i], y[i]) was not seen in a chip:
  * outside it, nodata there, or under its cloud mask (may be NULL); leaves
  * the other out[i] as they are, so calls accumulate. */

@@ -166,9 +166,102 @@ static void distance(const uint8_t *set, int w, int h, float *d)
         }
 }
 
-int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid, int w,
-                     int h, int nb, const sw__bandmap *bm, double pixel_m, uint8_t *out, int64_t *ncloud,
-                     int64_t *nshadow)
+/* Per-band gain of a scene over the reference (light, season): the median
+ * ratio where both are valid. Returns the pixels compared. */
+static int64_t band_gains(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid,
+                          int64_t n, int nb, float *tmp, double *gain)
+{
+    int64_t m = 0;
+    for (int b = 0; b < nb; b++) {
+        m = 0;
+        for (int64_t p = 0; p < n; p++)
+            if (valid[p] && ref_valid[p] && ref[p * nb + b] > 0)
+                tmp[m++] = img[p * nb + b] / ref[p * nb + b];
+        gain[b] = m > 100 ? sw__select_k(tmp, m, m / 2) : 1.0;
+        if (!(gain[b] > 0))
+            gain[b] = 1.0;
+    }
+    return m;
+}
+
+/* A cloud core (2): far brighter than the reference in every band, white
+ * across the visible bands and brighter than the site's brightest; where a
+ * cloud's edge may grow (1): brighter in the visible; else 0. */
+static int cloud_pixel(const float *px, const float *rf, int nb, const double *gain, const int *vis, int nvis,
+                       double bright)
+{
+    double rmin = 1e30, rvis = 0, vmin = 1e30, vmax = 0, vmean = 0;
+    for (int b = 0; b < nb; b++)
+        rmin = fmin(rmin, px[b] / (gain[b] * fmax(rf[b], 1e-6)));
+    for (int k = 0; k < nvis; k++) {
+        double v = px[vis[k]];
+        rvis += v / (gain[vis[k]] * fmax(rf[vis[k]], 1e-6));
+        vmin = fmin(vmin, v);
+        vmax = fmax(vmax, v);
+        vmean += v;
+    }
+    rvis /= nvis;
+    vmean /= nvis;
+    if (rmin >= 1.3 && rvis >= 1.8 && (vmax - vmin) < 0.25 * vmean && vmean > 1.5 * bright)
+        return 2;
+    return rvis >= 1.15;
+}
+
+/* Drops the blobs of lab (1) that a later scene of another day shows as
+ * cloud cores at half their pixels or more, unless larger than 5 ha: a
+ * cloud moves on within a day, a new white roof stays (a sheet of snow
+ * stays too, but is larger than any roof). Returns the pixels kept, or -1
+ * out of memory. */
+static int64_t drop_persistent(uint8_t *lab, int w, int h, const float *later, const uint8_t *later_valid,
+                               const float *ref, const uint8_t *ref_valid, int nb, const double *gain,
+                               const int *vis, int nvis, double bright, double pixel_m)
+{
+    sw__ccl *c = sw__ccl_new(w);
+    uint8_t *row = malloc((size_t)w);
+    float *again = malloc((size_t)w * sizeof *again);
+    uint32_t *ids = malloc((size_t)w * sizeof *ids);
+    int64_t kept = 0, max_px = (int64_t)(50000.0 / (pixel_m * pixel_m));
+    int rc = c && row && again && ids ? 0 : -1;
+    for (int y = 0; y < h && rc == 0; y++) {
+        for (int x = 0; x < w; x++) {
+            int64_t p = (int64_t)y * w + x;
+            row[x] = lab[p] != 0;
+            again[x] = row[x] && later_valid[p] && ref_valid[p] &&
+                               cloud_pixel(later + p * nb, ref + p * nb, nb, gain, vis, nvis, bright) == 2
+                           ? 1.0f
+                           : 0.0f;
+        }
+        rc = sw__ccl_row(c, row, again, NULL);
+    }
+    int64_t nobj = rc == 0 ? sw__ccl_finish(c) : -1;
+    if (nobj >= 0) {
+        sw__object *o = sw__ccl_objects(c);
+        for (int64_t i = 0; i < nobj; i++)
+            o[i].id = !(o[i].score_sum >= 0.5 * (double)o[i].npix && o[i].npix <= max_px);
+        sw__ccl_rewind(c);
+        for (int y = 0; y < h && rc == 0; y++) {
+            uint8_t *l = lab + (int64_t)y * w;
+            for (int x = 0; x < w; x++)
+                row[x] = l[x] != 0;
+            rc = sw__ccl_row2(c, row, ids);
+            for (int x = 0; x < w; x++) {
+                l[x] = ids[x] != 0;
+                kept += l[x];
+            }
+        }
+    } else {
+        rc = -1;
+    }
+    sw__ccl_free(c);
+    free(row);
+    free(again);
+    free(ids);
+    return rc ? -1 : kept;
+}
+
+int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid,
+                     const float *later, const uint8_t *later_valid, int w, int h, int nb, const sw__bandmap *bm,
+                     double pixel_m, uint8_t *out, int64_t *ncloud, int64_t *nshadow)
 {
     int64_t n = (int64_t)w * h;
     *ncloud = *nshadow = 0;
@@ -193,16 +286,7 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
         free(dist);
         return -1;
     }
-    int64_t m = 0;
-    for (int b = 0; b < nb; b++) {
-        m = 0;
-        for (int64_t p = 0; p < n; p++)
-            if (valid[p] && ref_valid[p] && ref[p * nb + b] > 0)
-                tmp[m++] = img[p * nb + b] / ref[p * nb + b];
-        gain[b] = m > 100 ? sw__select_k(tmp, m, m / 2) : 1.0;
-        if (!(gain[b] > 0))
-            gain[b] = 1.0;
-    }
+    int64_t m = band_gains(img, valid, ref, ref_valid, n, nb, tmp, gain);
     if (m <= 100) { /* too little to compare with: no screen */
         free(tmp);
         free(lab);
@@ -221,29 +305,9 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
         }
     double bright = m ? sw__select_k(tmp, m, (int64_t)(0.999 * (double)(m - 1))) : 0.0;
     /* Cloud cores (2), and where their edges may grow (1). */
-    for (int64_t p = 0; p < n; p++) {
-        lab[p] = 0;
-        if (!valid[p] || !ref_valid[p])
-            continue;
-        double rmin = 1e30, rvis = 0, vmin = 1e30, vmax = 0, vmean = 0;
-        for (int b = 0; b < nb; b++) {
-            double r = img[p * nb + b] / (gain[b] * fmax(ref[p * nb + b], 1e-6));
-            rmin = fmin(rmin, r);
-        }
-        for (int k = 0; k < nvis; k++) {
-            double v = img[p * nb + vis[k]];
-            rvis += v / (gain[vis[k]] * fmax(ref[p * nb + vis[k]], 1e-6));
-            vmin = fmin(vmin, v);
-            vmax = fmax(vmax, v);
-            vmean += v;
-        }
-        rvis /= nvis;
-        vmean /= nvis;
-        if (rmin >= 1.3 && rvis >= 1.8 && (vmax - vmin) < 0.25 * vmean && vmean > 1.5 * bright)
-            lab[p] = 2;
-        else if (rvis >= 1.15)
-            lab[p] = 1;
-    }
+    for (int64_t p = 0; p < n; p++)
+        lab[p] = valid[p] && ref_valid[p] ? (uint8_t)cloud_pixel(img + p * nb, ref + p * nb, nb, gain, vis, nvis, bright)
+                                          : 0;
     if (grow(lab, w, h) != 0) {
         free(tmp);
         free(lab);
@@ -253,6 +317,11 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
     /* A cloud smaller than 0.5 ha is no cloud worth masking, and far more
      * likely a new white roof: each such blob is dropped. */
     int64_t cores = drop_small(lab, w, h, (int64_t)ceil(5000.0 / (pixel_m * pixel_m)));
+    if (cores > 0 && later) {
+        double lgain[SW__MAXB];
+        band_gains(later, later_valid, ref, ref_valid, n, nb, tmp, lgain);
+        cores = drop_persistent(lab, w, h, later, later_valid, ref, ref_valid, nb, lgain, vis, nvis, bright, pixel_m);
+    }
     if (cores < 0) {
         free(tmp);
         free(lab);

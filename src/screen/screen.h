@@ -25,11 +25,13 @@ int sw__median_composite(const float *const *imgs, const uint8_t *const *valid, 
                          int nb, float *out, uint8_t *out_valid);
 
 /* Marks out[p] = 1 where img is cloud or cloud shadow compared with ref (the
- * median of the site's other scenes), 0 elsewhere. pixel_m: the pixel
- * size. *ncloud and *nshadow receive the counts. Returns 0, or -1 out of
- * memory or with more than SW__MAXB bands. */
-int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid, int w,
-                     int h, int nb, const sw__bandmap *bm, double pixel_m, uint8_t *out, int64_t *ncloud,
-                     int64_t *nshadow);
+ * median of the site's other scenes), 0 elsewhere. later (NULL: none): the
+ * next scene of another day on the same grid; what it shows as cloud at
+ * the same place is no cloud (clouds move on, new white roofs stay).
+ * pixel_m: the pixel size. *ncloud and *nshadow receive the counts.
+ * Returns 0, or -1 out of memory or with more than SW__MAXB bands. */
+int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid,
+                     const float *later, const uint8_t *later_valid, int w, int h, int nb, const sw__bandmap *bm,
+                     double pixel_m, uint8_t *out, int64_t *ncloud, int64_t *nshadow);
 
 #endif

@@ -104,7 +104,7 @@ static void test_cloud_and_shadow_masked_roofs_kept(void **state)
     make(a, 1, 0);
     make(b, 2, 1);
     int64_t nc = 0, ns = 0;
-    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, W, H, NB, &bands, 3.0, out, &nc, &ns), 0);
+    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, NULL, NULL, W, H, NB, &bands, 3.0, out, &nc, &ns), 0);
     int64_t cloud = 0, cloud_hit = 0, shadow = 0, shadow_hit = 0, roof_hit = 0, far_hit = 0, far = 0;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
@@ -141,7 +141,7 @@ static void test_clear_scene_is_left_alone(void **state)
     make(a, 1, 0);
     make(b, 2, 0); /* new roofs and brighter light, no cloud */
     int64_t nc = -1, ns = -1;
-    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, W, H, NB, &bands, 3.0, out, &nc, &ns), 0);
+    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, NULL, NULL, W, H, NB, &bands, 3.0, out, &nc, &ns), 0);
     int64_t any = 0;
     for (int i = 0; i < W * H; i++)
         any += out[i];
@@ -150,6 +150,60 @@ static void test_clear_scene_is_left_alone(void **state)
     assert_int_equal(ns, 0);
     free(a);
     free(b);
+    free(out);
+}
+
+/* A new hall with a white metal roof as bright as a cloud, 40 x 24 px
+ * (0.86 ha at 3 m), far from the cloud and its shadow. */
+static int in_big_roof(int x, int y)
+{
+    return x >= 20 && x < 60 && y >= 20 && y < 44;
+}
+
+static void paint_big_roof(scene *s, double light)
+{
+    static const double white[NB] = {5000, 4900, 5000, 5400};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            if (in_big_roof(x, y))
+                for (int k = 0; k < NB; k++)
+                    s->px[(y * W + x) * NB + k] = (float)(white[k] * light);
+}
+
+static void test_white_roof_that_stays_is_no_cloud(void **state)
+{
+    (void)state;
+    scene *a = malloc(sizeof *a), *b = malloc(sizeof *b), *c = malloc(sizeof *c);
+    uint8_t *out = malloc(W * H);
+    make(a, 1, 0);
+    make(b, 2, 1); /* cloudy, and the new hall */
+    paint_big_roof(b, 1.1);
+    make(c, 2, 0); /* a later day, clear: the hall is still there */
+    paint_big_roof(c, 1.1);
+    int64_t nc = 0, ns = 0, roof = 0, cloud = 0;
+    /* Alone, the scene cannot tell the hall from a cloud. */
+    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, NULL, NULL, W, H, NB, &bands, 3.0, out, &nc,
+                                      &ns), 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            roof += in_big_roof(x, y) && out[y * W + x];
+    assert_true(roof * 2 > 40 * 24);
+    /* With the later scene it can: the hall stays, the cloud has moved on. */
+    roof = 0;
+    assert_int_equal(sw__cloud_screen(b->px, b->valid, a->px, a->valid, c->px, c->valid, W, H, NB, &bands, 3.0, out,
+                                      &nc, &ns), 0);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double dx = (x - 170) / 40.0, dy = (y - 60) / 30.0;
+            roof += in_big_roof(x, y) && out[y * W + x];
+            cloud += dx * dx + dy * dy < 1.44 && !out[y * W + x];
+        }
+    assert_int_equal(roof, 0);
+    assert_int_equal(cloud, 0); /* every pixel of the cloud still masked */
+    assert_true(nc > 0 && ns > 0);
+    free(a);
+    free(b);
+    free(c);
     free(out);
 }
 
@@ -177,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cloud_and_shadow_masked_roofs_kept),
         cmocka_unit_test(test_clear_scene_is_left_alone),
+        cmocka_unit_test(test_white_roof_that_stays_is_no_cloud),
         cmocka_unit_test(test_median_composite_skips_the_odd_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
