@@ -101,10 +101,14 @@ static int grow(uint8_t *lab, int w, int h)
     return 0;
 }
 
-/* Keeps the blobs of lab == 2 (8-connected, by the streaming labeller)
- * of at least min_px pixels as 1, everything else 0; returns the pixels
- * kept, or -1 out of memory. */
-static int64_t drop_small(uint8_t *lab, int w, int h, int64_t min_px)
+/* Keeps the blobs of lab == value (8-connected, by the streaming
+ * labeller) that keep() accepts as 1, everything else 0. score (w x h, or
+ * NULL) is summed per blob for keep(). Returns the pixels kept, or -1 out
+ * of memory. */
+typedef int (*blob_rule)(const sw__object *o, const void *arg);
+
+static int64_t keep_blobs(uint8_t *lab, int w, int h, uint8_t value, const float *score, blob_rule keep,
+                          const void *arg)
 {
     sw__ccl *c = sw__ccl_new(w);
     uint8_t *row = malloc((size_t)w);
@@ -113,16 +117,19 @@ static int64_t drop_small(uint8_t *lab, int w, int h, int64_t min_px)
     int rc = c && row && ids ? 0 : -1;
     for (int y = 0; y < h && rc == 0; y++) {
         for (int x = 0; x < w; x++)
-            row[x] = lab[(int64_t)y * w + x] == 2;
-        rc = sw__ccl_row(c, row, NULL, NULL);
+            row[x] = lab[(int64_t)y * w + x] == value;
+        rc = sw__ccl_row(c, row, score ? score + (int64_t)y * w : NULL, NULL);
     }
-    if (rc == 0 && sw__ccl_finish(c) >= 0) {
-        sw__ccl_keep(c, min_px);
+    int64_t nobj = rc == 0 ? sw__ccl_finish(c) : -1;
+    if (nobj >= 0) {
+        sw__object *o = sw__ccl_objects(c);
+        for (int64_t i = 0; i < nobj; i++)
+            o[i].id = keep(&o[i], arg) != 0;
         sw__ccl_rewind(c);
         for (int y = 0; y < h && rc == 0; y++) {
             uint8_t *l = lab + (int64_t)y * w;
             for (int x = 0; x < w; x++)
-                row[x] = l[x] == 2;
+                row[x] = l[x] == value;
             rc = sw__ccl_row2(c, row, ids);
             for (int x = 0; x < w; x++) {
                 l[x] = ids[x] != 0;
@@ -136,6 +143,19 @@ static int64_t drop_small(uint8_t *lab, int w, int h, int64_t min_px)
     free(row);
     free(ids);
     return rc ? -1 : kept;
+}
+
+static int big_enough(const sw__object *o, const void *min_px)
+{
+    return o->npix >= *(const int64_t *)min_px;
+}
+
+/* A cloud moves on within a day; a new white roof stays (a sheet of snow
+ * stays too, but is larger than any roof): a blob the later scene shows as
+ * cloud at half its pixels or more, and no larger than 5 ha, is no cloud. */
+static int moves_on(const sw__object *o, const void *max_px)
+{
+    return !(o->score_sum >= 0.5 * (double)o->npix && o->npix <= *(const int64_t *)max_px);
 }
 
 /* Chamfer distance (in pixels, 3-4 weights / 3) to the nearest set pixel. */
@@ -207,58 +227,6 @@ static int cloud_pixel(const float *px, const float *rf, int nb, const double *g
     return rvis >= 1.15;
 }
 
-/* Drops the blobs of lab (1) that a later scene of another day shows as
- * cloud cores at half their pixels or more, unless larger than 5 ha: a
- * cloud moves on within a day, a new white roof stays (a sheet of snow
- * stays too, but is larger than any roof). Returns the pixels kept, or -1
- * out of memory. */
-static int64_t drop_persistent(uint8_t *lab, int w, int h, const float *later, const uint8_t *later_valid,
-                               const float *ref, const uint8_t *ref_valid, int nb, const double *gain,
-                               const int *vis, int nvis, double bright, double pixel_m)
-{
-    sw__ccl *c = sw__ccl_new(w);
-    uint8_t *row = malloc((size_t)w);
-    float *again = malloc((size_t)w * sizeof *again);
-    uint32_t *ids = malloc((size_t)w * sizeof *ids);
-    int64_t kept = 0, max_px = (int64_t)(50000.0 / (pixel_m * pixel_m));
-    int rc = c && row && again && ids ? 0 : -1;
-    for (int y = 0; y < h && rc == 0; y++) {
-        for (int x = 0; x < w; x++) {
-            int64_t p = (int64_t)y * w + x;
-            row[x] = lab[p] != 0;
-            again[x] = row[x] && later_valid[p] && ref_valid[p] &&
-                               cloud_pixel(later + p * nb, ref + p * nb, nb, gain, vis, nvis, bright) == 2
-                           ? 1.0f
-                           : 0.0f;
-        }
-        rc = sw__ccl_row(c, row, again, NULL);
-    }
-    int64_t nobj = rc == 0 ? sw__ccl_finish(c) : -1;
-    if (nobj >= 0) {
-        sw__object *o = sw__ccl_objects(c);
-        for (int64_t i = 0; i < nobj; i++)
-            o[i].id = !(o[i].score_sum >= 0.5 * (double)o[i].npix && o[i].npix <= max_px);
-        sw__ccl_rewind(c);
-        for (int y = 0; y < h && rc == 0; y++) {
-            uint8_t *l = lab + (int64_t)y * w;
-            for (int x = 0; x < w; x++)
-                row[x] = l[x] != 0;
-            rc = sw__ccl_row2(c, row, ids);
-            for (int x = 0; x < w; x++) {
-                l[x] = ids[x] != 0;
-                kept += l[x];
-            }
-        }
-    } else {
-        rc = -1;
-    }
-    sw__ccl_free(c);
-    free(row);
-    free(again);
-    free(ids);
-    return rc ? -1 : kept;
-}
-
 int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, const uint8_t *ref_valid,
                      const float *later, const uint8_t *later_valid, int w, int h, int nb, const sw__bandmap *bm,
                      double pixel_m, uint8_t *out, int64_t *ncloud, int64_t *nshadow)
@@ -316,11 +284,18 @@ int sw__cloud_screen(const float *img, const uint8_t *valid, const float *ref, c
     }
     /* A cloud smaller than 0.5 ha is no cloud worth masking, and far more
      * likely a new white roof: each such blob is dropped. */
-    int64_t cores = drop_small(lab, w, h, (int64_t)ceil(5000.0 / (pixel_m * pixel_m)));
+    int64_t min_px = (int64_t)ceil(5000.0 / (pixel_m * pixel_m)), max_px = (int64_t)(50000.0 / (pixel_m * pixel_m));
+    int64_t cores = keep_blobs(lab, w, h, 2, NULL, big_enough, &min_px);
     if (cores > 0 && later) {
+        /* Where the later scene shows a cloud core too (1), per pixel. */
         double lgain[SW__MAXB];
         band_gains(later, later_valid, ref, ref_valid, n, nb, tmp, lgain);
-        cores = drop_persistent(lab, w, h, later, later_valid, ref, ref_valid, nb, lgain, vis, nvis, bright, pixel_m);
+        for (int64_t p = 0; p < n; p++)
+            tmp[p] = lab[p] && later_valid[p] && ref_valid[p] &&
+                             cloud_pixel(later + p * nb, ref + p * nb, nb, lgain, vis, nvis, bright) == 2
+                         ? 1.0f
+                         : 0.0f;
+        cores = keep_blobs(lab, w, h, 1, tmp, moves_on, &max_px);
     }
     if (cores < 0) {
         free(tmp);
