@@ -445,14 +445,14 @@ static int score_generate(void *state, int64_t job, sw_ctx *wctx)
 /* --fill-holes: the labeller of holes sees everything that is not change,
  * nodata marked by a score of 1 (a component holding any is no hole). In
  * pass 2 (ids != NULL) it writes 1 where a pixel lies in a hole to fill. */
-static int hole_row(run *r, const uint8_t *m, uint8_t *bg, float *nodata, int pass2, uint32_t *ids)
+static int hole_row(run *r, const uint8_t *m, uint8_t *bg, float *nodata, uint32_t *ids)
 {
     for (int64_t x = 0; x < r->W; x++) {
         bg[x] = m[x] != 1;
-        if (!pass2)
+        if (!ids)
             nodata[x] = m[x] == 255 ? 1.0f : 0.0f;
     }
-    return pass2 ? sw__ccl_row2(r->holes, bg, ids) : sw__ccl_row(r->holes, bg, nodata, NULL);
+    return ids ? sw__ccl_row2(r->holes, bg, ids) : sw__ccl_row(r->holes, bg, nodata, NULL);
 }
 
 /* Which components of not-change are holes to fill: small enough, all
@@ -482,7 +482,7 @@ static int score_sink(void *state, int64_t job, sw_ctx *wctx)
             w->valid[x] = m[x] == 1;
         if (sw__ccl_row(r->ccl, w->valid, w->score_out + (int64_t)k * r->W, NULL) != 0)
             return sw__err(wctx, SW_ENOMEM, "out of memory labelling change objects");
-        if (r->holes && hole_row(r, m, w->valid, w->hscore, 0, NULL) != 0)
+        if (r->holes && hole_row(r, m, w->valid, w->hscore, NULL) != 0)
             return sw__err(wctx, SW_ENOMEM, "out of memory finding holes");
     }
     r->valid_pixels += w->valid_count;
@@ -544,7 +544,7 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
             /* A hole's pixel joins the object on its left: a hole never
              * touches the scene's edge, so its run starts beside its object. */
             uint32_t *hole = w->hids;
-            if (hole_row(r, m, w->hbg, NULL, 1, hole) != 0)
+            if (hole_row(r, m, w->hbg, NULL, hole) != 0)
                 return sw__err(wctx, SW_EINTERNAL, "labelling passes disagree");
             for (int64_t x = 1; x < r->W; x++) {
                 hole[x] = hole[x] && ids[x - 1];

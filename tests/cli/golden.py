@@ -18,9 +18,26 @@ import subprocess
 import sys
 import tempfile
 
+import numpy as np
 from osgeo import gdal
 
 gdal.UseExceptions()
+
+
+def another_scene(src, dst, mark):
+    """A copy of scene src that differs in one pixel (another scene, another hash)."""
+    shutil.copy(src, dst)
+    ds = gdal.Open(dst, gdal.GA_Update)
+    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([mark, 0]))
+    return ds
+
+
+def write_udm2(path, like, clear):
+    """A PlanetScope UDM2-like mask on scene like's grid: band 1, 1 = clear."""
+    u = gdal.GetDriverByName("GTiff").Create(path, like.RasterXSize, like.RasterYSize, 1, gdal.GDT_Byte)
+    u.SetGeoTransform(like.GetGeoTransform())
+    u.SetProjection(like.GetProjection())
+    u.GetRasterBand(1).WriteArray(clear.astype(np.uint8))
 
 
 MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "buildings.swm")
@@ -67,7 +84,6 @@ def make_fixtures(sw, tmp):
     d = gdal.GetDriverByName("GTiff").Create(f"{tmp}/udm2.tif", 480, 400, 2, gdal.GDT_Byte)
     d.SetGeoTransform(gt)
     d.SetProjection(ref.GetProjection())
-    import numpy as np
     clear = np.zeros((400, 480), np.uint8)
     clear[:, 240:] = 1
     d.GetRasterBand(1).WriteArray(clear)
@@ -112,20 +128,12 @@ def make_fixtures(sw, tmp):
     os.makedirs(f"{tmp}/series")
     shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/series/20240101_021533_1035_3B_AnalyticMS_SR.tif")
     shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/series/20240201_021533_1035_3B_AnalyticMS_SR.tif")
-    third = f"{tmp}/series/20240301_021533_1035_3B_AnalyticMS_SR.tif"
-    shutil.copy(f"{tmp}/syn/after.tif", third)
-    ds = gdal.Open(third, gdal.GA_Update)
-    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([9, 0]))
-    ds = None
+    another_scene(f"{tmp}/syn/after.tif", f"{tmp}/series/20240301_021533_1035_3B_AnalyticMS_SR.tif", 9)
     # An earlier scene of the same series, not clear where the buildings
     # will stand (its UDM2 says so): as the new baseline it cannot show
     # them, so the objects alerted on are no longer found.
-    import numpy as np
     os.makedirs(f"{tmp}/earlier")
-    early = f"{tmp}/earlier/20231201_021533_1035_3B_AnalyticMS_SR.tif"
-    shutil.copy(f"{tmp}/syn/before.tif", early)
-    ds = gdal.Open(early, gdal.GA_Update)
-    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([5, 0]))
+    ds = another_scene(f"{tmp}/syn/before.tif", f"{tmp}/earlier/20231201_021533_1035_3B_AnalyticMS_SR.tif", 5)
     truth = gdal.Open(f"{tmp}/syn/truth.tif").ReadAsArray() > 0
     hidden = truth.copy()
     for _ in range(8):  # grown by 8 px
@@ -133,32 +141,16 @@ def make_fixtures(sw, tmp):
         hidden[:-1, :] |= hidden[1:, :]
         hidden[:, 1:] |= hidden[:, :-1]
         hidden[:, :-1] |= hidden[:, 1:]
-    u = gdal.GetDriverByName("GTiff").Create(f"{tmp}/earlier/20231201_021533_1035_3B_udm2.tif", ds.RasterXSize,
-                                              ds.RasterYSize, 1, gdal.GDT_Byte)
-    u.SetGeoTransform(ds.GetGeoTransform())
-    u.SetProjection(ds.GetProjection())
-    u.GetRasterBand(1).WriteArray((~hidden).astype(np.uint8))
-    u = None
+    write_udm2(f"{tmp}/earlier/20231201_021533_1035_3B_udm2.tif", ds, ~hidden)
     ds = None
     # A scene with its PlanetScope UDM2 beside it: the west half not clear.
     os.makedirs(f"{tmp}/udm")
-    udm_scene = f"{tmp}/udm/20240415_021533_1035_3B_AnalyticMS_SR.tif"
-    shutil.copy(f"{tmp}/syn/after.tif", udm_scene)
-    ds = gdal.Open(udm_scene, gdal.GA_Update)
-    ds.GetRasterBand(1).WriteRaster(0, 0, 1, 1, bytes([7, 0]))
-    src = ds
-    u = gdal.GetDriverByName("GTiff").Create(f"{tmp}/udm/20240415_021533_1035_3B_udm2.tif", src.RasterXSize,
-                                              src.RasterYSize, 1, gdal.GDT_Byte)
-    u.SetGeoTransform(src.GetGeoTransform())
-    u.SetProjection(src.GetProjection())
-    import numpy as np
-    clear = np.ones((src.RasterYSize, src.RasterXSize), np.uint8)
-    clear[:, : src.RasterXSize // 2] = 0
-    u.GetRasterBand(1).WriteArray(clear)
-    u = None
+    ds = another_scene(f"{tmp}/syn/after.tif", f"{tmp}/udm/20240415_021533_1035_3B_AnalyticMS_SR.tif", 7)
+    clear = np.ones((ds.RasterYSize, ds.RasterXSize), np.uint8)
+    clear[:, : ds.RasterXSize // 2] = 0
+    write_udm2(f"{tmp}/udm/20240415_021533_1035_3B_udm2.tif", ds, clear)
     ds = None
     # A cloudy AFTER: a soft white cloud over a third of the scene.
-    import numpy as np
     ds = gdal.Open(f"{tmp}/syn/after.tif")
     a = ds.ReadAsArray().astype(np.float64)
     yy, xx = np.mgrid[0 : a.shape[1], 0 : a.shape[2]]
