@@ -4,6 +4,7 @@
  * scored per pair and pooled (summed confusion matrix).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@ static void usage(FILE *f)
             "PRED: a change map (non-zero = change; its nodata is left out, as for mask.tif).\n"
             "TRUTH: the reference. Both files, or both folders (files matched by name).\n"
             "\n"
+            "  -s, --score           PRED is a score map (larger = more change, e.g. score.tif):\n"
+            "                        ROC AUC, average precision, and the one threshold that\n"
+            "                        would give the best F1 (over all pairs, for folders)\n"
             "  -v, --truth-values E  truth encoding: auto (default), 0,255  0,1  1,2  gt127\n"
             "  -i, --ignore V        a truth value to leave out of every count\n"
             "  -j, --json            JSON output\n"
@@ -79,20 +83,111 @@ static void print_scores(FILE *f, const char *label, const sw_confusion *c, int 
     }
 }
 
+static void json_num(double v)
+{
+    if (isfinite(v))
+        printf("%.9g", v);
+    else
+        printf("null");
+}
+
+static void print_curve(const char *label, const sw_score_summary *c, int json, int comma)
+{
+    sw_scores s;
+    sw_scores_compute(&c->best, &s);
+    if (json) {
+        printf("%s{%s\"change\":%lld,\"nochange\":%lld,\"ignored\":%lld,\"roc_auc\":", comma ? "," : "",
+               label, (long long)c->change, (long long)c->nochange, (long long)c->best.ignored);
+        json_num(c->roc_auc);
+        printf(",\"average_precision\":");
+        json_num(c->average_precision);
+        printf(",\"best_threshold\":");
+        json_num(c->best_threshold);
+        printf(",\"best\":");
+        print_scores(stdout, "", &c->best, 1, 0);
+        printf("}");
+    } else {
+        printf("%-40s ROC AUC %.4f  AP %.4f  best F1 %.4f at score >= %.6g (P %.4f R %.4f kappa %.4f)\n", label,
+               c->roc_auc, c->average_precision, s.f1, c->best_threshold, s.precision, s.recall, s.kappa);
+    }
+}
+
+/* --score: pass 1 sets one scale over every map, pass 2 bins each pair on
+ * it; pairs are reported alone and pooled. */
+static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, const sw_eval_opts *o, int json)
+{
+    sw_score_hist pooled, one;
+    if (sw_score_hist_init(ctx, &pooled) || sw_score_hist_init(ctx, &one)) {
+        sw_score_hist_free(&pooled);
+        return cli_fail(SW_ENOMEM, sw_ctx_errmsg(ctx));
+    }
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = sw_eval_score_range(ctx, pp[i], &pooled);
+    int opened = json && rc == 0 && n > 1;
+    if (opened)
+        printf("{\"pairs\":[");
+    for (int i = 0; i < n && rc == 0; i++) {
+        memset(one.change, 0, SW_SCORE_BINS * sizeof *one.change);
+        memset(one.nochange, 0, SW_SCORE_BINS * sizeof *one.nochange);
+        one.lo = pooled.lo;
+        one.hi = pooled.hi;
+        one.ignored = 0;
+        sw_truth_encoding used = o->truth;
+        if ((rc = sw_eval_score_pair(ctx, pp[i], tp[i], o, &one, &used)) != 0)
+            break;
+        for (int k = 0; k < SW_SCORE_BINS; k++) {
+            pooled.change[k] += one.change[k];
+            pooled.nochange[k] += one.nochange[k];
+        }
+        pooled.ignored += one.ignored;
+        sw_score_summary c;
+        sw_score_summarize(&one, &c);
+        char lab[1200], esc[1100];
+        json_escape(names[i], esc, sizeof esc);
+        if (json)
+            snprintf(lab, sizeof lab, n > 1 ? "\"name\":\"%s\"," : "\"truth_encoding\":\"%s\",",
+                     n > 1 ? esc : sw_truth_encoding_name(used));
+        print_curve(json ? lab : names[i], &c, json, i > 0);
+    }
+    if (rc == 0 && n > 1) {
+        sw_score_summary c;
+        sw_score_summarize(&pooled, &c);
+        char lab[64];
+        if (json) {
+            snprintf(lab, sizeof lab, "\"pairs\":%d,", n);
+            printf("],\"pooled\":");
+        } else {
+            snprintf(lab, sizeof lab, "pooled (%d pairs)", n);
+        }
+        print_curve(lab, &c, json, 0);
+        if (json)
+            printf("}");
+    }
+    if (opened && rc)
+        printf("]}"); /* pairs printed before a failure stay valid JSON */
+    if (opened || (json && rc == 0))
+        printf("\n");
+    sw_score_hist_free(&pooled);
+    sw_score_hist_free(&one);
+    return rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     static const struct option longopts[] = {{"truth-values", required_argument, 0, 'v'},
                                              {"ignore", required_argument, 0, 'i'},
                                              {"json", no_argument, 0, 'j'},
+                                             {"score", no_argument, 0, 's'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     sw_eval_opts o;
     sw_eval_opts_init(&o);
-    int json = 0, c;
+    int json = 0, score = 0, c;
     char *end;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":v:i:jh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":v:i:jsh", longopts, NULL)) != -1) {
         switch (c) {
         case 'v':
             if (sw_truth_encoding_parse(optarg, &o.truth) != 0)
@@ -104,6 +199,7 @@ int cmd_eval(int argc, char **argv)
                 return cli_usage("eval", "--ignore needs a value 0-65535, got '%s'", optarg);
             break;
         case 'j': json = 1; break;
+        case 's': score = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("eval", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("eval", "unknown option '%s'", argv[optind - 1]);
@@ -117,6 +213,12 @@ int cmd_eval(int argc, char **argv)
     if (is_dir(pred) != is_dir(truth)) {
         sw_ctx_free(ctx);
         return cli_usage("eval", "PRED and TRUTH must both be files or both be folders");
+    }
+    if (!is_dir(pred) && score) {
+        char *pp[1] = {(char *)pred}, *tp[1] = {(char *)truth}, *nm[1] = {(char *)base_name(pred)};
+        status = eval_scores(ctx, pp, tp, nm, 1, &o, json);
+        sw_ctx_free(ctx);
+        return status;
     }
     if (!is_dir(pred)) {
         sw_confusion cm;
@@ -137,33 +239,41 @@ int cmd_eval(int argc, char **argv)
     }
     int np = 0, nt = 0;
     char **pv = cli_list_rasters(pred, 0, &np), **tv = cli_list_rasters(truth, 0, &nt);
-    sw_confusion pooled = {0};
-    int npairs = 0;
-    if (np == 0)
+    /* Pairs matched by name first: a prediction without its truth is an
+     * error before anything is printed. */
+    char **pp = calloc((size_t)(np > 0 ? np : 1), sizeof *pp), **tp = calloc((size_t)(np > 0 ? np : 1), sizeof *tp);
+    if (!pp || !tp)
+        status = cli_fail(SW_ENOMEM, "out of memory");
+    else if (np == 0)
         status = cli_fail(SW_EIO, "no raster files in the prediction folder");
-    if (json && !status)
-        printf("{\"pairs\":[");
     for (int i = 0; i < np && !status; i++) {
         int k = -1;
         for (int t = 0; t < nt && k < 0; t++)
             if (same_stem(pv[i], tv[t]))
                 k = t;
-        char perr[1024];
         if (k < 0) {
-            if (json)
-                printf("]}\n");
+            char perr[1024];
             snprintf(perr, sizeof perr, "%s/%s: no truth file of that name in %s", pred, pv[i], truth);
             status = cli_fail(SW_EMISMATCH, perr);
             break;
         }
         size_t lp = strlen(pred) + strlen(pv[i]) + 2, lt = strlen(truth) + strlen(tv[k]) + 2;
-        char *pp = malloc(lp), *tp = malloc(lt);
-        snprintf(pp, lp, "%s/%s", pred, pv[i]);
-        snprintf(tp, lt, "%s/%s", truth, tv[k]);
+        if (!(pp[i] = malloc(lp)) || !(tp[i] = malloc(lt))) {
+            status = cli_fail(SW_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(pp[i], lp, "%s/%s", pred, pv[i]);
+        snprintf(tp[i], lt, "%s/%s", truth, tv[k]);
+    }
+    sw_confusion pooled = {0};
+    int npairs = 0;
+    if (!status && score)
+        status = eval_scores(ctx, pp, tp, pv, np, &o, json);
+    if (json && !status && !score)
+        printf("{\"pairs\":[");
+    for (int i = 0; i < np && !status && !score; i++) {
         sw_confusion cm;
-        int rc = sw_eval_pair(ctx, pp, tp, &o, &cm, NULL);
-        free(pp);
-        free(tp);
+        int rc = sw_eval_pair(ctx, pp[i], tp[i], &o, &cm, NULL);
         if (rc) {
             if (json)
                 printf("]}\n");
@@ -181,7 +291,13 @@ int cmd_eval(int argc, char **argv)
         }
         npairs++;
     }
-    if (!status) {
+    for (int i = 0; pp && tp && i < np; i++) {
+        free(pp[i]);
+        free(tp[i]);
+    }
+    free(pp);
+    free(tp);
+    if (!status && !score) {
         if (json) {
             printf("],\"pooled\":");
             char lab[64];

@@ -59,6 +59,45 @@ void sw_confusion_add(sw_confusion *a, const sw_confusion *b);
  * prediction against an empty truth is defined as 1). */
 void sw_scores_compute(const sw_confusion *c, sw_scores *out);
 
+/* ---- score maps: how well any one threshold could do ----
+ *
+ * A score map is a single-band raster whose larger values mean more change
+ * (detect's score.tif, or another tool's); its nodata and NaN pixels are
+ * left out. Scores are binned on a log scale, sign(s) log(1 + |s|), in
+ * SW_SCORE_BINS bins between the smallest and largest score of all the maps
+ * pooled (pass 1, sw_eval_score_range), then counted per bin for changed
+ * and unchanged truth pixels (pass 2, sw_eval_score_pair). Pooled maps
+ * share one scale, so the best threshold found is one for all of them:
+ * what a method's score allows, whatever its threshold rule. */
+enum { SW_SCORE_BINS = 65536 };
+
+typedef struct sw_score_hist {
+    double lo, hi;              /* the binned range, on the log scale */
+    int64_t *change, *nochange; /* SW_SCORE_BINS counts each */
+    int64_t ignored;            /* pixels left out (nodata, NaN, truth ignored) */
+} sw_score_hist;
+
+typedef struct sw_score_summary {
+    int64_t change, nochange;   /* truth pixels counted */
+    double roc_auc;             /* P(a changed pixel scores above an unchanged one), ties half */
+    double average_precision;   /* precision averaged over the recall gained, bin by bin */
+    double best_threshold;      /* change where score >= this gives ... */
+    sw_confusion best;          /* ... the best F1: this confusion */
+} sw_score_summary;
+
+/* An empty histogram (range not yet set). Returns 0 or SW_ENOMEM. */
+int sw_score_hist_init(sw_ctx *ctx, sw_score_hist *h);
+void sw_score_hist_free(sw_score_hist *h);
+/* Pass 1: widens h's range to the valid scores of pred. */
+int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h);
+/* Pass 2: counts pred's valid scores against truth (same size) into h.
+ * Scores outside the range of pass 1 go to the end bins. */
+int sw_eval_score_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
+                       sw_score_hist *h, sw_truth_encoding *used);
+/* ROC AUC, average precision and the threshold of best F1 from h. With no
+ * changed or no unchanged pixel, AUC and AP are NaN. */
+void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -519,7 +519,7 @@ static int label_generate(void *state, int64_t job, sw_ctx *wctx)
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
     int rc = sw__band_read(w->band, wctx, w->y0, w->nrows, w->u16, w->valid);
     if (rc == 0 && w->sband)
-        rc = sw__band_read_f32(w->sband, wctx, w->y0, w->nrows, w->score);
+        rc = sw__band_read_f32(w->sband, wctx, w->y0, w->nrows, w->score, NULL);
     if (rc)
         return rc;
     int64_t n = r->W * w->nrows;

@@ -1,7 +1,10 @@
 /*
  * eval.c: confusion matrix and scores of a change map against a reference,
- * read in strips so any size fits in memory.
+ * and of a score map: the ROC and precision-recall curves binned, and the
+ * one threshold that gives the best F1. Read in strips so any size fits in
+ * memory.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +115,76 @@ static int detect_encoding(sw_ctx *ctx, sw__band *t, int64_t w, int64_t h, uint1
     return 0;
 }
 
+/* A prediction and its truth opened together, sized alike, with row
+ * buffers; the truth's encoding resolved. */
+typedef struct pairio {
+    sw__band *p, *t;
+    int64_t w, h;
+    uint16_t *pv, *tv;
+    float *ps;
+    uint8_t *pm, *tm;
+    sw_truth_encoding enc;
+} pairio;
+
+static void pair_close(pairio *io)
+{
+    free(io->pv);
+    free(io->tv);
+    free(io->ps);
+    free(io->pm);
+    free(io->tm);
+    sw__band_close(io->p);
+    sw__band_close(io->t);
+}
+
+static int pair_open(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts, int scores,
+                     pairio *io)
+{
+    memset(io, 0, sizeof *io);
+    if (!(io->p = sw__band_open(ctx, pred)) || !(io->t = sw__band_open(ctx, truth))) {
+        pair_close(io);
+        return ctx->code;
+    }
+    int64_t tw, th;
+    sw__band_size(io->p, &io->w, &io->h);
+    sw__band_size(io->t, &tw, &th);
+    int rc = 0;
+    if (io->w != tw || io->h != th) {
+        rc = sw__err(ctx, SW_EMISMATCH, "%s is %lldx%lld but %s is %lldx%lld", pred, (long long)io->w,
+                     (long long)io->h, truth, (long long)tw, (long long)th);
+    } else {
+        size_t n = (size_t)io->w * ROWS;
+        io->pv = scores ? NULL : malloc(n * sizeof *io->pv);
+        io->ps = scores ? malloc(n * sizeof *io->ps) : NULL;
+        io->tv = malloc(n * sizeof *io->tv);
+        io->pm = malloc(n);
+        io->tm = malloc(n);
+        if ((!io->pv && !io->ps) || !io->tv || !io->pm || !io->tm)
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    io->enc = opts->truth;
+    if (rc == 0 && io->enc == SW_TRUTH_AUTO)
+        rc = detect_encoding(ctx, io->t, tw, th, io->tv, io->tm, opts->ignore_value, &io->enc);
+    if (rc)
+        pair_close(io);
+    return rc;
+}
+
+/* Rows [y0, y0 + rows) of both; the truth's class per pixel into cls
+ * (-1: left out), the prediction into io->pv or io->ps with io->pm. */
+static int pair_read(pairio *io, sw_ctx *ctx, const sw_eval_opts *opts, int64_t y0, int rows, int8_t *cls)
+{
+    int rc = io->ps ? sw__band_read_f32(io->p, ctx, y0, rows, io->ps, io->pm)
+                    : sw__band_read(io->p, ctx, y0, rows, io->pv, io->pm);
+    if (rc || (rc = sw__band_read(io->t, ctx, y0, rows, io->tv, io->tm)))
+        return rc;
+    for (int64_t i = 0; i < io->w * rows; i++) {
+        int tc = io->tm[i] && (int)io->tv[i] != opts->ignore_value ? truth_class(io->enc, io->tv[i]) : -1;
+        cls[i] = (int8_t)(io->pm[i] ? tc : -1);
+    }
+    return 0;
+}
+
 int sw_eval_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
                  sw_confusion *out, sw_truth_encoding *used)
 {
@@ -121,66 +194,171 @@ int sw_eval_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval
         opts = &def;
     }
     memset(out, 0, sizeof *out);
-    sw__band *p = sw__band_open(ctx, pred);
-    if (!p)
-        return ctx->code;
-    sw__band *t = sw__band_open(ctx, truth);
-    if (!t) {
-        sw__band_close(p);
-        return ctx->code;
-    }
-    int64_t pw, ph, tw, th;
-    sw__band_size(p, &pw, &ph);
-    sw__band_size(t, &tw, &th);
-    int rc = 0;
-    uint16_t *pv = NULL, *tv = NULL;
-    uint8_t *pm = NULL, *tm = NULL;
-    if (pw != tw || ph != th) {
-        rc = sw__err(ctx, SW_EMISMATCH, "%s is %lldx%lld but %s is %lldx%lld", pred, (long long)pw,
-                     (long long)ph, truth, (long long)tw, (long long)th);
-        goto done;
-    }
-    size_t n = (size_t)pw * ROWS;
-    pv = malloc(n * sizeof *pv);
-    tv = malloc(n * sizeof *tv);
-    pm = malloc(n);
-    tm = malloc(n);
-    if (!pv || !tv || !pm || !tm) {
-        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-        goto done;
-    }
-    sw_truth_encoding enc = opts->truth;
-    if (enc == SW_TRUTH_AUTO && (rc = detect_encoding(ctx, t, tw, th, tv, tm, opts->ignore_value, &enc)))
-        goto done;
+    pairio io;
+    int rc = pair_open(ctx, pred, truth, opts, 0, &io);
+    if (rc)
+        return rc;
     if (used)
-        *used = enc;
-    for (int64_t y0 = 0; y0 < ph; y0 += ROWS) {
-        int rows = (int)(ph - y0 < ROWS ? ph - y0 : ROWS);
-        if ((rc = sw__band_read(p, ctx, y0, rows, pv, pm)) || (rc = sw__band_read(t, ctx, y0, rows, tv, tm)))
-            goto done;
-        for (int64_t i = 0; i < pw * rows; i++) {
-            int tc = tm[i] && (int)tv[i] != opts->ignore_value ? truth_class(enc, tv[i]) : -1;
-            if (tc < 0 || !pm[i]) {
+        *used = io.enc;
+    int8_t *cls = malloc((size_t)io.w * ROWS);
+    if (!cls)
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    for (int64_t y0 = 0; rc == 0 && y0 < io.h; y0 += ROWS) {
+        int rows = (int)(io.h - y0 < ROWS ? io.h - y0 : ROWS);
+        if ((rc = pair_read(&io, ctx, opts, y0, rows, cls)) != 0)
+            break;
+        for (int64_t i = 0; i < io.w * rows; i++) {
+            if (cls[i] < 0) {
                 out->ignored++;
                 continue;
             }
-            int pc = pv[i] != 0;
-            if (pc && tc)
+            int pc = io.pv[i] != 0;
+            if (pc && cls[i])
                 out->tp++;
             else if (pc)
                 out->fp++;
-            else if (tc)
+            else if (cls[i])
                 out->fn++;
             else
                 out->tn++;
         }
     }
-done:
-    free(pv);
-    free(tv);
-    free(pm);
-    free(tm);
-    sw__band_close(p);
-    sw__band_close(t);
+    free(cls);
+    pair_close(&io);
     return rc;
+}
+
+/* ---- score maps ---- */
+
+static double log_scale(double s)
+{
+    return s < 0 ? -log1p(-s) : log1p(s);
+}
+
+static double linear_scale(double u)
+{
+    return u < 0 ? -expm1(-u) : expm1(u);
+}
+
+int sw_score_hist_init(sw_ctx *ctx, sw_score_hist *h)
+{
+    memset(h, 0, sizeof *h);
+    h->lo = INFINITY;
+    h->hi = -INFINITY;
+    h->change = calloc(SW_SCORE_BINS, sizeof *h->change);
+    h->nochange = calloc(SW_SCORE_BINS, sizeof *h->nochange);
+    if (!h->change || !h->nochange) {
+        sw_score_hist_free(h);
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+void sw_score_hist_free(sw_score_hist *h)
+{
+    free(h->change);
+    free(h->nochange);
+    h->change = h->nochange = NULL;
+}
+
+int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h)
+{
+    sw__band *b = sw__band_open(ctx, pred);
+    if (!b)
+        return ctx->code;
+    int64_t w, hh;
+    sw__band_size(b, &w, &hh);
+    float *v = malloc((size_t)w * ROWS * sizeof *v);
+    uint8_t *m = malloc((size_t)w * ROWS);
+    int rc = !v || !m ? sw__err(ctx, SW_ENOMEM, "out of memory") : 0;
+    for (int64_t y0 = 0; rc == 0 && y0 < hh; y0 += ROWS) {
+        int rows = (int)(hh - y0 < ROWS ? hh - y0 : ROWS);
+        if ((rc = sw__band_read_f32(b, ctx, y0, rows, v, m)) != 0)
+            break;
+        for (int64_t i = 0; i < w * rows; i++)
+            if (m[i] && isfinite(v[i])) {
+                double u = log_scale(v[i]);
+                h->lo = u < h->lo ? u : h->lo;
+                h->hi = u > h->hi ? u : h->hi;
+            }
+    }
+    free(v);
+    free(m);
+    sw__band_close(b);
+    return rc;
+}
+
+int sw_eval_score_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
+                       sw_score_hist *h, sw_truth_encoding *used)
+{
+    sw_eval_opts def;
+    if (!opts) {
+        sw_eval_opts_init(&def);
+        opts = &def;
+    }
+    pairio io;
+    int rc = pair_open(ctx, pred, truth, opts, 1, &io);
+    if (rc)
+        return rc;
+    if (used)
+        *used = io.enc;
+    int8_t *cls = malloc((size_t)io.w * ROWS);
+    if (!cls)
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    /* An empty or one-valued range still bins: everything in bin 0. */
+    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
+    for (int64_t y0 = 0; rc == 0 && y0 < io.h; y0 += ROWS) {
+        int rows = (int)(io.h - y0 < ROWS ? io.h - y0 : ROWS);
+        if ((rc = pair_read(&io, ctx, opts, y0, rows, cls)) != 0)
+            break;
+        for (int64_t i = 0; i < io.w * rows; i++) {
+            if (cls[i] < 0 || !isfinite(io.ps[i])) {
+                h->ignored++;
+                continue;
+            }
+            double k = width > 0 ? floor((log_scale(io.ps[i]) - h->lo) / width) : 0.0;
+            int bin = k < 0 ? 0 : k >= SW_SCORE_BINS ? SW_SCORE_BINS - 1 : (int)k;
+            (cls[i] ? h->change : h->nochange)[bin]++;
+        }
+    }
+    free(cls);
+    pair_close(&io);
+    return rc;
+}
+
+void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < SW_SCORE_BINS; k++) {
+        out->change += h->change[k];
+        out->nochange += h->nochange[k];
+    }
+    /* Down from the top bin: change is every bin from k up. */
+    double P = (double)out->change, N = (double)out->nochange, tp = 0, fp = 0, wrong = 0, ap = 0;
+    double best = -1.0;
+    int kbest = SW_SCORE_BINS;
+    for (int k = SW_SCORE_BINS - 1; k >= 0; k--) {
+        double c = (double)h->change[k], u = (double)h->nochange[k];
+        if (c == 0 && u == 0)
+            continue;
+        wrong += c * (fp + 0.5 * u); /* pairs ranked wrong: unchanged above these changed, ties half */
+        tp += c;
+        fp += u;
+        if (c > 0)
+            ap += (c / P) * (tp / (tp + fp));
+        double f1 = 2 * tp / (2 * tp + fp + (P - tp));
+        if (f1 > best) {
+            best = f1;
+            kbest = k;
+            out->best.tp = (int64_t)tp;
+            out->best.fp = (int64_t)fp;
+        }
+    }
+    out->roc_auc = P > 0 && N > 0 ? 1.0 - wrong / (P * N) : NAN;
+    out->average_precision = P > 0 && N > 0 ? ap : NAN;
+    out->best.fn = out->change - out->best.tp;
+    out->best.tn = out->nochange - out->best.fp;
+    out->best.ignored = h->ignored;
+    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
+    out->best_threshold = kbest < SW_SCORE_BINS && isfinite(h->lo) ? linear_scale(h->lo + kbest * width) : NAN;
 }

@@ -93,8 +93,9 @@ void sw__band_size(const sw__band *b, int64_t *w, int64_t *h);
 /* Reads rows as uint16 values (clamped) and validity (mask band). */
 int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows,
                   uint16_t *vals, uint8_t *valid);
-/* Reads rows as float32 values (no validity). */
-int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals);
+/* Reads rows as float32 values, and their validity (mask band) when valid
+ * is not NULL. */
+int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals, uint8_t *valid);
 
 /* ---- raster output (write.c) ---- */
 typedef enum { SW__U8, SW__U16, SW__U32, SW__F32 } sw__type;

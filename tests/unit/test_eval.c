@@ -1,5 +1,6 @@
-/* test_eval.c: scores from a confusion matrix, and eval on tiny rasters
- * written to GDAL's /vsimem/. */
+/* test_eval.c: scores from a confusion matrix, eval of change maps and of
+ * score maps (curves checked against brute force) on tiny rasters written
+ * to GDAL's /vsimem/. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -81,11 +82,165 @@ static void test_eval_encodings(void **state)
     sw_ctx_free(c);
 }
 
+static void write_f32(const char *path, const float *v, int w, int h)
+{
+    GDALAllRegister();
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, w, h, 1, GDT_Float32, NULL);
+    GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), -9999);
+    assert_int_equal(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, w, h, (void *)v, w, h,
+                                  GDT_Float32, 0, 0), CE_None);
+    GDALClose(ds);
+}
+
+/* The curves by brute force over pixels (s, t) with t in {0, 1}: AUC by
+ * counting pairs, AP and best F1 by every distinct threshold. */
+static void brute(const float *s, const uint8_t *t, int n, double *auc, double *ap, double *f1, float *thr)
+{
+    double P = 0, N = 0, good = 0;
+    for (int i = 0; i < n; i++)
+        *(t[i] ? &P : &N) += 1;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            if (t[i] && !t[j])
+                good += s[i] > s[j] ? 1.0 : s[i] == s[j] ? 0.5 : 0.0;
+    *auc = good / (P * N);
+    *ap = 0;
+    *f1 = -1;
+    double prev_tp = 0;
+    /* thresholds from the highest score down */
+    float last = INFINITY;
+    for (;;) {
+        float v = -INFINITY;
+        for (int i = 0; i < n; i++)
+            if (s[i] < last && s[i] > v)
+                v = s[i];
+        if (v == -INFINITY)
+            break;
+        double tp = 0, fp = 0;
+        for (int i = 0; i < n; i++)
+            if (s[i] >= v)
+                *(t[i] ? &tp : &fp) += 1;
+        *ap += (tp - prev_tp) / P * (tp / (tp + fp));
+        prev_tp = tp;
+        double f = 2 * tp / (2 * tp + fp + (P - tp));
+        if (f > *f1) {
+            *f1 = f;
+            *thr = v;
+        }
+        last = v;
+    }
+}
+
+static void test_score_curves(void **state)
+{
+    (void)state;
+    enum { W = 20, H = 10, N = W * H };
+    float s1[N], s2[N], all_s[2 * N];
+    uint8_t t1[N], t2[N], all_t[2 * N];
+    int n = 0;
+    srand(7);
+    for (int i = 0; i < N; i++) {
+        /* integer scores 0..99 (distinct on the log scale, ties among
+         * equal values), change more likely at higher scores; map 2 on a
+         * larger scale (x 10); some nodata */
+        int v = rand() % 100;
+        t1[i] = (uint8_t)((rand() % 100) < v ? 255 : 0);
+        s1[i] = i % 37 == 5 ? -9999.0f : (float)v;
+        int v2 = rand() % 100;
+        t2[i] = (uint8_t)((rand() % 100) < v2 / 2 ? 255 : 0);
+        s2[i] = i % 41 == 3 ? NAN : 10.0f * (float)v2;
+    }
+    for (int i = 0; i < N; i++) {
+        if (s1[i] != -9999.0f) {
+            all_s[n] = s1[i];
+            all_t[n++] = t1[i] != 0;
+        }
+    }
+    int n1 = n;
+    for (int i = 0; i < N; i++)
+        if (!isnan(s2[i])) {
+            all_s[n] = s2[i];
+            all_t[n++] = t2[i] != 0;
+        }
+    write_f32("/vsimem/s1.tif", s1, W, H);
+    write_f32("/vsimem/s2.tif", s2, W, H);
+    write_u8("/vsimem/t1.tif", t1, W, H, -1);
+    write_u8("/vsimem/t2.tif", t2, W, H, -1);
+    sw_ctx *c = sw_ctx_new();
+    sw_score_hist h;
+    sw_score_summary sm;
+    double auc, ap, f1;
+    float thr;
+
+    /* one map */
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/s1.tif", &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/s1.tif", "/vsimem/t1.tif", NULL, &h, NULL), 0);
+    sw_score_summarize(&h, &sm);
+    brute(all_s, all_t, n1, &auc, &ap, &f1, &thr);
+    assert_int_equal(sm.change + sm.nochange, n1);
+    assert_int_equal(h.ignored, N - n1); /* the nodata pixels */
+    assert_true(fabs(sm.roc_auc - auc) < 1e-9);
+    assert_true(fabs(sm.average_precision - ap) < 1e-9);
+    sw_scores sc;
+    sw_scores_compute(&sm.best, &sc);
+    assert_true(fabs(sc.f1 - f1) < 1e-9);
+    assert_true(fabs(sm.best_threshold - thr) < 1e-3 * (1 + thr)); /* a bin's lower edge */
+    assert_true(auc > 0.6 && auc < 0.95); /* the case is neither trivial nor hopeless */
+    sw_score_hist_free(&h);
+
+    /* two maps pooled on one scale */
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/s1.tif", &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/s2.tif", &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/s1.tif", "/vsimem/t1.tif", NULL, &h, NULL), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/s2.tif", "/vsimem/t2.tif", NULL, &h, NULL), 0);
+    sw_score_summarize(&h, &sm);
+    brute(all_s, all_t, n, &auc, &ap, &f1, &thr);
+    assert_true(fabs(sm.roc_auc - auc) < 1e-9);
+    assert_true(fabs(sm.average_precision - ap) < 1e-9);
+    sw_scores_compute(&sm.best, &sc);
+    assert_true(fabs(sc.f1 - f1) < 1e-9);
+    sw_score_hist_free(&h);
+
+    /* separable: AUC 1, F1 1 at the first changed score; reversed: AUC 0 */
+    float sep[N];
+    for (int i = 0; i < N; i++)
+        sep[i] = t1[i] ? 50.0f + (float)(i % 7) : (float)(i % 9);
+    write_f32("/vsimem/sep.tif", sep, W, H);
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/sep.tif", &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/sep.tif", "/vsimem/t1.tif", NULL, &h, NULL), 0);
+    sw_score_summarize(&h, &sm);
+    sw_scores_compute(&sm.best, &sc);
+    assert_true(sm.roc_auc == 1.0 && sc.f1 == 1.0 && sm.average_precision == 1.0);
+    assert_true(sm.best_threshold > 8.0 && sm.best_threshold <= 50.0);
+    sw_score_hist_free(&h);
+    for (int i = 0; i < N; i++)
+        sep[i] = -sep[i];
+    write_f32("/vsimem/sep.tif", sep, W, H);
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/sep.tif", &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/sep.tif", "/vsimem/t1.tif", NULL, &h, NULL), 0);
+    sw_score_summarize(&h, &sm);
+    assert_true(sm.roc_auc == 0.0);
+    sw_score_hist_free(&h);
+
+    /* a score map and a truth of other sizes: an error naming both */
+    write_f32("/vsimem/s_small.tif", s1, W / 2, H);
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/s_small.tif", "/vsimem/t1.tif", NULL, &h, NULL), SW_EMISMATCH);
+    assert_non_null(strstr(sw_ctx_errmsg(c), "/vsimem/s_small.tif"));
+    sw_score_hist_free(&h);
+    sw_ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scores),
         cmocka_unit_test(test_eval_encodings),
+        cmocka_unit_test(test_score_curves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
