@@ -114,7 +114,8 @@ static void print_curve(const char *label, const sw_score_summary *c, int json, 
 
 /* --score: pass 1 sets one scale over every map, pass 2 bins each pair on
  * it; pairs are reported alone and pooled. */
-static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, const sw_eval_opts *o, int json)
+static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, int folders, const sw_eval_opts *o,
+                       int json)
 {
     sw_score_hist pooled, one;
     if (sw_score_hist_init(ctx, &pooled) || sw_score_hist_init(ctx, &one)) {
@@ -124,7 +125,7 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, c
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++)
         rc = sw_eval_score_range(ctx, pp[i], &pooled);
-    int opened = json && rc == 0 && n > 1;
+    int opened = json && rc == 0 && folders;
     if (opened)
         printf("{\"pairs\":[");
     for (int i = 0; i < n && rc == 0; i++) {
@@ -146,11 +147,11 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, c
         char lab[1200], esc[1100];
         json_escape(names[i], esc, sizeof esc);
         if (json)
-            snprintf(lab, sizeof lab, n > 1 ? "\"name\":\"%s\"," : "\"truth_encoding\":\"%s\",",
-                     n > 1 ? esc : sw_truth_encoding_name(used));
+            snprintf(lab, sizeof lab, folders ? "\"name\":\"%s\"," : "\"truth_encoding\":\"%s\",",
+                     folders ? esc : sw_truth_encoding_name(used));
         print_curve(json ? lab : names[i], &c, json, i > 0);
     }
-    if (rc == 0 && n > 1) {
+    if (rc == 0 && folders) {
         sw_score_summary c;
         sw_score_summarize(&pooled, &c);
         char lab[64];
@@ -216,7 +217,7 @@ int cmd_eval(int argc, char **argv)
     }
     if (!is_dir(pred) && score) {
         char *pp[1] = {(char *)pred}, *tp[1] = {(char *)truth}, *nm[1] = {(char *)base_name(pred)};
-        status = eval_scores(ctx, pp, tp, nm, 1, &o, json);
+        status = eval_scores(ctx, pp, tp, nm, 1, 0, &o, json);
         sw_ctx_free(ctx);
         return status;
     }
@@ -268,7 +269,7 @@ int cmd_eval(int argc, char **argv)
     sw_confusion pooled = {0};
     int npairs = 0;
     if (!status && score)
-        status = eval_scores(ctx, pp, tp, pv, np, &o, json);
+        status = eval_scores(ctx, pp, tp, pv, np, 1, &o, json);
     if (json && !status && !score)
         printf("{\"pairs\":[");
     for (int i = 0; i < np && !status && !score; i++) {
