@@ -107,8 +107,13 @@ static void print_curve(const char *label, const sw_score_summary *c, int json, 
         print_scores(stdout, "", &c->best, 1, 0);
         printf("}");
     } else {
-        printf("%-40s ROC AUC %.4f  AP %.4f  best F1 %.4f at score >= %.6g (P %.4f R %.4f kappa %.4f)\n", label,
-               c->roc_auc, c->average_precision, s.f1, c->best_threshold, s.precision, s.recall, s.kappa);
+        char thr[48];
+        if (isinf(c->best_threshold))
+            snprintf(thr, sizeof thr, "no change at all");
+        else
+            snprintf(thr, sizeof thr, "score >= %.6g", c->best_threshold);
+        printf("%-40s ROC AUC %.4f  AP %.4f  best F1 %.4f at %s (P %.4f R %.4f kappa %.4f)\n", label, c->roc_auc,
+               c->average_precision, s.f1, thr, s.precision, s.recall, s.kappa);
     }
 }
 
@@ -123,6 +128,7 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, i
         return cli_fail(SW_ENOMEM, sw_ctx_errmsg(ctx));
     }
     int rc = 0;
+    char msg[2400] = "";
     for (int i = 0; i < n && rc == 0; i++)
         rc = sw_eval_score_range(ctx, pp[i], &pooled);
     int opened = json && rc == 0 && folders;
@@ -144,6 +150,11 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, i
         pooled.ignored += one.ignored;
         sw_score_summary c;
         sw_score_summarize(&one, &c);
+        if (c.change + c.nochange == 0) {
+            snprintf(msg, sizeof msg, "%s: no valid score where %s is labelled", pp[i], tp[i]);
+            rc = SW_ENODATA;
+            break;
+        }
         char lab[1200], esc[1100];
         json_escape(names[i], esc, sizeof esc);
         if (json)
@@ -171,7 +182,7 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, i
         printf("\n");
     sw_score_hist_free(&pooled);
     sw_score_hist_free(&one);
-    return rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;
+    return rc ? cli_fail(rc, msg[0] ? msg : sw_ctx_errmsg(ctx)) : 0;
 }
 
 int cmd_eval(int argc, char **argv)

@@ -81,7 +81,7 @@ typedef struct sw_score_summary {
     int64_t change, nochange;   /* truth pixels counted */
     double roc_auc;             /* P(a changed pixel scores above an unchanged one), ties half */
     double average_precision;   /* precision averaged over the recall gained, bin by bin */
-    double best_threshold;      /* change where score >= this gives ... */
+    double best_threshold;      /* change where score >= this gives ... (+inf: no change at all) */
     sw_confusion best;          /* ... the best F1: this confusion */
 } sw_score_summary;
 

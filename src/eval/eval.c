@@ -335,8 +335,10 @@ void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
     }
     /* Down from the top bin: change is every bin from k up. */
     double P = (double)out->change, N = (double)out->nochange, tp = 0, fp = 0, wrong = 0, ap = 0;
-    double best = -1.0;
+    /* The empty prediction first (a threshold above every score). */
+    double best = P > 0 ? 0.0 : 1.0;
     int kbest = SW_SCORE_BINS;
+    out->best.tp = out->best.fp = 0;
     for (int k = SW_SCORE_BINS - 1; k >= 0; k--) {
         double c = (double)h->change[k], u = (double)h->nochange[k];
         if (c == 0 && u == 0)
@@ -360,5 +362,7 @@ void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
     out->best.tn = out->nochange - out->best.fp;
     out->best.ignored = h->ignored;
     double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
-    out->best_threshold = kbest < SW_SCORE_BINS && isfinite(h->lo) ? linear_scale(h->lo + kbest * width) : NAN;
+    out->best_threshold = kbest == SW_SCORE_BINS ? INFINITY
+                          : isfinite(h->lo)     ? linear_scale(h->lo + kbest * width)
+                                                : NAN;
 }

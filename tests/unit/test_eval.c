@@ -226,6 +226,19 @@ static void test_score_curves(void **state)
     assert_true(sm.roc_auc == 0.0);
     sw_score_hist_free(&h);
 
+    /* a truth without change: the best is to flag nothing (F1 1 by
+     * convention), at a threshold above every score; AUC undefined */
+    const uint8_t zeros[N] = {0};
+    write_u8("/vsimem/t0.tif", zeros, W, H, -1);
+    assert_int_equal(sw_score_hist_init(c, &h), 0);
+    assert_int_equal(sw_eval_score_range(c, "/vsimem/s1.tif", &h), 0);
+    assert_int_equal(sw_eval_score_pair(c, "/vsimem/s1.tif", "/vsimem/t0.tif", NULL, &h, NULL), 0);
+    sw_score_summarize(&h, &sm);
+    sw_scores_compute(&sm.best, &sc);
+    assert_true(isnan(sm.roc_auc) && isnan(sm.average_precision));
+    assert_true(isinf(sm.best_threshold) && sm.best.fp == 0 && sc.f1 == 1.0);
+    sw_score_hist_free(&h);
+
     /* a score map and a truth of other sizes: an error naming both */
     write_f32("/vsimem/s_small.tif", s1, W / 2, H);
     assert_int_equal(sw_score_hist_init(c, &h), 0);
