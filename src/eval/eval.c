@@ -185,17 +185,20 @@ static int pair_read(pairio *io, sw_ctx *ctx, const sw_eval_opts *opts, int64_t 
     return 0;
 }
 
-int sw_eval_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
-                 sw_confusion *out, sw_truth_encoding *used)
+/* Every strip of a prediction against its truth: visit sees the strip's n
+ * pixels, the prediction in io and each pixel's truth class in cls. */
+typedef void (*pair_visit)(const pairio *io, const int8_t *cls, int64_t n, void *user);
+
+static int pair_scan(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts, int scores,
+                     sw_truth_encoding *used, pair_visit visit, void *user)
 {
     sw_eval_opts def;
     if (!opts) {
         sw_eval_opts_init(&def);
         opts = &def;
     }
-    memset(out, 0, sizeof *out);
     pairio io;
-    int rc = pair_open(ctx, pred, truth, opts, 0, &io);
+    int rc = pair_open(ctx, pred, truth, opts, scores, &io);
     if (rc)
         return rc;
     if (used)
@@ -205,27 +208,39 @@ int sw_eval_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
     for (int64_t y0 = 0; rc == 0 && y0 < io.h; y0 += ROWS) {
         int rows = (int)(io.h - y0 < ROWS ? io.h - y0 : ROWS);
-        if ((rc = pair_read(&io, ctx, opts, y0, rows, cls)) != 0)
-            break;
-        for (int64_t i = 0; i < io.w * rows; i++) {
-            if (cls[i] < 0) {
-                out->ignored++;
-                continue;
-            }
-            int pc = io.pv[i] != 0;
-            if (pc && cls[i])
-                out->tp++;
-            else if (pc)
-                out->fp++;
-            else if (cls[i])
-                out->fn++;
-            else
-                out->tn++;
-        }
+        if ((rc = pair_read(&io, ctx, opts, y0, rows, cls)) == 0)
+            visit(&io, cls, io.w * rows, user);
     }
     free(cls);
     pair_close(&io);
     return rc;
+}
+
+static void count_pixels(const pairio *io, const int8_t *cls, int64_t n, void *user)
+{
+    sw_confusion *out = user;
+    for (int64_t i = 0; i < n; i++) {
+        if (cls[i] < 0) {
+            out->ignored++;
+            continue;
+        }
+        int pc = io->pv[i] != 0;
+        if (pc && cls[i])
+            out->tp++;
+        else if (pc)
+            out->fp++;
+        else if (cls[i])
+            out->fn++;
+        else
+            out->tn++;
+    }
+}
+
+int sw_eval_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
+                 sw_confusion *out, sw_truth_encoding *used)
+{
+    memset(out, 0, sizeof *out);
+    return pair_scan(ctx, pred, truth, opts, 0, used, count_pixels, out);
 }
 
 /* ---- score maps ---- */
@@ -288,42 +303,26 @@ int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h)
     return rc;
 }
 
+static void bin_scores(const pairio *io, const int8_t *cls, int64_t n, void *user)
+{
+    sw_score_hist *h = user;
+    /* An empty or one-valued range still bins: everything in bin 0. */
+    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        if (cls[i] < 0 || !isfinite(io->ps[i])) {
+            h->ignored++;
+            continue;
+        }
+        double k = width > 0 ? floor((log_scale(io->ps[i]) - h->lo) / width) : 0.0;
+        int bin = k < 0 ? 0 : k >= SW_SCORE_BINS ? SW_SCORE_BINS - 1 : (int)k;
+        (cls[i] ? h->change : h->nochange)[bin]++;
+    }
+}
+
 int sw_eval_score_pair(sw_ctx *ctx, const char *pred, const char *truth, const sw_eval_opts *opts,
                        sw_score_hist *h, sw_truth_encoding *used)
 {
-    sw_eval_opts def;
-    if (!opts) {
-        sw_eval_opts_init(&def);
-        opts = &def;
-    }
-    pairio io;
-    int rc = pair_open(ctx, pred, truth, opts, 1, &io);
-    if (rc)
-        return rc;
-    if (used)
-        *used = io.enc;
-    int8_t *cls = malloc((size_t)io.w * ROWS);
-    if (!cls)
-        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-    /* An empty or one-valued range still bins: everything in bin 0. */
-    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
-    for (int64_t y0 = 0; rc == 0 && y0 < io.h; y0 += ROWS) {
-        int rows = (int)(io.h - y0 < ROWS ? io.h - y0 : ROWS);
-        if ((rc = pair_read(&io, ctx, opts, y0, rows, cls)) != 0)
-            break;
-        for (int64_t i = 0; i < io.w * rows; i++) {
-            if (cls[i] < 0 || !isfinite(io.ps[i])) {
-                h->ignored++;
-                continue;
-            }
-            double k = width > 0 ? floor((log_scale(io.ps[i]) - h->lo) / width) : 0.0;
-            int bin = k < 0 ? 0 : k >= SW_SCORE_BINS ? SW_SCORE_BINS - 1 : (int)k;
-            (cls[i] ? h->change : h->nochange)[bin]++;
-        }
-    }
-    free(cls);
-    pair_close(&io);
-    return rc;
+    return pair_scan(ctx, pred, truth, opts, 1, used, bin_scores, h);
 }
 
 void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
