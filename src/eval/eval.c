@@ -141,6 +141,7 @@ static int pair_open(sw_ctx *ctx, const char *pred, const char *truth, const sw_
                      pairio *io)
 {
     memset(io, 0, sizeof *io);
+    sw__io_init(128 << 20); /* strips are read once: GDAL's cache need not grow with the map */
     if (!(io->p = sw__band_open(ctx, pred)) || !(io->t = sw__band_open(ctx, truth))) {
         pair_close(io);
         return ctx->code;
@@ -278,6 +279,7 @@ void sw_score_hist_free(sw_score_hist *h)
 
 int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h)
 {
+    sw__io_init(128 << 20);
     sw__band *b = sw__band_open(ctx, pred);
     if (!b)
         return ctx->code;
