@@ -122,12 +122,8 @@ static void print_curve(const char *label, const sw_score_summary *c, int json, 
 static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, int folders, const sw_eval_opts *o,
                        int json)
 {
-    sw_score_hist pooled, one;
-    if (sw_score_hist_init(ctx, &pooled) || sw_score_hist_init(ctx, &one)) {
-        sw_score_hist_free(&pooled);
-        return cli_fail(SW_ENOMEM, sw_ctx_errmsg(ctx));
-    }
-    int rc = 0;
+    sw_score_hist pooled;
+    int rc = sw_score_hist_init(ctx, &pooled);
     char msg[2400] = "";
     for (int i = 0; i < n && rc == 0; i++)
         rc = sw_eval_score_range(ctx, pp[i], &pooled);
@@ -135,21 +131,21 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, i
     if (opened)
         printf("{\"pairs\":[");
     for (int i = 0; i < n && rc == 0; i++) {
-        memset(one.change, 0, SW_SCORE_BINS * sizeof *one.change);
-        memset(one.nochange, 0, SW_SCORE_BINS * sizeof *one.nochange);
-        one.lo = pooled.lo;
-        one.hi = pooled.hi;
-        one.ignored = 0;
-        sw_truth_encoding used = o->truth;
-        if ((rc = sw_eval_score_pair(ctx, pp[i], tp[i], o, &one, &used)) != 0)
+        sw_score_hist one;
+        if ((rc = sw_score_hist_init(ctx, &one)) != 0)
             break;
-        for (int k = 0; k < SW_SCORE_BINS; k++) {
-            pooled.change[k] += one.change[k];
-            pooled.nochange[k] += one.nochange[k];
-        }
-        pooled.ignored += one.ignored;
+        one.lo = pooled.lo; /* the pooled scale */
+        one.hi = pooled.hi;
+        sw_truth_encoding used = o->truth;
+        rc = sw_eval_score_pair(ctx, pp[i], tp[i], o, &one, &used);
         sw_score_summary c;
-        sw_score_summarize(&one, &c);
+        if (rc == 0) {
+            sw_score_hist_add(&pooled, &one);
+            sw_score_summarize(&one, &c);
+        }
+        sw_score_hist_free(&one);
+        if (rc)
+            break;
         if (c.change + c.nochange == 0) {
             snprintf(msg, sizeof msg, "%s: no valid score where %s is labelled", pp[i], tp[i]);
             rc = SW_ENODATA;
@@ -181,7 +177,6 @@ static int eval_scores(sw_ctx *ctx, char **pp, char **tp, char **names, int n, i
     if (opened || (json && rc == 0))
         printf("\n");
     sw_score_hist_free(&pooled);
-    sw_score_hist_free(&one);
     return rc ? cli_fail(rc, msg[0] ? msg : sw_ctx_errmsg(ctx)) : 0;
 }
 

@@ -88,6 +88,8 @@ typedef struct sw_score_summary {
 /* An empty histogram (range not yet set). Returns 0 or SW_ENOMEM. */
 int sw_score_hist_init(sw_ctx *ctx, sw_score_hist *h);
 void sw_score_hist_free(sw_score_hist *h);
+/* Adds b's counts into a (pooling; both binned on one range). */
+void sw_score_hist_add(sw_score_hist *a, const sw_score_hist *b);
 /* Pass 1: widens h's range to the valid scores of pred. */
 int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h);
 /* Pass 2: counts pred's valid scores against truth (same size) into h.

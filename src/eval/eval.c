@@ -270,6 +270,15 @@ int sw_score_hist_init(sw_ctx *ctx, sw_score_hist *h)
     return 0;
 }
 
+void sw_score_hist_add(sw_score_hist *a, const sw_score_hist *b)
+{
+    for (int k = 0; k < SW_SCORE_BINS; k++) {
+        a->change[k] += b->change[k];
+        a->nochange[k] += b->nochange[k];
+    }
+    a->ignored += b->ignored;
+}
+
 void sw_score_hist_free(sw_score_hist *h)
 {
     free(h->change);
@@ -305,11 +314,17 @@ int sw_eval_score_range(sw_ctx *ctx, const char *pred, sw_score_hist *h)
     return rc;
 }
 
+/* A bin's width on the log scale; an empty or one-valued range bins
+ * everything in bin 0 (width 0). */
+static double bin_width(const sw_score_hist *h)
+{
+    return h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
+}
+
 static void bin_scores(const pairio *io, const int8_t *cls, int64_t n, void *user)
 {
     sw_score_hist *h = user;
-    /* An empty or one-valued range still bins: everything in bin 0. */
-    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
+    double width = bin_width(h);
     for (int64_t i = 0; i < n; i++) {
         if (cls[i] < 0 || !isfinite(io->ps[i])) {
             h->ignored++;
@@ -339,7 +354,6 @@ void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
     /* The empty prediction first (a threshold above every score). */
     double best = P > 0 ? 0.0 : 1.0;
     int kbest = SW_SCORE_BINS;
-    out->best.tp = out->best.fp = 0;
     for (int k = SW_SCORE_BINS - 1; k >= 0; k--) {
         double c = (double)h->change[k], u = (double)h->nochange[k];
         if (c == 0 && u == 0)
@@ -362,8 +376,7 @@ void sw_score_summarize(const sw_score_hist *h, sw_score_summary *out)
     out->best.fn = out->change - out->best.tp;
     out->best.tn = out->nochange - out->best.fp;
     out->best.ignored = h->ignored;
-    double width = h->hi > h->lo ? (h->hi - h->lo) / SW_SCORE_BINS : 0.0;
     out->best_threshold = kbest == SW_SCORE_BINS ? INFINITY
-                          : isfinite(h->lo)     ? linear_scale(h->lo + kbest * width)
+                          : isfinite(h->lo)     ? linear_scale(h->lo + kbest * bin_width(h))
                                                 : NAN;
 }

@@ -309,12 +309,15 @@ void sw__band_size(const sw__band *b, int64_t *w, int64_t *h)
     *h = GDALGetRasterYSize(b->ds);
 }
 
-int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals, uint8_t *valid)
+/* Rows of the band as type, and their validity (mask band) when valid is
+ * not NULL. */
+static int band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, void *vals, GDALDataType type,
+                     uint8_t *valid)
 {
     int w = GDALGetRasterXSize(b->ds);
     sw__gdal_err e;
     sw__gdal_push(&e);
-    CPLErr err = GDALRasterIO(b->band, GF_Read, 0, (int)y0, w, nrows, vals, w, nrows, GDT_Float32, 0, 0);
+    CPLErr err = GDALRasterIO(b->band, GF_Read, 0, (int)y0, w, nrows, vals, w, nrows, type, 0, 0);
     if (err == CE_None && valid) {
         if (GDALGetMaskFlags(b->band) & GMF_ALL_VALID)
             memset(valid, 1, (size_t)w * (size_t)nrows);
@@ -328,21 +331,12 @@ int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *va
     return 0;
 }
 
+int sw__band_read_f32(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, float *vals, uint8_t *valid)
+{
+    return band_read(b, ctx, y0, nrows, vals, GDT_Float32, valid);
+}
+
 int sw__band_read(sw__band *b, sw_ctx *ctx, int64_t y0, int nrows, uint16_t *vals, uint8_t *valid)
 {
-    int w = GDALGetRasterXSize(b->ds);
-    sw__gdal_err e;
-    sw__gdal_push(&e);
-    CPLErr err = GDALRasterIO(b->band, GF_Read, 0, (int)y0, w, nrows, vals, w, nrows, GDT_UInt16, 0, 0);
-    if (err == CE_None) {
-        if (GDALGetMaskFlags(b->band) & GMF_ALL_VALID)
-            memset(valid, 1, (size_t)w * (size_t)nrows);
-        else
-            err = GDALRasterIO(GDALGetMaskBand(b->band), GF_Read, 0, (int)y0, w, nrows, valid, w,
-                               nrows, GDT_Byte, 0, 0);
-    }
-    sw__gdal_pop();
-    if (err != CE_None)
-        return sw__err(ctx, SW_EIO, "%s: read failed: %s", b->path, sw__gdal_msg(&e, "unknown error"));
-    return 0;
+    return band_read(b, ctx, y0, nrows, vals, GDT_UInt16, valid);
 }
