@@ -77,6 +77,9 @@ def sets(data, tmp):
     d = None
     yield ("Taizhou Landsat (labelled pixels)", None, ("cva", "irmad", "diff", "pcakm", "auto"),
            [(os.path.join(tz, "2000TM"), os.path.join(tz, "2003TM"), tpath, ["--truth", "0,1", "--ignore", "255"])])
+    # One band of it: a gray optical pair, which auto sends to the log-ratio.
+    yield ("Taizhou, band 2 only (a gray pair)", None, ("cva", "diff", "logratio", "pcakm", "auto"),
+           [(os.path.join(tz, "2000TM"), os.path.join(tz, "2003TM"), tpath, ["-b", "2", "--truth", "0,1", "--ignore", "255"])])
 
 
 def scores(c):

@@ -78,8 +78,9 @@ typedef struct sw_detect_opts {
                                 four times as long (edges left by misregistration); 0: keep */
     double fill_holes;       /* m^2: unchanged holes up to this area inside a change object
                                 become part of it (not holes of nodata); 0: off */
-    int normalize;           /* 1 (default): diff normalizes AFTER's radiometry onto
-                                BEFORE's on IR-MAD's invariant pixels; 0: off */
+    int normalize;           /* 1 (default): diff and pcakm normalize AFTER's radiometry
+                                onto BEFORE's on IR-MAD's invariant pixels, logratio
+                                removes a gain between the dates; 0: off */
     const char *model_path;  /* learned: the model file; NULL: $SITEWATCH_MODEL or the shipped one */
     double gsd;              /* learned, without georeferencing: metres per pixel; 0: the model's */
     const char *command_line;/* recorded in summary.json; may be NULL */

@@ -27,6 +27,7 @@ void sw__model_clear(sw__model *m)
     free(m->norm_a);
     free(m->norm_rsd);
     free(m->norm_c);
+    free(m->lr_level);
     free(m->pk_vec);
     free(m->pk_mean);
     free(m->pk_cent);

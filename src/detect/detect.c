@@ -192,7 +192,7 @@ static void score_pixels(sw_method method, const sw__model *m, const float *x, c
     switch (method) {
     case SW_METHOD_IRMAD: sw__irmad_score(m, x, y, valid, n, score); break;
     case SW_METHOD_DIFF: sw__diff_score(m, x, y, valid, n, score); break;
-    case SW_METHOD_LOGRATIO: sw__logratio_score(m->nb, x, y, valid, n, score); break;
+    case SW_METHOD_LOGRATIO: sw__logratio_score(m, x, y, valid, n, score); break;
     default: sw__cva_score(m, x, y, valid, n, score); break;
     }
 }
@@ -1288,6 +1288,13 @@ static int write_summary(run *r, sw_detect_result *res)
         sw__json_end(&j, ']');
         sw__json_end(&j, '}');
     }
+    if (r->model.lr_level) {
+        sw__json_key(&j, "logratio_level");
+        sw__json_arr(&j);
+        for (int k = 0; k < r->nb; k++)
+            sw__json_num(&j, r->model.lr_level[k]);
+        sw__json_end(&j, ']');
+    }
     if (r->net) {
         sw__json_key(&j, "file");
         sw__json_str(&j, r->net_path);
@@ -1768,6 +1775,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && (r->method == SW_METHOD_DIFF || r->method == SW_METHOD_PCAKM) && opts->normalize)
             rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+        if (rc == 0 && r->method == SW_METHOD_LOGRATIO && opts->normalize)
+            rc = sw__logratio_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && r->method == SW_METHOD_PCAKM)
             rc = fit_pcakm(r);
     }

@@ -26,6 +26,9 @@ typedef struct sw__model {
     double *norm_a, *norm_c;
     double *norm_rsd;      /* per band: spread of BEFORE - y' over the invariant pixels */
     int64_t norm_pixels;
+    /* logratio: per band, the signed log-ratio of unchanged ground (a gain
+     * between the dates), subtracted before the magnitude (NULL: none) */
+    double *lr_level;
     /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
      * the two k-means centroids in their space (pk_change: which is change) */
     int pk_s, pk_change;
@@ -80,8 +83,13 @@ void sw__diff_score(const sw__model *m, const float *restrict x, const float *re
  * AFTER onto BEFORE per band by orthogonal regression on them. Fills
  * m->norm_a, m->norm_c. */
 int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
-/* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1))^2); NaN where invalid. */
-void sw__logratio_score(int nb, const float *restrict x, const float *restrict y,
+/* The log-ratio's no-change level per band: the midpoint of the shortest
+ * interval holding half the sample's signed log-ratios (the shorth, robust
+ * to change on up to half the scene and to its skew). Fills m->lr_level. */
+int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
+/* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1) - level_b)^2), level_b
+ * from m->lr_level (0 without); NaN where invalid. */
+void sw__logratio_score(const sw__model *m, const float *restrict x, const float *restrict y,
                         const uint8_t *restrict valid, int64_t n, float *restrict score);
 
 /* The learned detector on one strip: x, y, valid hold rows_in full-width

@@ -3,10 +3,14 @@
  *
  *   diff      length of the difference vector of the raw values, for dates
  *             already on one radiometric scale
- *   logratio  for SAR amplitudes: |log((B + 1) / (A + 1))| per band, the
- *             root mean square over bands; speckle is tamed first by a 3x3
- *             mean of each date (the box pre-filter below), which is what
- *             makes the ratio usable on single-look imagery
+ *   logratio  for SAR amplitudes: |log((B + 1) / (A + 1)) - level| per
+ *             band, the root mean square over bands; speckle is tamed first
+ *             by a 3x3 mean of each date (the box pre-filter below), which
+ *             is what makes the ratio usable on single-look imagery. The
+ *             level is the log-ratio of unchanged ground: a calibration
+ *             gain between SAR dates, or the sun and exposure between
+ *             optical ones (a gray pair), which would otherwise read as
+ *             change everywhere
  *
  * The box pre-filter averages each band over the valid pixels of a
  * (2r+1)^2 window; rows outside the strip are reflected at the image's
@@ -151,9 +155,48 @@ int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y,
     return rc;
 }
 
-void sw__logratio_score(int nb, const float *restrict x, const float *restrict y,
+static float log_ratio(float a, float c)
+{
+    /* amplitudes are non-negative; clamp stray negatives from resampling */
+    return logf((c > 0.0f ? c : 0.0f) + 1.0f) - logf((a > 0.0f ? a : 0.0f) + 1.0f);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float u = *(const float *)a, v = *(const float *)b;
+    return (u > v) - (u < v);
+}
+
+int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
+{
+    float *l = malloc((size_t)n * sizeof *l);
+    m->lr_level = calloc((size_t)nb, sizeof(double));
+    if (!l || !m->lr_level) {
+        free(l);
+        return sw__err(ctx, SW_ENOMEM, "out of memory fitting the log-ratio");
+    }
+    int64_t h = n / 2;
+    for (int b = 0; b < nb && h > 0; b++) {
+        for (int64_t i = 0; i < n; i++)
+            l[i] = log_ratio(x[i * nb + b], y[i * nb + b]);
+        qsort(l, (size_t)n, sizeof *l, cmp_float);
+        int64_t best = 0;
+        for (int64_t i = 1; i + h < n; i++)
+            if (l[i + h] - l[i] < l[best + h] - l[best])
+                best = i;
+        m->lr_level[b] = 0.5 * ((double)l[best] + (double)l[best + h]);
+    }
+    free(l);
+    return 0;
+}
+
+void sw__logratio_score(const sw__model *m, const float *restrict x, const float *restrict y,
                         const uint8_t *restrict valid, int64_t n, float *restrict score)
 {
+    const int nb = m->nb;
+    float level[64] = {0};
+    for (int b = 0; b < nb && b < 64 && m->lr_level; b++)
+        level[b] = (float)m->lr_level[b];
     for (int64_t i = 0; i < n; i++) {
         if (!valid[i]) {
             score[i] = NAN;
@@ -161,9 +204,7 @@ void sw__logratio_score(int nb, const float *restrict x, const float *restrict y
         }
         float s = 0.0f;
         for (int b = 0; b < nb; b++) {
-            float a = x[i * nb + b], c = y[i * nb + b];
-            /* amplitudes are non-negative; clamp stray negatives from resampling */
-            float l = logf((c > 0.0f ? c : 0.0f) + 1.0f) - logf((a > 0.0f ? a : 0.0f) + 1.0f);
+            float l = log_ratio(x[i * nb + b], y[i * nb + b]) - level[b];
             s += l * l;
         }
         score[i] = sqrtf(s / (float)nb);

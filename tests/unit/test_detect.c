@@ -83,6 +83,7 @@ static sw_morph morph_mode = SW_MORPH_NONE;
 static int morph_radius = 1;
 static sw_threshold_kind threshold_mode = SW_THRESHOLD_OTSU;
 static double fill_holes = 0.0;
+static int normalize_mode = 1;
 
 static sw_detect_result detect(const char *before, const char *after, const char *sub,
                                sw_method m, int threads, int rows)
@@ -94,6 +95,7 @@ static sw_detect_result detect(const char *before, const char *after, const char
     o.morph_radius = morph_radius;
     o.threshold = threshold_mode;
     o.fill_holes = fill_holes;
+    o.normalize = normalize_mode;
     o.method = m;
     o.threads = threads;
     o.tile_rows = rows;
@@ -268,39 +270,66 @@ static void test_warped_after(void **state)
         fail_msg("F1 after warping: %.3f (floor 0.5)", f);
 }
 
+/* dst = gain_b * src + offset_b, band b from 1: gain_b = g + gs * b,
+ * offset_b = os * b. */
+static void write_linear(const char *from, const char *path, double g, double gs, double os)
+{
+    GDALDatasetH src = GDALOpen(from, GA_ReadOnly);
+    GDALDatasetH d = GDALCreateCopy(GDALGetDriverByName("GTiff"), path, src, FALSE, NULL, NULL, NULL);
+    uint16_t *v = malloc(sizeof(uint16_t) * 480 * 400);
+    for (int b = 1; b <= GDALGetRasterCount(d); b++) {
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(src, b), GF_Read, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
+        for (int i = 0; i < 480 * 400; i++)
+            v[i] = (uint16_t)fmin(65535.0, v[i] * (g + gs * b) + os * b + 0.5);
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, b), GF_Write, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
+    }
+    GDALClose(d);
+    GDALClose(src);
+    free(v);
+}
+
 static void test_gain_offset_is_no_change(void **state)
 {
     (void)state;
     /* AFTER = gain * BEFORE + offset, per band: no change. */
     char lin[400];
     snprintf(lin, sizeof lin, "%s/linear.tif", dir);
-    GDALDatasetH src = GDALOpen(path_before, GA_ReadOnly);
-    GDALDatasetH d = GDALCreateCopy(GDALGetDriverByName("GTiff"), lin, src, FALSE, NULL, NULL, NULL);
-    uint16_t *v = malloc(sizeof(uint16_t) * 480 * 400);
-    for (int b = 1; b <= GDALGetRasterCount(d); b++) {
-        assert_int_equal(GDALRasterIO(GDALGetRasterBand(src, b), GF_Read, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
-        for (int i = 0; i < 480 * 400; i++)
-            v[i] = (uint16_t)fmin(65535.0, v[i] * (1.1 + 0.1 * b) + 30.0 * b + 0.5);
-        assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, b), GF_Write, 0, 0, 480, 400, v, 480, 400, GDT_UInt16, 0, 0), CE_None);
-    }
-    GDALClose(d);
-    GDALClose(src);
-    free(v);
+    write_linear(path_before, lin, 1.1, 0.1, 30.0);
     sw_detect_result r = detect(path_before, lin, "lin-cva", SW_METHOD_CVA, 0, 0);
     assert_int_equal(r.changed_pixels, 0);
     r = detect(path_before, lin, "lin-diff", SW_METHOD_DIFF, 0, 0);
     assert_int_equal(r.changed_pixels, 0);
     /* Without the normalization the plain difference calls it change. */
-    sw_detect_opts o;
-    sw_detect_opts_init(&o);
-    o.method = SW_METHOD_DIFF;
-    o.normalize = 0;
-    char outdir[400];
-    snprintf(outdir, sizeof outdir, "%s/lin-raw", dir);
-    sw_ctx *c = sw_ctx_new();
-    assert_int_equal(sw_detect_run(c, path_before, lin, outdir, &o, &r), 0);
-    sw_ctx_free(c);
+    normalize_mode = 0;
+    r = detect(path_before, lin, "lin-raw", SW_METHOD_DIFF, 0, 0);
+    normalize_mode = 1;
     assert_true(r.changed_pixels > 480 * 400 / 10);
+}
+
+static void test_logratio_gain_is_no_change(void **state)
+{
+    (void)state;
+    /* A gain between the dates (a SAR calibration, an optical exposure)
+     * shifts every log-ratio by the same amount: no change. */
+    char gain[400];
+    snprintf(gain, sizeof gain, "%s/gain.tif", dir);
+    write_linear(path_before, gain, 1.25, 0.05, 0.0);
+    sw_detect_result r = detect(path_before, gain, "gain-lr", SW_METHOD_LOGRATIO, 0, 0);
+    assert_int_equal(r.changed_pixels, 0);
+    normalize_mode = 0;
+    r = detect(path_before, gain, "gain-lr-raw", SW_METHOD_LOGRATIO, 0, 0);
+    normalize_mode = 1;
+    assert_true(r.changed_pixels > 480 * 400 / 2);
+    /* The real change survives the gain: the buildings are found as well
+     * as without it. */
+    char gained_after[400];
+    snprintf(gained_after, sizeof gained_after, "%s/gain-after.tif", dir);
+    write_linear(path_after, gained_after, 1.25, 0.05, 0.0);
+    detect(path_before, path_after, "lr-plain", SW_METHOD_LOGRATIO, 0, 0);
+    detect(path_before, gained_after, "lr-gained", SW_METHOD_LOGRATIO, 0, 0);
+    double f_plain = f1_of("lr-plain"), f_gained = f1_of("lr-gained");
+    assert_true(f_plain > 0.5);
+    assert_true(fabs(f_gained - f_plain) < 0.05);
 }
 
 static void test_auto_picks_irmad_for_multispectral(void **state)
@@ -429,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_swap_keeps_cva_magnitude),
         cmocka_unit_test(test_warped_after),
         cmocka_unit_test(test_gain_offset_is_no_change),
+        cmocka_unit_test(test_logratio_gain_is_no_change),
         cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
         cmocka_unit_test(test_fill_holes),
