@@ -887,7 +887,9 @@ static double min_change(const run *r)
         return 0.25 * sqrt(v / r->nb);
     }
     case SW_METHOD_LOGRATIO:
-        return 0.05;
+        /* 2.5 no-change spreads: the speckle of two dates without change
+         * is not split in two (3 erased faint change on gray optical pairs) */
+        return fmax(0.05, 2.5 * r->model.lr_spread);
     default:
         return 0.0;
     }
@@ -961,7 +963,8 @@ static int choose_threshold(run *r)
     /* Otsu splits any histogram, even one of pure noise: a pair without
      * change (or related by a gain and offset only) would get half its
      * pixels flagged. A change must be at least a quarter of the scene's
-     * spread in some band (5 % in amplitude for the log-ratio). */
+     * spread in some band (for the log-ratio, 2.5 times its no-change
+     * spread, and 5 % in amplitude at least). */
     r->threshold_floor = min_change(r);
     if (r->threshold < r->threshold_floor) {
         r->threshold = r->threshold_floor;

@@ -29,6 +29,7 @@ typedef struct sw__model {
     /* logratio: per band, the signed log-ratio of unchanged ground (a gain
      * between the dates), subtracted before the magnitude (NULL: none) */
     double *lr_level;
+    double lr_spread;  /* logratio: the no-change spread of the score (0: unknown) */
     /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
      * the two k-means centroids in their space (pk_change: which is change) */
     int pk_s, pk_change;
@@ -85,7 +86,9 @@ void sw__diff_score(const sw__model *m, const float *restrict x, const float *re
 int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
 /* The log-ratio's no-change level per band: the midpoint of the shortest
  * interval holding half the sample's signed log-ratios (the shorth, robust
- * to change on up to half the scene and to its skew). Fills m->lr_level. */
+ * to change on up to half the scene and to its skew). Fills m->lr_level,
+ * and m->lr_spread from the intervals' widths (a Gaussian's shortest half
+ * is 1.349 standard deviations wide), the root mean square over bands. */
 int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
 /* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1) - level_b)^2), level_b
  * from m->lr_level (0 without); NaN where invalid. */

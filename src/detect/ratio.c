@@ -176,6 +176,7 @@ int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, 
         return sw__err(ctx, SW_ENOMEM, "out of memory fitting the log-ratio");
     }
     int64_t h = n / 2;
+    double var = 0.0;
     for (int b = 0; b < nb && h > 0; b++) {
         for (int64_t i = 0; i < n; i++)
             l[i] = log_ratio(x[i * nb + b], y[i * nb + b]);
@@ -185,7 +186,10 @@ int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, 
             if (l[i + h] - l[i] < l[best + h] - l[best])
                 best = i;
         m->lr_level[b] = 0.5 * ((double)l[best] + (double)l[best + h]);
+        double sd = ((double)l[best + h] - (double)l[best]) / 1.349;
+        var += sd * sd;
     }
+    m->lr_spread = sqrt(var / nb);
     free(l);
     return 0;
 }

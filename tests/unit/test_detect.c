@@ -332,6 +332,56 @@ static void test_logratio_gain_is_no_change(void **state)
     assert_true(fabs(f_gained - f_plain) < 0.05);
 }
 
+/* A speckled amplitude image of 600 x 600: a smooth scene times 4-look
+ * gamma speckle of its own seed; a square (x0, y0, side) three times as
+ * bright where side > 0. */
+static void write_speckled(const char *path, uint32_t seed, int x0, int y0, int side)
+{
+    enum { N = 600 };
+    float *v = malloc(sizeof(float) * N * N);
+    uint32_t st = seed;
+    for (int y = 0; y < N; y++)
+        for (int x = 0; x < N; x++) {
+            double g = 0.0; /* the sum of 4 unit exponentials, mean 1 */
+            for (int k = 0; k < 4; k++) {
+                st = st * 1664525u + 1013904223u;
+                g -= log(((st >> 8) + 0.5) / 16777216.0);
+            }
+            double scene = 100.0 + 60.0 * sin(x / 40.0) * cos(y / 55.0);
+            if (side > 0 && x >= x0 && x < x0 + side && y >= y0 && y < y0 + side)
+                scene *= 3.0;
+            v[y * N + x] = (float)(scene * g / 4.0);
+        }
+    GDALDatasetH d = GDALCreate(GDALGetDriverByName("GTiff"), path, N, N, 1, GDT_Float32, NULL);
+    assert_non_null(d);
+    assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, 1), GF_Write, 0, 0, N, N, v, N, N, GDT_Float32, 0, 0), CE_None);
+    GDALClose(d);
+    free(v);
+}
+
+static void test_logratio_speckle_is_no_change(void **state)
+{
+    (void)state;
+    /* Two looks at the same ground, each with its own speckle: Otsu alone
+     * splits the speckle in two; the floor of 2.5 no-change spreads keeps
+     * all but a few specks out. A real change (a square three times as
+     * bright) still comes through whole. */
+    char a[400], b[400], c[400];
+    snprintf(a, sizeof a, "%s/speckle-a.tif", dir);
+    snprintf(b, sizeof b, "%s/speckle-b.tif", dir);
+    snprintf(c, sizeof c, "%s/speckle-c.tif", dir);
+    write_speckled(a, 1, 0, 0, 0);
+    write_speckled(b, 2, 0, 0, 0);
+    write_speckled(c, 3, 200, 300, 80);
+    coreg_mode = 0;
+    sw_detect_result r = detect(a, b, "speckle-none", SW_METHOD_LOGRATIO, 0, 0);
+    assert_true(r.changed_pixels < 600 * 600 / 1000);
+    r = detect(a, c, "speckle-square", SW_METHOD_LOGRATIO, 0, 0);
+    coreg_mode = -1;
+    assert_true(r.changed_pixels > 80 * 80 * 9 / 10);
+    assert_true(r.changed_pixels < 80 * 80 * 11 / 10 + 600 * 600 / 1000);
+}
+
 static void test_auto_picks_irmad_for_multispectral(void **state)
 {
     (void)state;
@@ -459,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_warped_after),
         cmocka_unit_test(test_gain_offset_is_no_change),
         cmocka_unit_test(test_logratio_gain_is_no_change),
+        cmocka_unit_test(test_logratio_speckle_is_no_change),
         cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
         cmocka_unit_test(test_fill_holes),
