@@ -90,3 +90,23 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
         score[i] = sqrtf(s);
     }
 }
+
+int sw__cva_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n)
+{
+    const int nb = m->nb;
+    float *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    if (!d)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    double var = 0.0;
+    for (int b = 0; b < nb; b++) {
+        double off = m->mean[1][b] * m->isd[1][b] - m->mean[0][b] * m->isd[0][b];
+        for (int64_t i = 0; i < n; i++)
+            d[i] = (float)(y[i * nb + b] * m->isd[1][b] - x[i * nb + b] * m->isd[0][b] - off);
+        double sd;
+        sw__shorth(d, n, &sd);
+        var += sd * sd;
+    }
+    m->cva_spread = sqrt(var / nb);
+    free(d);
+    return 0;
+}

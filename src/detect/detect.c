@@ -877,7 +877,9 @@ static double min_change(const run *r)
 {
     switch (r->method) {
     case SW_METHOD_CVA:
-        return 0.25;
+        /* the magnitude that unchanged ground exceeds with probability 0.1,
+         * were its differences Gaussian with the bands' no-change spread */
+        return fmax(0.25, r->model.cva_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
     case SW_METHOD_DIFF: {
         double v = 0.0;
         for (int b = 0; b < r->nb; b++) {
@@ -886,6 +888,10 @@ static double min_change(const run *r)
         }
         return 0.25 * sqrt(v / r->nb);
     }
+    case SW_METHOD_IRMAD:
+        /* P(no change) under 0.1, as the normalization calls a pixel
+         * invariant above 0.9: the MAD variates have unit spread */
+        return sw__chi2_quantile(0.9, (double)r->model.k);
     case SW_METHOD_LOGRATIO:
         /* 2.5 no-change spreads: the speckle of two dates without change
          * is not split in two (3 erased faint change on gray optical pairs) */
@@ -1778,6 +1784,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && (r->method == SW_METHOD_DIFF || r->method == SW_METHOD_PCAKM) && opts->normalize)
             rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+        if (rc == 0 && r->method == SW_METHOD_CVA)
+            rc = sw__cva_spread(ctx, &r->model, r->sx, r->sy, r->ns);
         if (rc == 0 && r->method == SW_METHOD_LOGRATIO && opts->normalize)
             rc = sw__logratio_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && r->method == SW_METHOD_PCAKM)

@@ -167,6 +167,22 @@ static int cmp_float(const void *a, const void *b)
     return (u > v) - (u < v);
 }
 
+double sw__shorth(float *v, int64_t n, double *sd)
+{
+    int64_t h = n / 2;
+    if (h < 1) {
+        *sd = 0.0;
+        return n ? v[0] : 0.0;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    int64_t best = 0;
+    for (int64_t i = 1; i + h < n; i++)
+        if (v[i + h] - v[i] < v[best + h] - v[best])
+            best = i;
+    *sd = ((double)v[best + h] - (double)v[best]) / 1.349;
+    return 0.5 * ((double)v[best] + (double)v[best + h]);
+}
+
 int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
 {
     float *l = malloc((size_t)n * sizeof *l);
@@ -175,18 +191,12 @@ int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, 
         free(l);
         return sw__err(ctx, SW_ENOMEM, "out of memory fitting the log-ratio");
     }
-    int64_t h = n / 2;
     double var = 0.0;
-    for (int b = 0; b < nb && h > 0; b++) {
+    for (int b = 0; b < nb; b++) {
         for (int64_t i = 0; i < n; i++)
             l[i] = log_ratio(x[i * nb + b], y[i * nb + b]);
-        qsort(l, (size_t)n, sizeof *l, cmp_float);
-        int64_t best = 0;
-        for (int64_t i = 1; i + h < n; i++)
-            if (l[i + h] - l[i] < l[best + h] - l[best])
-                best = i;
-        m->lr_level[b] = 0.5 * ((double)l[best] + (double)l[best + h]);
-        double sd = ((double)l[best + h] - (double)l[best]) / 1.349;
+        double sd;
+        m->lr_level[b] = sw__shorth(l, n, &sd);
         var += sd * sd;
     }
     m->lr_spread = sqrt(var / nb);

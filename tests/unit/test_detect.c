@@ -382,6 +382,54 @@ static void test_logratio_speckle_is_no_change(void **state)
     assert_true(r.changed_pixels < 80 * 80 * 11 / 10 + 600 * 600 / 1000);
 }
 
+/* path = from + Gaussian noise of standard deviation sigma (its own seed). */
+static void write_noisy(const char *from, const char *path, double sigma, uint32_t seed)
+{
+    GDALDatasetH src = GDALOpen(from, GA_ReadOnly);
+    GDALDatasetH d = GDALCreateCopy(GDALGetDriverByName("GTiff"), path, src, FALSE, NULL, NULL, NULL);
+    float *v = malloc(sizeof(float) * 480 * 400);
+    uint32_t st = seed;
+    for (int b = 1; b <= GDALGetRasterCount(d); b++) {
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(src, b), GF_Read, 0, 0, 480, 400, v, 480, 400, GDT_Float32, 0, 0), CE_None);
+        for (int i = 0; i < 480 * 400; i++) {
+            double u[2];
+            for (int k = 0; k < 2; k++) {
+                st = st * 1664525u + 1013904223u;
+                u[k] = ((st >> 8) + 0.5) / 16777216.0;
+            }
+            v[i] = (float)fmax(0.0, v[i] + sigma * sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]));
+        }
+        assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, b), GF_Write, 0, 0, 480, 400, v, 480, 400, GDT_Float32, 0, 0), CE_None);
+    }
+    GDALClose(d);
+    GDALClose(src);
+    free(v);
+}
+
+static void test_noise_alone_is_no_change(void **state)
+{
+    (void)state;
+    /* Two looks at the same ground, each with its own sensor noise: a
+     * threshold rule alone splits the noise in two (a sixth to a third of the pixels
+     * flagged); CVA's and IR-MAD's floors (what unchanged ground exceeds
+     * with probability 0.1) keep all but a few specks out. */
+    char a[400], b[400];
+    snprintf(a, sizeof a, "%s/look-a.tif", dir);
+    snprintf(b, sizeof b, "%s/look-b.tif", dir);
+    write_noisy(path_before, a, 40.0, 11);
+    write_noisy(path_before, b, 40.0, 12);
+    coreg_mode = 0;
+    sw_detect_result r = detect(a, b, "look-cva", SW_METHOD_CVA, 0, 0);
+    assert_true(r.changed_pixels < 480 * 400 / 200);
+    r = detect(a, b, "look-irmad", SW_METHOD_IRMAD, 0, 0);
+    assert_true(r.changed_pixels < 480 * 400 / 200);
+    /* and the buildings of a real change still come through */
+    write_noisy(path_after, b, 40.0, 13);
+    detect(a, b, "look-change", SW_METHOD_CVA, 0, 0);
+    coreg_mode = -1;
+    assert_true(f1_of("look-change") > 0.5);
+}
+
 static void test_auto_picks_irmad_for_multispectral(void **state)
 {
     (void)state;
@@ -510,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_gain_offset_is_no_change),
         cmocka_unit_test(test_logratio_gain_is_no_change),
         cmocka_unit_test(test_logratio_speckle_is_no_change),
+        cmocka_unit_test(test_noise_alone_is_no_change),
         cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
         cmocka_unit_test(test_fill_holes),
