@@ -91,7 +91,7 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
     }
 }
 
-int sw__cva_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n)
+int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized)
 {
     const int nb = m->nb;
     float *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
@@ -99,14 +99,23 @@ int sw__cva_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, in
         return sw__err(ctx, SW_ENOMEM, "out of memory");
     double var = 0.0;
     for (int b = 0; b < nb; b++) {
-        double off = m->mean[1][b] * m->isd[1][b] - m->mean[0][b] * m->isd[0][b];
+        /* difference = gy * y - gx * x - off */
+        double gx = 1.0, gy = 1.0, off = 0.0;
+        if (standardized) {
+            gx = m->isd[0][b];
+            gy = m->isd[1][b];
+            off = m->mean[1][b] * gy - m->mean[0][b] * gx;
+        } else if (m->norm_a) {
+            gy = 1.0 / m->norm_a[b];
+            off = m->norm_c[b] / m->norm_a[b];
+        }
         for (int64_t i = 0; i < n; i++)
-            d[i] = (float)(y[i * nb + b] * m->isd[1][b] - x[i * nb + b] * m->isd[0][b] - off);
+            d[i] = (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
         double sd;
         sw__shorth(d, n, &sd);
         var += sd * sd;
     }
-    m->cva_spread = sqrt(var / nb);
+    m->noise_spread = sqrt(var / nb);
     free(d);
     return 0;
 }

@@ -879,14 +879,16 @@ static double min_change(const run *r)
     case SW_METHOD_CVA:
         /* the magnitude that unchanged ground exceeds with probability 0.1,
          * were its differences Gaussian with the bands' no-change spread */
-        return fmax(0.25, r->model.cva_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
+        return fmax(0.25, r->model.noise_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
     case SW_METHOD_DIFF: {
+        /* a quarter of the scene's spread, and what unchanged ground
+         * exceeds with probability 0.1, as for CVA */
         double v = 0.0;
         for (int b = 0; b < r->nb; b++) {
             double sd = r->model.isd[0][b] > 0 ? 1.0 / r->model.isd[0][b] : 0.0;
             v += sd * sd;
         }
-        return 0.25 * sqrt(v / r->nb);
+        return fmax(0.25 * sqrt(v / r->nb), r->model.noise_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
     }
     case SW_METHOD_IRMAD:
         /* P(no change) under 0.1, as the normalization calls a pixel
@@ -1784,8 +1786,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && (r->method == SW_METHOD_DIFF || r->method == SW_METHOD_PCAKM) && opts->normalize)
             rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
-        if (rc == 0 && r->method == SW_METHOD_CVA)
-            rc = sw__cva_spread(ctx, &r->model, r->sx, r->sy, r->ns);
+        if (rc == 0 && (r->method == SW_METHOD_CVA || r->method == SW_METHOD_DIFF))
+            rc = sw__noise_spread(ctx, &r->model, r->sx, r->sy, r->ns, r->method == SW_METHOD_CVA);
         if (rc == 0 && r->method == SW_METHOD_LOGRATIO && opts->normalize)
             rc = sw__logratio_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && r->method == SW_METHOD_PCAKM)

@@ -30,8 +30,8 @@ typedef struct sw__model {
      * between the dates), subtracted before the magnitude (NULL: none) */
     double *lr_level;
     double lr_spread;  /* logratio: the no-change spread of the score (0: unknown) */
-    double cva_spread; /* cva: the no-change spread of each band's standardized
-                          difference, root mean square over bands (0: unknown) */
+    double noise_spread; /* cva, diff: the no-change spread of each band's
+                            difference, root mean square over bands (0: unknown) */
     /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
      * the two k-means centroids in their space (pk_change: which is change) */
     int pk_s, pk_change;
@@ -62,9 +62,11 @@ int sw__cva_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64
 void sw__cva_score(const sw__model *m, const float *restrict x, const float *restrict y,
                    const uint8_t *restrict valid, int64_t n, float *restrict score);
 
-/* The no-change spread of CVA's per-band differences (m->cva_spread), from
- * the shortest half of each over the sample; m holds the standardization. */
-int sw__cva_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n);
+/* The no-change spread of the per-band differences (m->noise_spread), from
+ * the shortest half of each over the sample: of CVA's standardized bands
+ * (standardized), or of the raw values, AFTER normalized where m holds a
+ * normalization (diff). */
+int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized);
 /* The shorth of v (sorted in place): the midpoint of the shortest interval
  * holding half the values, and in *sd its width over 1.349 (a Gaussian's
  * standard deviation); robust to up to half the values lying elsewhere. */

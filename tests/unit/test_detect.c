@@ -411,8 +411,9 @@ static void test_noise_alone_is_no_change(void **state)
     (void)state;
     /* Two looks at the same ground, each with its own sensor noise: a
      * threshold rule alone splits the noise in two (a sixth to a third of the pixels
-     * flagged); CVA's and IR-MAD's floors (what unchanged ground exceeds
-     * with probability 0.1) keep all but a few specks out. */
+     * flagged); the floors of CVA, IR-MAD and the plain difference (what
+     * unchanged ground exceeds with probability 0.1) keep all but a few
+     * specks out. */
     char a[400], b[400];
     snprintf(a, sizeof a, "%s/look-a.tif", dir);
     snprintf(b, sizeof b, "%s/look-b.tif", dir);
@@ -422,6 +423,8 @@ static void test_noise_alone_is_no_change(void **state)
     sw_detect_result r = detect(a, b, "look-cva", SW_METHOD_CVA, 0, 0);
     assert_true(r.changed_pixels < 480 * 400 / 200);
     r = detect(a, b, "look-irmad", SW_METHOD_IRMAD, 0, 0);
+    assert_true(r.changed_pixels < 480 * 400 / 200);
+    r = detect(a, b, "look-diff", SW_METHOD_DIFF, 0, 0);
     assert_true(r.changed_pixels < 480 * 400 / 200);
     /* and the buildings of a real change still come through */
     write_noisy(path_after, b, 40.0, 13);
