@@ -94,7 +94,8 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
 int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized)
 {
     const int nb = m->nb;
-    float *d = malloc((size_t)(n > 0 ? n : 1) * sizeof *d);
+    int64_t step = sw__shorth_step(n);
+    float *d = malloc((size_t)(n / step + 1) * sizeof *d);
     if (!d)
         return sw__err(ctx, SW_ENOMEM, "out of memory");
     double var = 0.0;
@@ -109,10 +110,11 @@ int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, 
             gy = 1.0 / m->norm_a[b];
             off = m->norm_c[b] / m->norm_a[b];
         }
-        for (int64_t i = 0; i < n; i++)
-            d[i] = (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i += step)
+            d[k++] = (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
         double sd;
-        sw__shorth(d, n, &sd);
+        sw__shorth(d, k, &sd);
         var += sd * sd;
     }
     m->noise_spread = sqrt(var / nb);

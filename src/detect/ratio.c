@@ -185,7 +185,8 @@ double sw__shorth(float *v, int64_t n, double *sd)
 
 int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
 {
-    float *l = malloc((size_t)n * sizeof *l);
+    int64_t step = sw__shorth_step(n);
+    float *l = malloc((size_t)(n / step + 1) * sizeof *l);
     m->lr_level = calloc((size_t)nb, sizeof(double));
     if (!l || !m->lr_level) {
         free(l);
@@ -193,10 +194,11 @@ int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, 
     }
     double var = 0.0;
     for (int b = 0; b < nb; b++) {
-        for (int64_t i = 0; i < n; i++)
-            l[i] = log_ratio(x[i * nb + b], y[i * nb + b]);
+        int64_t k = 0;
+        for (int64_t i = 0; i < n; i += step)
+            l[k++] = log_ratio(x[i * nb + b], y[i * nb + b]);
         double sd;
-        m->lr_level[b] = sw__shorth(l, n, &sd);
+        m->lr_level[b] = sw__shorth(l, k, &sd);
         var += sd * sd;
     }
     m->lr_spread = sqrt(var / nb);
