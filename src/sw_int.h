@@ -125,6 +125,17 @@ double sw__kittler(const int64_t *hist, int nbins, double lo, double hi);
 double sw__quantile(float *v, int64_t n, double q);
 /* The k-th smallest of v[0..n) (v is reordered). */
 float sw__select_k(float *v, int64_t n, int64_t k);
+/* The shorth of v (sorted in place): the midpoint of the shortest interval
+ * holding half the values, and in *sd its width over 1.349 (a Gaussian's
+ * standard deviation); robust to up to half the values lying elsewhere. */
+double sw__shorth(float *v, int64_t n, double *sd);
+/* The stride that takes at most 2^17 of a sample's n values into a shorth:
+ * its midpoint and width to a fraction of a percent, at a fraction of the
+ * sort of a million. */
+static inline int64_t sw__shorth_step(int64_t n)
+{
+    return n > (1 << 17) ? (n + (1 << 17) - 1) / (1 << 17) : 1;
+}
 
 /* ---- connected components, streamed by rows (src/morph/ccl.c) ---- */
 /* Labels 8-connected components of a binary mask given one row at a time,

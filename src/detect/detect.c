@@ -969,10 +969,9 @@ static int choose_threshold(run *r)
     r->otsu_clip = hi;
     r->threshold_rule = ki ? "kittler-illingworth" : "otsu";
     /* Otsu splits any histogram, even one of pure noise: a pair without
-     * change (or related by a gain and offset only) would get half its
-     * pixels flagged. A change must be at least a quarter of the scene's
-     * spread in some band (for the log-ratio, 2.5 times its no-change
-     * spread, and 5 % in amplitude at least). */
+     * change (or related by a gain and offset only) would get a sixth to
+     * half of its pixels flagged. A change must exceed what noise alone
+     * rarely reaches (min_change). */
     r->threshold_floor = min_change(r);
     if (r->threshold < r->threshold_floor) {
         r->threshold = r->threshold_floor;

@@ -67,17 +67,6 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
  * (standardized), or of the raw values, AFTER normalized where m holds a
  * normalization (diff). */
 int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized);
-/* The shorth of v (sorted in place): the midpoint of the shortest interval
- * holding half the values, and in *sd its width over 1.349 (a Gaussian's
- * standard deviation); robust to up to half the values lying elsewhere. */
-double sw__shorth(float *v, int64_t n, double *sd);
-/* The stride that takes at most 2^17 of a sample's n values into a shorth:
- * its midpoint and width to a fraction of a percent, at a fraction of the
- * sort of a million. */
-static inline int64_t sw__shorth_step(int64_t n)
-{
-    return n > (1 << 17) ? (n + (1 << 17) - 1) / (1 << 17) : 1;
-}
 
 int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb,
                   int max_iter);

@@ -161,28 +161,6 @@ static float log_ratio(float a, float c)
     return logf((c > 0.0f ? c : 0.0f) + 1.0f) - logf((a > 0.0f ? a : 0.0f) + 1.0f);
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float u = *(const float *)a, v = *(const float *)b;
-    return (u > v) - (u < v);
-}
-
-double sw__shorth(float *v, int64_t n, double *sd)
-{
-    int64_t h = n / 2;
-    if (h < 1) {
-        *sd = 0.0;
-        return n ? v[0] : 0.0;
-    }
-    qsort(v, (size_t)n, sizeof *v, cmp_float);
-    int64_t best = 0;
-    for (int64_t i = 1; i + h < n; i++)
-        if (v[i + h] - v[i] < v[best + h] - v[best])
-            best = i;
-    *sd = ((double)v[best + h] - (double)v[best]) / 1.349;
-    return 0.5 * ((double)v[best] + (double)v[best + h]);
-}
-
 int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
 {
     int64_t step = sw__shorth_step(n);

@@ -1,7 +1,9 @@
 /*
  * threshold.c: the numbers that turn a score into a decision: the
  * chi-square distribution (IR-MAD's no-change probability), Otsu's split of
- * a histogram, and quantiles of a sample.
+ * a histogram, and quantiles and the shorth of a sample (the level and
+ * spread of unchanged ground, whatever share of the scene changed up to
+ * half).
  */
 #include <float.h>
 #include <math.h>
@@ -207,4 +209,26 @@ double sw__quantile(float *v, int64_t n, double q)
         q = 1.0;
     int64_t k = (int64_t)floor(q * (double)(n - 1) + 0.5);
     return sw__select_k(v, n, k);
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float u = *(const float *)a, v = *(const float *)b;
+    return (u > v) - (u < v);
+}
+
+double sw__shorth(float *v, int64_t n, double *sd)
+{
+    int64_t h = n / 2;
+    if (h < 1) {
+        *sd = 0.0;
+        return n ? v[0] : 0.0;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_float);
+    int64_t best = 0;
+    for (int64_t i = 1; i + h < n; i++)
+        if (v[i + h] - v[i] < v[best + h] - v[best])
+            best = i;
+    *sd = ((double)v[best + h] - (double)v[best]) / 1.349;
+    return 0.5 * ((double)v[best] + (double)v[best + h]);
 }
