@@ -332,6 +332,13 @@ static void test_logratio_gain_is_no_change(void **state)
     assert_true(fabs(f_gained - f_plain) < 0.05);
 }
 
+/* A uniform number in (0, 1) from a fixed LCG: the same pixels on every run. */
+static double uniform(uint32_t *st)
+{
+    *st = *st * 1664525u + 1013904223u;
+    return ((*st >> 8) + 0.5) / 16777216.0;
+}
+
 /* A speckled amplitude image of 600 x 600: a smooth scene times 4-look
  * gamma speckle of its own seed; a square (x0, y0, side) three times as
  * bright where side > 0. */
@@ -343,10 +350,8 @@ static void write_speckled(const char *path, uint32_t seed, int x0, int y0, int 
     for (int y = 0; y < N; y++)
         for (int x = 0; x < N; x++) {
             double g = 0.0; /* the sum of 4 unit exponentials, mean 1 */
-            for (int k = 0; k < 4; k++) {
-                st = st * 1664525u + 1013904223u;
-                g -= log(((st >> 8) + 0.5) / 16777216.0);
-            }
+            for (int k = 0; k < 4; k++)
+                g -= log(uniform(&st));
             double scene = 100.0 + 60.0 * sin(x / 40.0) * cos(y / 55.0);
             if (side > 0 && x >= x0 && x < x0 + side && y >= y0 && y < y0 + side)
                 scene *= 3.0;
@@ -392,12 +397,8 @@ static void write_noisy(const char *from, const char *path, double sigma, uint32
     for (int b = 1; b <= GDALGetRasterCount(d); b++) {
         assert_int_equal(GDALRasterIO(GDALGetRasterBand(src, b), GF_Read, 0, 0, 480, 400, v, 480, 400, GDT_Float32, 0, 0), CE_None);
         for (int i = 0; i < 480 * 400; i++) {
-            double u[2];
-            for (int k = 0; k < 2; k++) {
-                st = st * 1664525u + 1013904223u;
-                u[k] = ((st >> 8) + 0.5) / 16777216.0;
-            }
-            v[i] = (float)fmax(0.0, v[i] + sigma * sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]));
+            double u0 = uniform(&st), u1 = uniform(&st);
+            v[i] = (float)fmax(0.0, v[i] + sigma * sqrt(-2.0 * log(u0)) * cos(6.283185307179586 * u1));
         }
         assert_int_equal(GDALRasterIO(GDALGetRasterBand(d, b), GF_Write, 0, 0, 480, 400, v, 480, 400, GDT_Float32, 0, 0), CE_None);
     }
@@ -410,10 +411,10 @@ static void test_noise_alone_is_no_change(void **state)
 {
     (void)state;
     /* Two looks at the same ground, each with its own sensor noise: a
-     * threshold rule alone splits the noise in two (a sixth to a third of the pixels
-     * flagged); the floors of CVA, IR-MAD and the plain difference (what
-     * unchanged ground exceeds with probability 0.1) keep all but a few
-     * specks out. */
+     * threshold rule alone splits the noise in two (a sixth to a third of
+     * the pixels flagged); the floors of CVA, IR-MAD and the plain
+     * difference (what unchanged ground exceeds with probability 0.1) keep
+     * all but a few specks out. */
     char a[400], b[400];
     snprintf(a, sizeof a, "%s/look-a.tif", dir);
     snprintf(b, sizeof b, "%s/look-b.tif", dir);
