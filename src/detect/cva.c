@@ -90,34 +90,3 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
         score[i] = sqrtf(s);
     }
 }
-
-int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized)
-{
-    const int nb = m->nb;
-    int64_t step = sw__shorth_step(n);
-    float *d = malloc((size_t)(n / step + 1) * sizeof *d);
-    if (!d)
-        return sw__err(ctx, SW_ENOMEM, "out of memory");
-    double var = 0.0;
-    for (int b = 0; b < nb; b++) {
-        /* difference = gy * y - gx * x - off */
-        double gx = 1.0, gy = 1.0, off = 0.0;
-        if (standardized) {
-            gx = m->isd[0][b];
-            gy = m->isd[1][b];
-            off = m->mean[1][b] * gy - m->mean[0][b] * gx;
-        } else if (m->norm_a) {
-            gy = 1.0 / m->norm_a[b];
-            off = m->norm_c[b] / m->norm_a[b];
-        }
-        int64_t k = 0;
-        for (int64_t i = 0; i < n; i += step)
-            d[k++] = (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
-        double sd;
-        sw__shorth(d, k, &sd);
-        var += sd * sd;
-    }
-    m->noise_spread = sqrt(var / nb);
-    free(d);
-    return 0;
-}

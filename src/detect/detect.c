@@ -875,20 +875,21 @@ done:
 /* The smallest score that can mean change, in each method's units. */
 static double min_change(const run *r)
 {
+    /* CVA, diff: the magnitude that unchanged ground exceeds with
+     * probability 0.1, were its differences Gaussian with the bands'
+     * no-change spread */
+    double noise = r->model.noise_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb));
     switch (r->method) {
     case SW_METHOD_CVA:
-        /* the magnitude that unchanged ground exceeds with probability 0.1,
-         * were its differences Gaussian with the bands' no-change spread */
-        return fmax(0.25, r->model.noise_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
+        return fmax(0.25, noise);
     case SW_METHOD_DIFF: {
-        /* a quarter of the scene's spread, and what unchanged ground
-         * exceeds with probability 0.1, as for CVA */
+        /* and a quarter of the scene's spread */
         double v = 0.0;
         for (int b = 0; b < r->nb; b++) {
             double sd = r->model.isd[0][b] > 0 ? 1.0 / r->model.isd[0][b] : 0.0;
             v += sd * sd;
         }
-        return fmax(0.25 * sqrt(v / r->nb), r->model.noise_spread * sqrt(sw__chi2_quantile(0.9, (double)r->nb)));
+        return fmax(0.25 * sqrt(v / r->nb), noise);
     }
     case SW_METHOD_IRMAD:
         /* P(no change) under 0.1, as the normalization calls a pixel
@@ -897,7 +898,7 @@ static double min_change(const run *r)
     case SW_METHOD_LOGRATIO:
         /* 2.5 no-change spreads: the speckle of two dates without change
          * is not split in two (3 erased faint change on gray optical pairs) */
-        return fmax(0.05, 2.5 * r->model.lr_spread);
+        return fmax(0.05, 2.5 * r->model.noise_spread);
     default:
         return 0.0;
     }
@@ -1785,10 +1786,11 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         rc = sw__cva_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
         if (rc == 0 && (r->method == SW_METHOD_DIFF || r->method == SW_METHOD_PCAKM) && opts->normalize)
             rc = sw__normalize_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
-        if (rc == 0 && (r->method == SW_METHOD_CVA || r->method == SW_METHOD_DIFF))
-            rc = sw__noise_spread(ctx, &r->model, r->sx, r->sy, r->ns, r->method == SW_METHOD_CVA);
-        if (rc == 0 && r->method == SW_METHOD_LOGRATIO && opts->normalize)
-            rc = sw__logratio_fit(ctx, &r->model, r->sx, r->sy, r->ns, r->nb);
+        /* (the log-ratio's level is its normalization, so --normalize off
+         * keeps the old score and floor) */
+        if (rc == 0 && (r->method == SW_METHOD_CVA || r->method == SW_METHOD_DIFF ||
+                        (r->method == SW_METHOD_LOGRATIO && opts->normalize)))
+            rc = sw__noise_fit(ctx, &r->model, r->method, r->sx, r->sy, r->ns);
         if (rc == 0 && r->method == SW_METHOD_PCAKM)
             rc = fit_pcakm(r);
     }

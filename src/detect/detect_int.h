@@ -29,9 +29,9 @@ typedef struct sw__model {
     /* logratio: per band, the signed log-ratio of unchanged ground (a gain
      * between the dates), subtracted before the magnitude (NULL: none) */
     double *lr_level;
-    double lr_spread;  /* logratio: the no-change spread of the score (0: unknown) */
-    double noise_spread; /* cva, diff: the no-change spread of each band's
-                            difference, root mean square over bands (0: unknown) */
+    /* cva, diff, logratio: the no-change spread of each band's signed
+     * difference (log-ratio), root mean square over bands (0: unknown) */
+    double noise_spread;
     /* pcakm: principal directions of h x h blocks of the CVA magnitude, and
      * the two k-means centroids in their space (pk_change: which is change) */
     int pk_s, pk_change;
@@ -62,11 +62,6 @@ int sw__cva_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64
 void sw__cva_score(const sw__model *m, const float *restrict x, const float *restrict y,
                    const uint8_t *restrict valid, int64_t n, float *restrict score);
 
-/* The no-change spread of the per-band differences (m->noise_spread), from
- * the shortest half of each over the sample: of CVA's standardized bands
- * (standardized), or of the raw values, AFTER normalized where m holds a
- * normalization (diff). */
-int sw__noise_spread(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int standardized);
 
 int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb,
                   int max_iter);
@@ -92,12 +87,14 @@ void sw__diff_score(const sw__model *m, const float *restrict x, const float *re
  * AFTER onto BEFORE per band by orthogonal regression on them. Fills
  * m->norm_a, m->norm_c. */
 int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
-/* The log-ratio's no-change level per band: the midpoint of the shortest
- * interval holding half the sample's signed log-ratios (the shorth, robust
- * to change on up to half the scene and to its skew). Fills m->lr_level,
- * and m->lr_spread from the intervals' widths (a Gaussian's shortest half
- * is 1.349 standard deviations wide), the root mean square over bands. */
-int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb);
+/* What unchanged ground looks like to a method, from the shortest half of
+ * each band's signed difference over the sample (sw__shorth: robust to
+ * change on up to half the scene, and to its skew): m->noise_spread, and
+ * for logratio each band's no-change level in m->lr_level (a gain between
+ * the dates). The differences: cva, of the standardized bands; diff, of
+ * the raw values, AFTER normalized where m holds a normalization; logratio,
+ * log(B + 1) - log(A + 1). m holds the standardization (sw__cva_fit). */
+int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, const float *y, int64_t n);
 /* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1) - level_b)^2), level_b
  * from m->lr_level (0 without); NaN where invalid. */
 void sw__logratio_score(const sw__model *m, const float *restrict x, const float *restrict y,

@@ -161,26 +161,40 @@ static float log_ratio(float a, float c)
     return logf((c > 0.0f ? c : 0.0f) + 1.0f) - logf((a > 0.0f ? a : 0.0f) + 1.0f);
 }
 
-int sw__logratio_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
+int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, const float *y, int64_t n)
 {
+    const int nb = m->nb;
     int64_t step = sw__shorth_step(n);
-    float *l = malloc((size_t)(n / step + 1) * sizeof *l);
-    m->lr_level = calloc((size_t)nb, sizeof(double));
-    if (!l || !m->lr_level) {
-        free(l);
-        return sw__err(ctx, SW_ENOMEM, "out of memory fitting the log-ratio");
+    float *d = malloc((size_t)(n / step + 1) * sizeof *d);
+    if (method == SW_METHOD_LOGRATIO)
+        m->lr_level = calloc((size_t)nb, sizeof(double));
+    if (!d || (method == SW_METHOD_LOGRATIO && !m->lr_level)) {
+        free(d);
+        return sw__err(ctx, SW_ENOMEM, "out of memory fitting the no-change spread");
     }
     double var = 0.0;
     for (int b = 0; b < nb; b++) {
+        /* the linear kinds: gy * y - gx * x - off */
+        double gx = 1.0, gy = 1.0, off = 0.0;
+        if (method == SW_METHOD_CVA) {
+            gx = m->isd[0][b];
+            gy = m->isd[1][b];
+            off = m->mean[1][b] * gy - m->mean[0][b] * gx;
+        } else if (m->norm_a) {
+            gy = 1.0 / m->norm_a[b];
+            off = m->norm_c[b] / m->norm_a[b];
+        }
         int64_t k = 0;
         for (int64_t i = 0; i < n; i += step)
-            l[k++] = log_ratio(x[i * nb + b], y[i * nb + b]);
-        double sd;
-        m->lr_level[b] = sw__shorth(l, k, &sd);
+            d[k++] = method == SW_METHOD_LOGRATIO ? log_ratio(x[i * nb + b], y[i * nb + b])
+                                                  : (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
+        double sd, level = sw__shorth(d, k, &sd);
+        if (m->lr_level)
+            m->lr_level[b] = level;
         var += sd * sd;
     }
-    m->lr_spread = sqrt(var / nb);
-    free(l);
+    m->noise_spread = sqrt(var / nb);
+    free(d);
     return 0;
 }
 
