@@ -24,6 +24,8 @@ int cmd_report(int argc, char **argv, const char *db);
 int cli_fail(int code, const char *msg);
 /* Usage error with a printf message; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "cva, irmad, ..., auto": the methods detect takes (static). */
+const char *cli_method_names(void);
 
 /* A progress bar on stderr when it is a terminal and not quiet. */
 typedef struct cli_progress {

@@ -16,12 +16,9 @@ static void usage(FILE *f)
             "AFTER is put on BEFORE's grid; outputs are on BEFORE's grid.\n"
             "\n"
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
-            "  -m, --method M          cva (default), irmad, or learned (a Siamese CNN for\n"
-            "                          new and removed buildings in 3-band VHR imagery),\n"
-            "                          diff (raw difference), logratio (SAR amplitudes),\n"
-            "                          pcakm (PCA of 5x5 blocks + k-means, Celik 2009), or\n"
-            "                          auto (from the bands and sensor: logratio for SAR and\n"
-            "                          gray pairs, learned for RGB at 1 m or finer, else irmad)\n"
+            "  -m, --method M          auto (default: from the bands and sensor: logratio for SAR\n"
+            "                          and gray pairs, learned for RGB at 1 m or finer, else\n"
+            "                          irmad), or one of the methods listed below\n"
             "  -t, --threshold T       otsu (default), ki (Kittler-Illingworth), chi2[:P]\n"
             "                          (IR-MAD, no-change\n"
             "                          probability P, default 0.01) or a score value\n"
@@ -58,7 +55,12 @@ static void usage(FILE *f)
             "                          or change (any land-cover change: buildings, roads, cleared ground)\n"
             "      --gsd M             learned, without georeferencing: metres per pixel\n"
             "  -q, --quiet             no progress bar and no summary line\n"
-            "  -h, --help              this help\n");
+            "  -h, --help              this help\n"
+            "\n"
+            "methods:\n");
+    const char *help;
+    for (int i = 0; sw_method_help(i, &help); i++)
+        fprintf(f, "  %-10s %s\n", sw_method_help(i, NULL), help);
 }
 
 int cmd_detect(int argc, char **argv)
@@ -89,8 +91,9 @@ int cmd_detect(int argc, char **argv)
         switch (c) {
         case 'o': outdir = optarg; break;
         case 'm':
-            if (sw_method_parse(optarg, &o.method) != 0)
-                return cli_usage("detect", "unknown method '%s' (cva, irmad, learned, diff, logratio, pcakm, auto)", optarg);
+            if (!sw_method_exists(optarg))
+                return cli_usage("detect", "unknown method '%s' (%s)", optarg, cli_method_names());
+            o.method = optarg;
             break;
         case 't': threshold = optarg; break;
         case 'a':

@@ -33,6 +33,17 @@ int cli_fail(int code, const char *msg)
     return code == SW_EARG ? EXIT_USAGE : EXIT_JOB;
 }
 
+const char *cli_method_names(void)
+{
+    static char names[256];
+    size_t n = 0;
+    for (int i = 0; sw_method_help(i, NULL) && n < sizeof names; i++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s, ", sw_method_help(i, NULL));
+    if (n < sizeof names)
+        snprintf(names + n, sizeof names - n, "auto");
+    return names;
+}
+
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
     char msg[1024];

@@ -1,6 +1,10 @@
 /*
  * sitewatch/detect.h: change between two images of the same place.
  *
+ * sw_detect_window() is the engine: change on a window of an open pair
+ * (sitewatch/pair.h), returned in memory as objects (polygons with their
+ * areas, scores and centroids) and, when asked, the window's score and mask.
+ *
  * sw_detect_run() is the whole `sitewatch detect` job as one library call:
  * it opens BEFORE and AFTER (a raster, a folder of single-band files such as
  * a Sentinel-2 band set, or "@list.txt" naming such files), puts AFTER on
@@ -14,20 +18,11 @@
 #define SITEWATCH_DETECT_H
 
 #include "sitewatch/core.h"
+#include "sitewatch/pair.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum sw_method {
-    SW_METHOD_CVA = 0, /* change-vector magnitude on standardized bands */
-    SW_METHOD_IRMAD,   /* iteratively reweighted MAD, chi-square score */
-    SW_METHOD_LEARNED, /* a Siamese CNN's change probability (sitewatch/model.h) */
-    SW_METHOD_DIFF,    /* length of the raw difference vector */
-    SW_METHOD_LOGRATIO,/* SAR amplitudes: |log ratio| of 3x3 means */
-    SW_METHOD_AUTO,    /* chosen from the bands and sensor (see sw_detect_run) */
-    SW_METHOD_PCAKM    /* PCA of 5x5 blocks of the CVA magnitude + k-means (Celik 2009) */
-} sw_method;
 
 typedef enum sw_threshold_kind {
     SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped (learned: p > 0.5) */
@@ -49,11 +44,17 @@ typedef enum sw_morph {
 int sw_morph_parse(const char *name, sw_morph *out);
 const char *sw_morph_name(sw_morph m);
 
+/* Options of a detection. Fill with sw_detect_opts_init() first: it sets
+ * `size`, by which a library newer than the caller's header knows which
+ * fields the caller has (the rest keep their defaults). */
 typedef struct sw_detect_opts {
-    sw_method method;
+    size_t size;             /* sizeof(sw_detect_opts), set by sw_detect_opts_init */
+    const char *method;      /* a method's name (sw_method_help lists them) or "auto";
+                                NULL: "auto" */
     sw_threshold_kind threshold;
     double threshold_value;  /* FIXED: the score; CHI2: the probability (0.01) */
     double min_area;         /* m², or pixels without georeferencing; < 0: 10 pixels */
+    /* -- the pair (sw_detect_run; sw_detect_window's pair was opened with its own) -- */
     const char *bands;       /* "1,2,4" or "B02,B03,B04,B08"; NULL: all (no alpha) */
     const char *resampling;  /* warping of AFTER: "bilinear" (NULL), "near", "cubic" */
     int threads;             /* worker threads; 0: all cores */
@@ -72,6 +73,7 @@ typedef struct sw_detect_opts {
     int cloud_screen;        /* non-zero: screen each date against the other for clouds and
                                 their shadows (off by default: one other date is a thin
                                 reference); a date with a mask of its own keeps that */
+    /* -- the detection -- */
     sw_morph morph;          /* cleanup before objects; default none */
     int morph_radius;        /* 1 (3x3) by default */
     double sliver_width;     /* drop objects thinner than this many pixels on average and
@@ -87,6 +89,12 @@ typedef struct sw_detect_opts {
     int no_quicklook;        /* non-zero: no quicklook.png (a program reads the rest) */
     sw_progress_fn progress; /* may be NULL */
     void *progress_user;
+    /* sw_detect_window: caller-owned buffers of the window's size (width x
+     * height, row by row) that receive its score (NaN where invalid) and
+     * mask (0 no change, 1 change in a kept object, 255 nodata); NULL: not
+     * wanted */
+    float *score_out;
+    uint8_t *mask_out;
 } sw_detect_opts;
 
 /* What a run found, for the caller to print. */
@@ -103,7 +111,7 @@ typedef struct sw_detect_result {
     double seconds;
 } sw_detect_result;
 
-/* Fills opts with the defaults (CVA, Otsu, all bands, all cores). */
+/* Fills opts with the defaults (auto, Otsu, all bands, all cores). */
 void sw_detect_opts_init(sw_detect_opts *opts);
 
 /* Runs detection. before, after: paths (see above); outdir: created if
@@ -114,11 +122,52 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after,
                   const char *outdir, const sw_detect_opts *opts,
                   sw_detect_result *result);
 
-/* Parses a method name ("cva", "irmad", "learned", "diff", "logratio",
- * "pcakm", "auto");
- * returns 0 or SW_EARG. */
-int sw_method_parse(const char *name, sw_method *out);
-const char *sw_method_name(sw_method m);
+/* 1 when name is a method's ("auto" included), else 0. */
+int sw_method_exists(const char *name);
+/* The i-th method's name (0, 1, ... until NULL) and, when help is not
+ * NULL, a one-line description of it; static strings. */
+const char *sw_method_help(int i, const char **help);
+
+/* ---- change on a window of a pair, in memory ---- */
+
+/* One change object: a connected region of changed pixels that passed the
+ * area and shape rules. */
+typedef struct sw_object {
+    int64_t id;                /* 1, 2, ... in order of the object's first pixel */
+    int64_t pixels;            /* with the holes filled into it (--fill-holes) */
+    double area_m2;            /* pixels x pixel area (or pixels without georeferencing) */
+    double area_subpixel_m2;   /* each edge pixel counted by the share of it that changed */
+    double score_mean, score_max;
+    double col, row;           /* centroid, in pixels of the window */
+    double x, y;               /* centroid in the pair's CRS (pixels without georeferencing) */
+    double lon, lat;           /* centroid in WGS84; NAN without georeferencing */
+    const char *wkt;           /* outline (MULTIPOLYGON) in the pair's CRS, or in pixels
+                                  of the pair's grid without georeferencing; borrowed */
+} sw_object;
+
+/* The objects of one detection, with what the run found. */
+typedef struct sw_objects sw_objects;
+int64_t sw_objects_count(const sw_objects *objs);
+/* The i-th object (0-based), borrowed until sw_objects_free; NULL out of range. */
+const sw_object *sw_objects_get(const sw_objects *objs, int64_t i);
+/* The run's totals, threshold and co-registration; borrowed. */
+const sw_detect_result *sw_objects_result(const sw_objects *objs);
+/* The method run (auto resolved) and why; static strings. */
+const char *sw_objects_method(const sw_objects *objs, const char **reason);
+/* Frees; sw_objects_free(NULL) does nothing. */
+void sw_objects_free(sw_objects *objs);
+
+/* Detects change on window (NULL: the whole pair) of pair: the window is
+ * sampled, fitted, thresholded, scored, labelled and traced as a scene of
+ * its own, in memory (about 10 bytes a pixel of the window beside the
+ * strips in flight; for scenes larger than memory use sw_detect_run, or
+ * windows). opts (NULL: defaults): the detection's fields; the pair's
+ * (bands, masks, co-registration, cloud screen) were given to
+ * sw_pair_open. On success *objects is new (free with sw_objects_free);
+ * on failure it is NULL and ctx holds the message. One detection at a
+ * time on a pair. */
+int sw_detect_window(sw_ctx *ctx, sw_pair *pair, const sw_window *window,
+                     const sw_detect_opts *opts, sw_objects **objects);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 #ifndef SITEWATCH_H
 #define SITEWATCH_H
 #include "sitewatch/core.h"
+#include "sitewatch/pair.h"
 #include "sitewatch/catalog.h"
 #include "sitewatch/detect.h"
 #include "sitewatch/eval.h"

@@ -1018,7 +1018,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
          * Kittler-Illingworth's (Otsu splits the noise when nothing changed),
          * and an opening drops the one-pixel slivers resampling leaves
          * along edges. */
-        d.method = SW_METHOD_AUTO;
+        d.method = "auto";
         d.threshold = SW_THRESHOLD_KI;
         d.morph = SW_MORPH_OPEN;
         d.sliver_width = 3.0;

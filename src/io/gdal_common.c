@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +25,11 @@ static void io_init_once(void)
 
 void sw__io_init(int64_t cache_bytes)
 {
+    static atomic_int cache_set;
     pthread_once(&init_once, io_init_once);
-    if (cache_bytes > 0)
+    /* Process-wide: the first size asked for stays, so that two runs in one
+     * process do not resize the cache under each other. */
+    if (cache_bytes > 0 && atomic_exchange(&cache_set, 1) == 0)
         GDALSetCacheMax64(cache_bytes);
 }
 

@@ -9,7 +9,8 @@
 
 #include "../sw_int.h"
 
-/* Sets GDAL up once per process (drivers, cache size in bytes, quiet). */
+/* Sets GDAL up once per process (drivers, quiet); the cache size (bytes)
+ * is set by the first call that gives one, and stays. */
 void sw__io_init(int64_t cache_bytes);
 
 /* A pixel grid: size, georeferencing and pixel size in metres. */
@@ -67,6 +68,16 @@ int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat);
  * image's size is used as it is; a georeferenced one of another grid is put
  * on the image's grid (nearest neighbour). Before readers are opened. */
 int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy);
+
+/* From now on readers see the window (x, y, w, h) of the whole grid as
+ * their grid: sw__pair_get_info's grid becomes the window's (its size and
+ * geotransform), rows are counted from its top, the shift stays in the
+ * whole grid's pixels. The whole grid again: (0, 0, its width, height).
+ * Before readers are opened; masks are set on the whole grid first. */
+int sw__pair_set_window(sw_ctx *ctx, sw__pair *p, int64_t x, int64_t y, int64_t w, int64_t h);
+/* The whole grid's size and geotransform, whatever the window. */
+void sw__pair_full_size(const sw__pair *p, int64_t *w, int64_t *h);
+void sw__pair_full_gt(const sw__pair *p, double gt[6]);
 
 /* From now on readers return AFTER resampled (bilinear) at (x + dx, y + dy)
  * of BEFORE's grid: the co-registration. Set before readers are opened. */
@@ -220,6 +231,12 @@ typedef struct sw__vobject {
 int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                       const sw__vobject *objs, int64_t nobj,
                       const char *gpkg_path, const char *geojson_path);
+
+/* Traces the object-id raster ids (g's size, uint32, 0 background) in
+ * memory: wkt[id - 1] receives object id's outline (MULTIPOLYGON in g's
+ * CRS, or pixels without georeferencing; malloc'd, NULL when it has none),
+ * for ids 1..nobj. */
+int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_t nobj, char **wkt);
 
 /* Calls fn for each feature of the first layer of a vector file (WKT in the
  * file's CRS, its area_subpixel_m2 (else area_m2) and score_mean fields); stops when fn returns

@@ -49,7 +49,11 @@ struct sw__pair {
     char *mask_path[2], *mask_vsimem[2];
     int mask_band[2], mask_cloudy[2];
     int shifted;       /* AFTER is resampled at (x + dx(x, y), y + dy(x, y)) when read */
-    double ax[3], ay[3]; /* dx = ax[0] + ax[1] x + ax[2] y, dy likewise */
+    double ax[3], ay[3]; /* dx = ax[0] + ax[1] x + ax[2] y, dy likewise (the whole grid's pixels) */
+    /* the window readers see (sw__pair_set_window): its origin on the whole
+     * grid, and the whole grid's size and geotransform */
+    int64_t wx, wy, full_w, full_h;
+    double full_gt[6];
     side s[2];         /* 0 BEFORE, 1 AFTER */
     char *after_path;  /* what readers open for AFTER (warped or not) */
     char *warp_vsimem;
@@ -627,6 +631,9 @@ sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
         GDALGetBlockSize(GDALGetRasterBand(p->s[0].ds, p->s[0].sel[0]), &bw, &bh);
         p->info.block_h = bh;
     }
+    p->full_w = g->width;
+    p->full_h = g->height;
+    memcpy(p->full_gt, g->gt, sizeof p->full_gt);
     if (g->georef) {
         OGRSpatialReferenceH src = OSRNewSpatialReference(g->wkt), dst = OSRNewSpatialReference(NULL);
         OSRSetWellKnownGeogCS(dst, "WGS84");
@@ -775,6 +782,35 @@ int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int 
     return rc;
 }
 
+int sw__pair_set_window(sw_ctx *ctx, sw__pair *p, int64_t x, int64_t y, int64_t w, int64_t h)
+{
+    if (x < 0 || y < 0 || w < 1 || h < 1 || x > p->full_w - w || y > p->full_h - h)
+        return sw__err(ctx, SW_EARG, "window %lld,%lld %lldx%lld is not inside the %lldx%lld grid of %s", (long long)x,
+                       (long long)y, (long long)w, (long long)h, (long long)p->full_w, (long long)p->full_h,
+                       p->s[0].pub.given);
+    sw__grid *g = &p->info.grid;
+    const double *f = p->full_gt;
+    p->wx = x;
+    p->wy = y;
+    g->width = w;
+    g->height = h;
+    memcpy(g->gt, f, sizeof p->full_gt);
+    g->gt[0] = f[0] + (double)x * f[1] + (double)y * f[2];
+    g->gt[3] = f[3] + (double)x * f[4] + (double)y * f[5];
+    return 0;
+}
+
+void sw__pair_full_size(const sw__pair *p, int64_t *w, int64_t *h)
+{
+    *w = p->full_w;
+    *h = p->full_h;
+}
+
+void sw__pair_full_gt(const sw__pair *p, double gt[6])
+{
+    memcpy(gt, p->full_gt, sizeof p->full_gt);
+}
+
 void sw__pair_set_shift(sw__pair *p, double dx, double dy)
 {
     const double ax[3] = {dx, 0, 0}, ay[3] = {dy, 0, 0};
@@ -792,7 +828,7 @@ void sw__pair_set_affine(sw__pair *p, const double ax[3], const double ay[3])
 
 /* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
  * into valid. Bands without a mask cost nothing. */
-static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nrows,
+static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t x0, int64_t y0, int64_t w, int nrows,
                     uint8_t *valid, int *dataset_done)
 {
     GDALRasterBandH band = GDALGetRasterBand(r->ds[d], b);
@@ -804,7 +840,6 @@ static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nr
             return 0;
         *dataset_done = 1;
     }
-    int64_t w = GDALGetRasterXSize(r->ds[d]);
     size_t need = (size_t)w * (size_t)nrows;
     if (need > r->mcap) {
         uint8_t *m = realloc(r->mbuf, need);
@@ -815,7 +850,7 @@ static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nr
     }
     sw__gdal_err e;
     sw__gdal_push(&e);
-    CPLErr err = GDALRasterIO(GDALGetMaskBand(band), GF_Read, 0, (int)y0, (int)w, nrows, r->mbuf,
+    CPLErr err = GDALRasterIO(GDALGetMaskBand(band), GF_Read, (int)x0, (int)y0, (int)w, nrows, r->mbuf,
                               (int)w, nrows, GDT_Byte, 0, 0);
     sw__gdal_pop();
     if (err != CE_None)
@@ -826,17 +861,18 @@ static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t y0, int nr
     return 0;
 }
 
-/* Reads rows [y0, y0 + nrows) of date d into buf (pixel-interleaved) and
- * ANDs its validity into valid. */
-static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, float *buf, uint8_t *valid)
+/* Reads w columns from x0 of rows [y0, y0 + nrows) of date d (the whole
+ * grid's pixels) into buf (pixel-interleaved) and ANDs its validity into
+ * valid. */
+static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
+                     uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
-    int64_t w = p->info.grid.width;
     size_t npix = (size_t)w * (size_t)nrows;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, 0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
+    CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, (int)x0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
                                      GDT_Float32, nb, p->s[d].sel, (int)sizeof(float) * nb,
                                      (int)sizeof(float) * nb * (int)w, (int)sizeof(float));
     sw__gdal_pop();
@@ -845,7 +881,7 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, f
                        (long long)y0, (long long)(y0 + nrows - 1), sw__gdal_msg(&e, "unknown error"));
     int dataset_done = 0;
     for (int b = 0; b < nb; b++) {
-        int rc = and_mask(r, ctx, d, p->s[d].sel[b], y0, nrows, valid, &dataset_done);
+        int rc = and_mask(r, ctx, d, p->s[d].sel[b], x0, y0, w, nrows, valid, &dataset_done);
         if (rc)
             return rc;
     }
@@ -858,7 +894,7 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, f
             r->mcap = npix;
         }
         sw__gdal_push(&e);
-        err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, 0, (int)y0, (int)w, nrows,
+        err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, (int)x0, (int)y0, (int)w, nrows,
                            r->mbuf, (int)w, nrows, GDT_Byte, 0, 0);
         sw__gdal_pop();
         if (err != CE_None)
@@ -877,25 +913,32 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t y0, int nrows, f
 }
 
 /* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
- * valid when all four neighbours are. The shift field is affine, so the
- * source rows a strip needs are bounded by its corners. */
+ * valid when all four neighbours are. The shift field is affine (in the
+ * whole grid's pixels), so the source rows and columns a strip of the
+ * window needs are bounded by its corners. */
 static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *after, uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
-    int64_t w = p->info.grid.width, h = p->info.grid.height;
+    int64_t w = p->info.grid.width, fw = p->full_w, fh = p->full_h, X0 = p->wx, Y0 = p->wy + y0;
     const double *ax = p->ax, *ay = p->ay;
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = INFINITY, hi = -INFINITY, lx = INFINITY, hx = -INFINITY;
     for (int c = 0; c < 4; c++) {
-        double x = (c & 1) ? (double)(w - 1) : 0.0, y = (double)y0 + ((c & 2) ? nrows - 1 : 0);
-        double d = ay[0] + ay[1] * x + ay[2] * y;
+        double x = (double)X0 + ((c & 1) ? (double)(w - 1) : 0.0), y = (double)Y0 + ((c & 2) ? nrows - 1 : 0);
+        double d = ay[0] + ay[1] * x + ay[2] * y, e = ax[0] + ax[1] * x + ax[2] * y;
         lo = fmin(lo, d);
         hi = fmax(hi, d);
+        lx = fmin(lx, e);
+        hx = fmax(hx, e);
     }
-    /* Source rows [ya, yb), clamped to the image. */
-    int64_t ya = y0 + (int64_t)floor(lo), yb = y0 + nrows - 1 + (int64_t)floor(hi) + 2;
-    int64_t ca = ya < 0 ? 0 : ya, cb = yb > h ? h : yb;
-    size_t need = (size_t)w * (size_t)(yb - ya);
+    /* Source rows [ya, yb) and columns [xa, xb) of the whole grid, read
+     * where they lie inside it. */
+    int64_t ya = Y0 + (int64_t)floor(lo), yb = Y0 + nrows - 1 + (int64_t)floor(hi) + 2;
+    int64_t xa = X0 + (int64_t)floor(lx), xb = X0 + w - 1 + (int64_t)floor(hx) + 2;
+    int64_t ca = ya < 0 ? 0 : ya, cb = yb > fh ? fh : yb;
+    int64_t da = xa < 0 ? 0 : xa, db = xb > fw ? fw : xb;
+    int64_t sw = xb - xa;
+    size_t need = (size_t)sw * (size_t)(yb - ya);
     if (need > r->scap) {
         free(r->sbuf);
         free(r->svalid);
@@ -906,29 +949,54 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float
             return sw__err(ctx, SW_ENOMEM, "out of memory");
     }
     memset(r->svalid, 0, need);
-    if (cb > ca) {
-        uint8_t *sv = r->svalid + (size_t)(ca - ya) * (size_t)w;
-        memset(sv, 1, (size_t)(cb - ca) * (size_t)w);
-        int rc = read_date(r, ctx, 1, ca, (int)(cb - ca), r->sbuf + (size_t)(ca - ya) * (size_t)w * nb, sv);
-        if (rc)
-            return rc;
+    if (cb > ca && db > da) {
+        /* Read into a block of its own width, then place it in the source
+         * buffer's rows. */
+        int64_t rw = db - da;
+        if (rw == sw) {
+            uint8_t *sv = r->svalid + (size_t)(ca - ya) * (size_t)sw;
+            memset(sv, 1, (size_t)(cb - ca) * (size_t)sw);
+            int rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), r->sbuf + (size_t)(ca - ya) * (size_t)sw * nb, sv);
+            if (rc)
+                return rc;
+        } else {
+            size_t n = (size_t)rw * (size_t)(cb - ca);
+            float *tb = malloc(n * (size_t)nb * sizeof(float));
+            uint8_t *tv = malloc(n);
+            int rc = tb && tv ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
+            if (rc == 0) {
+                memset(tv, 1, n);
+                rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), tb, tv);
+            }
+            for (int64_t k = 0; rc == 0 && k < cb - ca; k++) {
+                size_t dst = (size_t)(ca - ya + k) * (size_t)sw + (size_t)(da - xa), src = (size_t)k * (size_t)rw;
+                memcpy(r->sbuf + dst * nb, tb + src * nb, (size_t)rw * nb * sizeof(float));
+                memcpy(r->svalid + dst, tv + src, (size_t)rw);
+            }
+            free(tb);
+            free(tv);
+            if (rc)
+                return rc;
+        }
     }
     for (int k = 0; k < nrows; k++) {
-        double y = (double)(y0 + k);
-        for (int64_t x = 0; x < w; x++) {
-            size_t o = (size_t)k * (size_t)w + (size_t)x;
-            double sx = (double)x + ax[0] + ax[1] * (double)x + ax[2] * y;
-            double sy = y + ay[0] + ay[1] * (double)x + ay[2] * y;
+        double y = (double)(Y0 + k);
+        for (int64_t i = 0; i < w; i++) {
+            size_t o = (size_t)k * (size_t)w + (size_t)i;
+            double x = (double)(X0 + i);
+            double sx = x + ax[0] + ax[1] * x + ax[2] * y;
+            double sy = y + ay[0] + ay[1] * x + ay[2] * y;
             double fx = floor(sx), fy = floor(sy);
             int64_t ix = (int64_t)fx, iy = (int64_t)fy - ya;
-            if (ix < 0 || ix + 1 >= w || iy < 0 || iy + 1 >= yb - ya) {
+            if (ix < 0 || ix + 1 >= fw || iy < 0 || iy + 1 >= yb - ya) {
                 valid[o] = 0;
                 memset(after + o * nb, 0, (size_t)nb * sizeof(float));
                 continue;
             }
+            ix -= xa;
             float tx = (float)(sx - fx), ty = (float)(sy - fy);
             float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
-            size_t s0 = (size_t)iy * (size_t)w + (size_t)ix, s1 = s0 + (size_t)w;
+            size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
             if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
                 valid[o] = 0;
             const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
@@ -944,10 +1012,12 @@ int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *be
 {
     size_t npix = (size_t)r->p->info.grid.width * (size_t)nrows;
     memset(valid, 1, npix);
-    int rc = read_date(r, ctx, 0, y0, nrows, before, valid);
+    const sw__pair *p = r->p;
+    int64_t w = p->info.grid.width;
+    int rc = read_date(r, ctx, 0, p->wx, p->wy + y0, w, nrows, before, valid);
     if (rc)
         return rc;
-    if (r->p->shifted)
+    if (p->shifted)
         return read_shifted(r, ctx, y0, nrows, after, valid);
-    return read_date(r, ctx, 1, y0, nrows, after, valid);
+    return read_date(r, ctx, 1, p->wx, p->wy + y0, w, nrows, after, valid);
 }

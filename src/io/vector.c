@@ -58,6 +58,89 @@ static void set_fields(OGRFeatureH f, const sw__vobject *o)
     OGR_F_SetFieldDouble(f, 9, o->area_subpixel_m2);
 }
 
+/* Traces the object ids of band into geoms[id] (one multipolygon per id,
+ * 1..nobj), through a layer of the memory dataset mem. GDAL's errors are
+ * pushed by the caller. */
+static int trace(sw_ctx *ctx, GDALRasterBandH band, GDALDatasetH mem, OGRSpatialReferenceH srs, int64_t nobj,
+                 OGRGeometryH *geoms, const char *what)
+{
+    OGRLayerH lmem = GDALDatasetCreateLayer(mem, "poly", srs, wkbPolygon, NULL);
+    if (!lmem)
+        return sw__err(ctx, SW_ENOMEM, "out of memory tracing %s", what);
+    OGRFieldDefnH fid = OGR_Fld_Create("id", OFTInteger);
+    OGR_L_CreateField(lmem, fid, TRUE);
+    OGR_Fld_Destroy(fid);
+    char *popts[] = {"8CONNECTED=8", NULL};
+    if (nobj > 0 && GDALPolygonize(band, band, lmem, 0, popts, NULL, NULL) != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: polygonizing failed", what);
+    /* Gather the polygons of each object (several when parts touch only at
+     * a corner in GDAL's tracing). */
+    OGR_L_ResetReading(lmem);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(lmem))) {
+        int64_t id = OGR_F_GetFieldAsInteger64(f, 0);
+        if (id >= 1 && id <= nobj) {
+            if (!geoms[id])
+                geoms[id] = OGR_G_CreateGeometry(wkbMultiPolygon);
+            OGR_G_AddGeometry(geoms[id], OGR_F_GetGeometryRef(f));
+        }
+        OGR_F_Destroy(f);
+    }
+    return 0;
+}
+
+int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_t nobj, char **wkt)
+{
+    int rc = 0;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRSpatialReferenceH srs = NULL;
+    if (g->wkt) {
+        srs = OSRNewSpatialReference(g->wkt);
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    GDALDriverH drv = GDALGetDriverByName("MEM");
+    GDALDatasetH ras = drv ? GDALCreate(drv, "", (int)g->width, (int)g->height, 1, GDT_UInt32, NULL) : NULL;
+    GDALDatasetH mem = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+    OGRGeometryH *geoms = calloc((size_t)nobj + 1, sizeof *geoms);
+    if (!ras || !mem || !geoms) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory tracing change objects: %s", sw__gdal_msg(&e, "no memory"));
+        goto done;
+    }
+    GDALSetGeoTransform(ras, (double *)g->gt);
+    GDALRasterBandH band = GDALGetRasterBand(ras, 1);
+    if (GDALRasterIO(band, GF_Write, 0, 0, (int)g->width, (int)g->height, (void *)ids, (int)g->width, (int)g->height,
+                     GDT_UInt32, 0, 0) != CE_None) {
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory tracing change objects: %s", sw__gdal_msg(&e, "no memory"));
+        goto done;
+    }
+    if ((rc = trace(ctx, band, mem, srs, nobj, geoms, "change objects")) != 0)
+        goto done;
+    for (int64_t i = 1; i <= nobj && rc == 0; i++) {
+        char *w = NULL;
+        if (geoms[i] && OGR_G_ExportToWkt(geoms[i], &w) == OGRERR_NONE) {
+            wkt[i - 1] = strdup(w);
+            if (!wkt[i - 1])
+                rc = sw__err(ctx, SW_ENOMEM, "out of memory tracing change objects");
+        }
+        CPLFree(w);
+    }
+done:
+    if (geoms)
+        for (int64_t i = 0; i <= nobj; i++)
+            if (geoms[i])
+                OGR_G_DestroyGeometry(geoms[i]);
+    free(geoms);
+    if (mem)
+        GDALClose(mem);
+    if (ras)
+        GDALClose(ras);
+    if (srs)
+        OSRDestroySpatialReference(srs);
+    sw__gdal_pop();
+    return rc;
+}
+
 int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                       const sw__vobject *objs, int64_t nobj, const char *gpkg_path,
                       const char *geojson_path)
@@ -79,35 +162,14 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
     GDALDatasetH json = GDALCreate(GDALGetDriverByName("GeoJSON"), geojson_path, 0, 0, 0,
                                    GDT_Unknown, NULL);
     OGRGeometryH *geoms = calloc((size_t)nobj + 1, sizeof *geoms);
-    OGRLayerH lmem = NULL, lg = NULL, lj = NULL;
+    OGRLayerH lg = NULL, lj = NULL;
     if (!ids || !mem || !gpkg || !json || !geoms) {
         rc = sw__err(ctx, SW_EIO, "%s: cannot create vectors: %s", gpkg && json ? ids_path : gpkg_path,
                      sw__gdal_msg(&e, "out of memory"));
         goto done;
     }
-    lmem = GDALDatasetCreateLayer(mem, "poly", srs, wkbPolygon, NULL);
-    OGRFieldDefnH fid = OGR_Fld_Create("id", OFTInteger);
-    OGR_L_CreateField(lmem, fid, TRUE);
-    OGR_Fld_Destroy(fid);
-    char *popts[] = {"8CONNECTED=8", NULL};
-    GDALRasterBandH band = GDALGetRasterBand(ids, 1);
-    if (nobj > 0 && GDALPolygonize(band, band, lmem, 0, popts, NULL, NULL) != CE_None) {
-        rc = sw__err(ctx, SW_EIO, "%s: polygonizing failed: %s", ids_path, sw__gdal_msg(&e, "unknown error"));
+    if ((rc = trace(ctx, GDALGetRasterBand(ids, 1), mem, srs, nobj, geoms, ids_path)) != 0)
         goto done;
-    }
-    /* Gather the polygons of each object (several when parts touch only at
-     * a corner in GDAL's tracing). */
-    OGR_L_ResetReading(lmem);
-    OGRFeatureH f;
-    while ((f = OGR_L_GetNextFeature(lmem))) {
-        int64_t id = OGR_F_GetFieldAsInteger64(f, 0);
-        if (id >= 1 && id <= nobj) {
-            if (!geoms[id])
-                geoms[id] = OGR_G_CreateGeometry(wkbMultiPolygon);
-            OGR_G_AddGeometry(geoms[id], OGR_F_GetGeometryRef(f));
-        }
-        OGR_F_Destroy(f);
-    }
     lg = make_layer(gpkg, srs, NULL);
     lj = make_layer(json, srs, jopts);
     if (!lg || !lj) {

@@ -62,7 +62,7 @@ def main():
                 write(os.path.join(tmp, "b.tif"), b.astype(np.float32))
                 out = os.path.join(tmp, "out")
                 r = subprocess.run([sw, "detect", os.path.join(tmp, "a.tif"), os.path.join(tmp, "b.tif"),
-                                    "-o", out, "-q"], capture_output=True, text=True)
+                                    "-o", out, "-m", "cva", "-q"], capture_output=True, text=True)
                 if r.returncode:
                     print(f"FAIL {img}: {r.stderr.strip()}")
                     failed += 1

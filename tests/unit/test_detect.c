@@ -86,7 +86,7 @@ static double fill_holes = 0.0;
 static int normalize_mode = 1;
 
 static sw_detect_result detect(const char *before, const char *after, const char *sub,
-                               sw_method m, int threads, int rows)
+                               const char *m, int threads, int rows)
 {
     sw_detect_opts o;
     sw_detect_opts_init(&o);
@@ -126,9 +126,9 @@ static void test_threads_and_strips_do_not_matter(void **state)
     (void)state;
     /* The pixel-wise methods, and those that read a neighbourhood (the
      * log-ratio's pre-filter, PCA-k-means's blocks) across strip edges. */
-    const sw_method methods[] = {SW_METHOD_CVA, SW_METHOD_IRMAD, SW_METHOD_LOGRATIO, SW_METHOD_PCAKM};
-    for (int mi = 0; mi < 4; mi++) {
-        sw_method m = methods[mi];
+    const char *methods[] = {"cva", "irmad", "logratio", "pcakm", "texture"};
+    for (int mi = 0; mi < 5; mi++) {
+        const char *m = methods[mi];
         sw_detect_result a = detect(path_before, path_after, "a", m, 1, 7);
         sw_detect_result b = detect(path_before, path_after, "b", m, 2, 100);
         sw_detect_result c = detect(path_before, path_after, "c", m, 3, 400);
@@ -160,11 +160,11 @@ static void test_cleanup_does_not_depend_on_strips(void **state)
     morph_mode = SW_MORPH_OPEN_CLOSE;
     morph_radius = 2;
     threshold_mode = SW_THRESHOLD_KI;
-    sw_detect_result a = detect(path_before, path_after, "ma", SW_METHOD_IRMAD, 2, 7);
-    sw_detect_result b = detect(path_before, path_after, "mb", SW_METHOD_IRMAD, 1, 400);
+    sw_detect_result a = detect(path_before, path_after, "ma", "irmad", 2, 7);
+    sw_detect_result b = detect(path_before, path_after, "mb", "irmad", 1, 400);
     morph_mode = SW_MORPH_NONE;
     morph_radius = 1;
-    sw_detect_result c = detect(path_before, path_after, "mc", SW_METHOD_IRMAD, 1, 400);
+    sw_detect_result c = detect(path_before, path_after, "mc", "irmad", 1, 400);
     threshold_mode = SW_THRESHOLD_OTSU;
     assert_int_equal(a.changed_pixels, b.changed_pixels);
     assert_int_equal(a.objects, b.objects);
@@ -181,8 +181,8 @@ static void test_cleanup_does_not_depend_on_strips(void **state)
 static void test_synthetic_buildings_found(void **state)
 {
     (void)state;
-    detect(path_before, path_after, "cva", SW_METHOD_CVA, 0, 0);
-    detect(path_before, path_after, "irmad", SW_METHOD_IRMAD, 0, 0);
+    detect(path_before, path_after, "cva", "cva", 0, 0);
+    detect(path_before, path_after, "irmad", "irmad", 0, 0);
     double fc = f1_of("cva"), fi = f1_of("irmad");
     if (fc < 0.65 || fi < 0.65)
         fail_msg("F1 on the synthetic pair: cva %.3f, irmad %.3f (floor 0.65)", fc, fi);
@@ -205,8 +205,9 @@ static void test_synthetic_buildings_found(void **state)
 static void test_same_image_no_change(void **state)
 {
     (void)state;
-    for (int m = 0; m < 2; m++) {
-        sw_detect_result r = detect(path_before, path_before, "same", (sw_method)m, 0, 0);
+    const char *methods[] = {"cva", "irmad", "texture"};
+    for (int m = 0; m < 3; m++) {
+        sw_detect_result r = detect(path_before, path_before, "same", methods[m], 0, 0);
         assert_int_equal(r.changed_pixels, 0);
         assert_int_equal(r.objects, 0);
     }
@@ -217,8 +218,8 @@ static void test_swap_keeps_cva_magnitude(void **state)
     (void)state;
     /* Without co-registration, which resamples whichever date is AFTER. */
     coreg_mode = 0;
-    detect(path_before, path_after, "fwd", SW_METHOD_CVA, 0, 0);
-    detect(path_after, path_before, "rev", SW_METHOD_CVA, 0, 0);
+    detect(path_before, path_after, "fwd", "cva", 0, 0);
+    detect(path_after, path_before, "rev", "cva", 0, 0);
     coreg_mode = -1;
     int w, h;
     float *a = read_all(out_path("fwd", "score.tif"), GDT_Float32, &w, &h);
@@ -244,7 +245,7 @@ static void test_warped_after(void **state)
     GDALClose(out);
     GDALWarpAppOptionsFree(wo);
     GDALClose(src);
-    sw_detect_result r = detect(path_before, warped, "warped", SW_METHOD_CVA, 0, 0);
+    sw_detect_result r = detect(path_before, warped, "warped", "cva", 0, 0);
     assert_int_equal(r.width, 480);
     assert_true(r.valid_pixels > 0.9 * 480 * 400);
     double f = f1_of("warped");
@@ -295,13 +296,13 @@ static void test_gain_offset_is_no_change(void **state)
     char lin[400];
     snprintf(lin, sizeof lin, "%s/linear.tif", dir);
     write_linear(path_before, lin, 1.1, 0.1, 30.0);
-    sw_detect_result r = detect(path_before, lin, "lin-cva", SW_METHOD_CVA, 0, 0);
+    sw_detect_result r = detect(path_before, lin, "lin-cva", "cva", 0, 0);
     assert_int_equal(r.changed_pixels, 0);
-    r = detect(path_before, lin, "lin-diff", SW_METHOD_DIFF, 0, 0);
+    r = detect(path_before, lin, "lin-diff", "diff", 0, 0);
     assert_int_equal(r.changed_pixels, 0);
     /* Without the normalization the plain difference calls it change. */
     normalize_mode = 0;
-    r = detect(path_before, lin, "lin-raw", SW_METHOD_DIFF, 0, 0);
+    r = detect(path_before, lin, "lin-raw", "diff", 0, 0);
     normalize_mode = 1;
     assert_true(r.changed_pixels > 480 * 400 / 10);
 }
@@ -314,10 +315,10 @@ static void test_logratio_gain_is_no_change(void **state)
     char gain[400];
     snprintf(gain, sizeof gain, "%s/gain.tif", dir);
     write_linear(path_before, gain, 1.25, 0.05, 0.0);
-    sw_detect_result r = detect(path_before, gain, "gain-lr", SW_METHOD_LOGRATIO, 0, 0);
+    sw_detect_result r = detect(path_before, gain, "gain-lr", "logratio", 0, 0);
     assert_int_equal(r.changed_pixels, 0);
     normalize_mode = 0;
-    r = detect(path_before, gain, "gain-lr-raw", SW_METHOD_LOGRATIO, 0, 0);
+    r = detect(path_before, gain, "gain-lr-raw", "logratio", 0, 0);
     normalize_mode = 1;
     assert_true(r.changed_pixels > 480 * 400 / 2);
     /* The real change survives the gain: the buildings are found as well
@@ -325,8 +326,8 @@ static void test_logratio_gain_is_no_change(void **state)
     char gained_after[400];
     snprintf(gained_after, sizeof gained_after, "%s/gain-after.tif", dir);
     write_linear(path_after, gained_after, 1.25, 0.05, 0.0);
-    detect(path_before, path_after, "lr-plain", SW_METHOD_LOGRATIO, 0, 0);
-    detect(path_before, gained_after, "lr-gained", SW_METHOD_LOGRATIO, 0, 0);
+    detect(path_before, path_after, "lr-plain", "logratio", 0, 0);
+    detect(path_before, gained_after, "lr-gained", "logratio", 0, 0);
     double f_plain = f1_of("lr-plain"), f_gained = f1_of("lr-gained");
     assert_true(f_plain > 0.5);
     assert_true(fabs(f_gained - f_plain) < 0.05);
@@ -379,9 +380,9 @@ static void test_logratio_speckle_is_no_change(void **state)
     write_speckled(b, 2, 0, 0, 0);
     write_speckled(c, 3, 200, 300, 80);
     coreg_mode = 0;
-    sw_detect_result r = detect(a, b, "speckle-none", SW_METHOD_LOGRATIO, 0, 0);
+    sw_detect_result r = detect(a, b, "speckle-none", "logratio", 0, 0);
     assert_true(r.changed_pixels < 600 * 600 / 1000);
-    r = detect(a, c, "speckle-square", SW_METHOD_LOGRATIO, 0, 0);
+    r = detect(a, c, "speckle-square", "logratio", 0, 0);
     coreg_mode = -1;
     assert_true(r.changed_pixels > 80 * 80 * 9 / 10);
     assert_true(r.changed_pixels < 80 * 80 * 11 / 10 + 600 * 600 / 1000);
@@ -421,15 +422,15 @@ static void test_noise_alone_is_no_change(void **state)
     write_noisy(path_before, a, 40.0, 11);
     write_noisy(path_before, b, 40.0, 12);
     coreg_mode = 0;
-    sw_detect_result r = detect(a, b, "look-cva", SW_METHOD_CVA, 0, 0);
+    sw_detect_result r = detect(a, b, "look-cva", "cva", 0, 0);
     assert_true(r.changed_pixels < 480 * 400 / 200);
-    r = detect(a, b, "look-irmad", SW_METHOD_IRMAD, 0, 0);
+    r = detect(a, b, "look-irmad", "irmad", 0, 0);
     assert_true(r.changed_pixels < 480 * 400 / 200);
-    r = detect(a, b, "look-diff", SW_METHOD_DIFF, 0, 0);
+    r = detect(a, b, "look-diff", "diff", 0, 0);
     assert_true(r.changed_pixels < 480 * 400 / 200);
     /* and the buildings of a real change still come through */
     write_noisy(path_after, b, 40.0, 13);
-    detect(a, b, "look-change", SW_METHOD_CVA, 0, 0);
+    detect(a, b, "look-change", "cva", 0, 0);
     coreg_mode = -1;
     assert_true(f1_of("look-change") > 0.5);
 }
@@ -437,7 +438,7 @@ static void test_noise_alone_is_no_change(void **state)
 static void test_auto_picks_irmad_for_multispectral(void **state)
 {
     (void)state;
-    detect(path_before, path_after, "auto", SW_METHOD_AUTO, 0, 0);
+    detect(path_before, path_after, "auto", "auto", 0, 0);
     FILE *f = fopen(out_path("auto", "summary.json"), "r");
     assert_non_null(f);
     char *buf = calloc(1, 1 << 20);
@@ -523,10 +524,10 @@ static void test_fill_holes(void **state)
     write_holes_pair(before, after);
     coreg_mode = 0;
     fill_holes = 0.0;
-    sw_detect_result plain = detect(before, after, "holes0", SW_METHOD_CVA, 2, 0);
+    sw_detect_result plain = detect(before, after, "holes0", "cva", 2, 0);
     fill_holes = 100.0; /* px: A's 36-px hole, not B's 900 */
-    sw_detect_result filled = detect(before, after, "holes1", SW_METHOD_CVA, 2, 0);
-    sw_detect_result strips = detect(before, after, "holes2", SW_METHOD_CVA, 1, 7);
+    sw_detect_result filled = detect(before, after, "holes1", "cva", 2, 0);
+    sw_detect_result strips = detect(before, after, "holes2", "cva", 1, 7);
     fill_holes = 0.0;
     coreg_mode = -1;
     assert_int_equal(plain.objects, 4);

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "detect/detect_int.h"
+#include "methods/kernels.h"
 
 static double randn(void)
 {

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "detect/detect_int.h"
+#include "methods/kernels.h"
 #include "sitewatch/model.h"
 
 static unsigned char *slurp(const char *path, long *size)

@@ -1,17 +1,18 @@
 /*
- * detect_int.h: the change methods' shared shape. Each method is fitted
- * on a sample of pixels valid on both dates (fit), then scores strips of
- * pixels with a tight kernel (score) that reads pixel-interleaved floats
- * and writes NaN where a pixel is invalid. A plain reference version of
- * each kernel lives in the unit tests.
+ * kernels.h: the numerical kernels the change methods are made of. Each is
+ * fitted on a sample of pixels valid on both dates, then scores pixels with
+ * a tight loop that reads pixel-interleaved floats and writes NaN where a
+ * pixel is invalid. sw__model is the parameter block these kernels share
+ * (standardization, normalization, IR-MAD's transform, ...); a method's
+ * plug-in (method.h) decides which of them it fits and runs. A plain
+ * reference version of each kernel lives in the unit tests.
  */
-#ifndef SW_DETECT_INT_H
-#define SW_DETECT_INT_H
+#ifndef SW_KERNELS_H
+#define SW_KERNELS_H
 
 #include "../sw_int.h"
 
 typedef struct sw__model {
-    sw_method method;
     int nb;
     /* cva: per date and band, mean and 1/sd (0 for a constant band) */
     double *mean[2], *isd[2];
@@ -94,7 +95,12 @@ int sw__normalize_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y,
  * the dates). The differences: cva, of the standardized bands; diff, of
  * the raw values, AFTER normalized where m holds a normalization; logratio,
  * log(B + 1) - log(A + 1). m holds the standardization (sw__cva_fit). */
-int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, const float *y, int64_t n);
+typedef enum sw__noise_kind {
+    SW__NOISE_STANDARDIZED, /* cva: differences of the standardized bands */
+    SW__NOISE_RAW,          /* diff: of the raw values (AFTER normalized when m holds it) */
+    SW__NOISE_LOGRATIO      /* logratio: of log(B + 1) - log(A + 1); also fills lr_level */
+} sw__noise_kind;
+int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw__noise_kind kind, const float *x, const float *y, int64_t n);
 /* SAR log-ratio: sqrt(mean_b (log(B+1) - log(A+1) - level_b)^2), level_b
  * from m->lr_level (0 without); NaN where invalid. */
 void sw__logratio_score(const sw__model *m, const float *restrict x, const float *restrict y,

@@ -1,5 +1,7 @@
 /*
- * ratio.c: the plain detectors and their neighbourhood pre-filter.
+ * radiometry.c: the kernels of the plain detectors (diff, logratio), their
+ * neighbourhood pre-filter, relative radiometric normalization and the
+ * no-change spread.
  *
  *   diff      length of the difference vector of the raw values, for dates
  *             already on one radiometric scale
@@ -20,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_int.h"
+#include "kernels.h"
 
 void sw__box_filter(const float *restrict in, const uint8_t *restrict valid, int64_t width, int rows_in,
                     int nb, int r, int top, int rows_out, float *restrict out, uint8_t *restrict out_valid)
@@ -161,14 +163,14 @@ static float log_ratio(float a, float c)
     return logf((c > 0.0f ? c : 0.0f) + 1.0f) - logf((a > 0.0f ? a : 0.0f) + 1.0f);
 }
 
-int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, const float *y, int64_t n)
+int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw__noise_kind method, const float *x, const float *y, int64_t n)
 {
     const int nb = m->nb;
     int64_t step = sw__shorth_step(n);
     float *d = malloc((size_t)(n / step + 1) * sizeof *d);
-    if (method == SW_METHOD_LOGRATIO)
+    if (method == SW__NOISE_LOGRATIO)
         m->lr_level = calloc((size_t)nb, sizeof(double));
-    if (!d || (method == SW_METHOD_LOGRATIO && !m->lr_level)) {
+    if (!d || (method == SW__NOISE_LOGRATIO && !m->lr_level)) {
         free(d);
         return sw__err(ctx, SW_ENOMEM, "out of memory fitting the no-change spread");
     }
@@ -176,7 +178,7 @@ int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, c
     for (int b = 0; b < nb; b++) {
         /* the linear kinds: gy * y - gx * x - off */
         double gx = 1.0, gy = 1.0, off = 0.0;
-        if (method == SW_METHOD_CVA) {
+        if (method == SW__NOISE_STANDARDIZED) {
             gx = m->isd[0][b];
             gy = m->isd[1][b];
             off = m->mean[1][b] * gy - m->mean[0][b] * gx;
@@ -186,7 +188,7 @@ int sw__noise_fit(sw_ctx *ctx, sw__model *m, sw_method method, const float *x, c
         }
         int64_t k = 0;
         for (int64_t i = 0; i < n; i += step)
-            d[k++] = method == SW_METHOD_LOGRATIO ? log_ratio(x[i * nb + b], y[i * nb + b])
+            d[k++] = method == SW__NOISE_LOGRATIO ? log_ratio(x[i * nb + b], y[i * nb + b])
                                                   : (float)(y[i * nb + b] * gy - x[i * nb + b] * gx - off);
         double sd, level = sw__shorth(d, k, &sd);
         if (m->lr_level)

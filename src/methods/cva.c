@@ -9,7 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "detect_int.h"
+#include "kernels.h"
+#include "method.h"
 
 void sw__model_clear(sw__model *m)
 {
@@ -31,16 +32,13 @@ void sw__model_clear(sw__model *m)
     free(m->pk_vec);
     free(m->pk_mean);
     free(m->pk_cent);
-    sw_method keep = m->method;
     *m = (sw__model){0};
-    m->method = keep;
 }
 
 int sw__cva_fit(sw_ctx *ctx, sw__model *m, const float *x, const float *y, int64_t n, int nb)
 {
     if (n < 2)
         return sw__err(ctx, SW_ENODATA, "too few valid pixels to standardize bands");
-    m->method = SW_METHOD_CVA;
     m->nb = nb;
     const float *src[2] = {x, y};
     for (int d = 0; d < 2; d++) {
@@ -90,3 +88,36 @@ void sw__cva_score(const sw__model *m, const float *restrict x, const float *res
         score[i] = sqrtf(s);
     }
 }
+
+/* ---- the plug-in ---- */
+
+static int cva_fit(void *state, sw_ctx *ctx, const sw__method_env *env, const float *x, const float *y, int64_t n)
+{
+    int rc = sw__cva_fit(ctx, state, x, y, n, env->nb);
+    return rc ? rc : sw__noise_fit(ctx, state, SW__NOISE_STANDARDIZED, x, y, n);
+}
+
+/* The magnitude unchanged ground exceeds with probability 0.1, were its
+ * standardized differences Gaussian with the bands' no-change spread. */
+static double cva_floor(const void *state)
+{
+    return fmax(0.25, sw__classic_noise_floor(state));
+}
+
+static void cva_pixels(const void *state, const float *restrict x, const float *restrict y,
+                       const uint8_t *restrict valid, int64_t n, float *restrict score)
+{
+    sw__cva_score(state, x, y, valid, n, score);
+}
+
+const sw__method sw__method_cva = {
+    .name = "cva",
+    .help = "change-vector magnitude of the per-date standardized bands",
+    .score_power = 1,
+    .open = sw__classic_open,
+    .fit = cva_fit,
+    .pixels = cva_pixels,
+    .floor = cva_floor,
+    .describe = sw__classic_describe,
+    .free = sw__classic_free,
+};

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect_int.h"
+#include "kernels.h"
+#include "method.h"
 
 enum { TILE = 512 };
 
@@ -138,3 +139,128 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, doub
     free(zb);
     return rc;
 }
+
+/* ---- the plug-in ---- */
+
+typedef struct learned {
+    sw__model m;       /* the scene's per-band standardization */
+    sw_model *net;
+    char *path;
+    double scale;      /* the input's pixel size over the model's */
+    int halo;          /* context rows a strip needs */
+} learned;
+
+static void learned_free(void *state)
+{
+    learned *l = state;
+    if (!l)
+        return;
+    sw__model_clear(&l->m);
+    sw_model_free(l->net);
+    free(l->path);
+    free(l);
+}
+
+/* Loads the model (--model, $SITEWATCH_MODEL, or the shipped "buildings")
+ * and works out the scale between the input's pixels and the model's. */
+/* Loads the model (--model, $SITEWATCH_MODEL, or the shipped "buildings")
+ * and works out the scale between the input's pixels and the model's. */
+static int load(learned *l, sw_ctx *ctx, const sw__method_env *env)
+{
+    const sw_detect_opts *o = env->opts;
+    const char *path = o->model_path;
+    if (!path)
+        path = getenv("SITEWATCH_MODEL");
+    if (!path)
+        path = "buildings";
+    char shipped[4096];
+    if (!(path = sw_model_find(ctx, path, shipped, sizeof shipped)))
+        return ctx->code;
+    if (!(l->path = strdup(path)))
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (!(l->net = sw_model_load(ctx, path)))
+        return ctx->code;
+    if (sw_model_bands(l->net) != env->nb)
+        return sw__err(ctx, SW_EMISMATCH, "%s: %d bands analysed but the model %s takes %d (select them with --bands)",
+                       env->before, env->nb, path, sw_model_bands(l->net));
+    double gsd = env->georef ? env->gsd : (o->gsd > 0.0 ? o->gsd : sw_model_gsd(l->net));
+    l->scale = gsd / sw_model_gsd(l->net);
+    if (l->scale < 0.1 || l->scale > 10.0)
+        return sw__err(ctx, SW_EARG, "%s: %.3g m pixels are too far from the model's %.3g m (scale %.3g)",
+                       env->before, gsd, sw_model_gsd(l->net), l->scale);
+    l->halo = (int)ceil(sw_model_halo(l->net) / l->scale) + sw_model_multiple(l->net);
+    return 0;
+}
+
+static int learned_open(sw_ctx *ctx, const sw__method_env *env, void **state)
+{
+    learned *l = calloc(1, sizeof *l);
+    int rc = l ? load(l, ctx, env) : sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (rc) {
+        learned_free(l);
+        l = NULL;
+    }
+    *state = l;
+    return rc;
+}
+
+static int learned_fit(void *state, sw_ctx *ctx, const sw__method_env *env, const float *x, const float *y,
+                       int64_t n)
+{
+    return sw__cva_fit(ctx, &((learned *)state)->m, x, y, n, env->nb);
+}
+
+static int learned_strip(const void *state, sw_ctx *ctx, const sw__strip *in, void *scratch, float *restrict score)
+{
+    (void)scratch;
+    const learned *l = state;
+    return sw__learned_score(ctx, &l->m, l->net, l->scale, in->x, in->y, in->valid, in->width, in->rows_in,
+                             in->top, in->rows_out, score);
+}
+
+static void learned_rows(const void *state, int64_t y0, int rows, int64_t height, int64_t *ya, int64_t *yb)
+{
+    const learned *l = state;
+    sw__learned_window(l->net, l->scale, y0, rows, height, ya, yb);
+}
+
+static int learned_halo(const void *state)
+{
+    return ((const learned *)state)->halo;
+}
+
+static int learned_threshold(const void *state, double *t, const char **rule)
+{
+    *t = sw_model_threshold(((const learned *)state)->net);
+    *rule = "the model's operating probability";
+    return 1;
+}
+
+static void learned_describe(const void *state, sw__json *j)
+{
+    const learned *l = state;
+    sw__json_key(j, "file");
+    sw__json_str(j, l->path);
+    sw__json_key(j, "parameters");
+    sw__json_int(j, sw_model_parameters(l->net));
+    sw__json_key(j, "model_gsd_m");
+    sw__json_num(j, sw_model_gsd(l->net));
+    sw__json_key(j, "input_to_model_scale");
+    sw__json_num(j, l->scale);
+    sw__json_key(j, "context_rows");
+    sw__json_int(j, l->halo);
+}
+
+const sw__method sw__method_learned = {
+    .name = "learned",
+    .help = "a Siamese CNN's change probability (--model; 3-band VHR by default)",
+    .tolerates_shift = 1,
+    .open = learned_open,
+    .fit = learned_fit,
+    .strip = learned_strip,
+    .window = learned_rows,
+    .halo = learned_halo,
+    .threshold = learned_threshold,
+    .describe = learned_describe,
+    .free = learned_free,
+};

@@ -20,7 +20,8 @@
 
 #include <lapacke.h>
 
-#include "detect_int.h"
+#include "kernels.h"
+#include "method.h"
 
 enum { H = SW__PCAKM_H, R = SW__PCAKM_H / 2, K = H * H };
 
@@ -180,3 +181,93 @@ void sw__pcakm_score(const sw__model *m, const float *d, const uint8_t *valid, i
         }
     }
 }
+
+/* ---- the plug-in ---- */
+
+/* PCA-k-means learns from blocks of the difference image: rows spread
+ * over the scene are read with their block's context, the difference is
+ * computed on them, and blocks are taken every few columns. */
+static int blocks_fit(sw__model *m, sw_ctx *ctx, const sw__method_env *env)
+{
+    enum { MAXROWS = 256, MAXBLOCKS = 100000 };
+    const int64_t W = env->width, Hh = env->height;
+    const int nb = env->nb;
+    int64_t nrows = Hh < MAXROWS ? Hh : MAXROWS;
+    int64_t colstep = (W * nrows + MAXBLOCKS - 1) / MAXBLOCKS;
+    if (colstep < 1)
+        colstep = 1;
+    int rows = 2 * R + 1;
+    float *bx = malloc(sizeof(float) * (size_t)W * rows * nb), *by = malloc(sizeof(float) * (size_t)W * rows * nb);
+    float *d = malloc(sizeof(float) * (size_t)W * rows);
+    uint8_t *v = malloc((size_t)W * rows);
+    float *blocks = malloc(sizeof(float) * (size_t)(nrows * ((W + colstep - 1) / colstep) + 1) * K);
+    sw__reader *rd = sw__reader_open(ctx, env->pair);
+    int rc = (!bx || !by || !d || !v || !blocks) ? sw__err(ctx, SW_ENOMEM, "out of memory") : !rd ? ctx->code : 0;
+    int64_t n = 0;
+    for (int64_t j = 0; j < nrows && rc == 0; j++) {
+        int64_t y = (2 * j + 1) * Hh / (2 * nrows);
+        int64_t ya = y - R > 0 ? y - R : 0, yb = y + R + 1 < Hh ? y + R + 1 : Hh;
+        if ((rc = sw__reader_read(rd, ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
+            break;
+        sw__pcakm_difference(m, bx, by, v, W * (yb - ya), d);
+        for (int64_t x = colstep / 2; x < W; x += colstep)
+            if (v[(size_t)(y - ya) * W + x])
+                sw__pcakm_block(d, v, W, (int)(yb - ya), (int)(y - ya), x, blocks + n++ * K);
+    }
+    if (rc == 0)
+        rc = sw__pcakm_fit(ctx, m, blocks, n);
+    sw__reader_close(rd);
+    free(bx);
+    free(by);
+    free(d);
+    free(v);
+    free(blocks);
+    return rc;
+}
+
+static int pcakm_fit_sample(void *state, sw_ctx *ctx, const sw__method_env *env, const float *x, const float *y,
+                            int64_t n)
+{
+    int rc = sw__cva_fit(ctx, state, x, y, n, env->nb);
+    if (rc == 0 && env->opts->normalize)
+        rc = sw__normalize_fit(ctx, state, x, y, n, env->nb);
+    return rc ? rc : blocks_fit(state, ctx, env);
+}
+
+static size_t pcakm_scratch(const void *state, int64_t width, int rows_in)
+{
+    (void)state;
+    return (size_t)width * (size_t)rows_in * sizeof(float);
+}
+
+/* The difference image over every row read, then blocks of it. */
+static int pcakm_strip(const void *state, sw_ctx *ctx, const sw__strip *in, void *scratch, float *restrict score)
+{
+    (void)ctx;
+    float *d = scratch;
+    sw__pcakm_difference(state, in->x, in->y, in->valid, in->width * in->rows_in, d);
+    sw__pcakm_score(state, d, in->valid, in->width, in->rows_in, in->top, in->rows_out, score);
+    return 0;
+}
+
+/* Positive scores are nearer the change centroid. */
+static int pcakm_threshold(const void *state, double *t, const char **rule)
+{
+    (void)state;
+    *t = 0.0;
+    *rule = "k-means";
+    return 1;
+}
+
+const sw__method sw__method_pcakm = {
+    .name = "pcakm",
+    .help = "PCA of 5x5 blocks of the normalized difference, and k-means (Celik 2009)",
+    .context = R,
+    .open = sw__classic_open,
+    .fit = pcakm_fit_sample,
+    .scratch_bytes = pcakm_scratch,
+    .strip = pcakm_strip,
+    .threshold = pcakm_threshold,
+    .describe = sw__classic_describe,
+    .free = sw__classic_free,
+};

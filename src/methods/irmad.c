@@ -19,7 +19,8 @@
 #include <cblas.h>
 #include <lapacke.h>
 
-#include "detect_int.h"
+#include "kernels.h"
+#include "method.h"
 
 enum { CHUNK = 4096, ITER_PIXELS = 100000 };
 
@@ -128,7 +129,6 @@ int sw__irmad_fit(sw_ctx *ctx, sw__model *m, const float *x_all, const float *y_
                        (long long)n, nb);
     }
     const int p = 2 * nb;
-    m->method = SW_METHOD_IRMAD;
     m->nb = nb;
     double *w = malloc((size_t)n * sizeof *w);
     double *mean = malloc((size_t)p * sizeof *mean), *cov = malloc((size_t)p * p * sizeof *cov);
@@ -306,3 +306,44 @@ void sw__irmad_score(const sw__model *m, const float *restrict x, const float *r
         score[i] = s;
     }
 }
+
+/* ---- the plug-in ---- */
+
+static int irmad_fit_sample(void *state, sw_ctx *ctx, const sw__method_env *env, const float *x, const float *y,
+                            int64_t n)
+{
+    int it = env->opts->irmad_iterations > 0 ? env->opts->irmad_iterations : 30;
+    return sw__irmad_fit(ctx, state, x, y, n, env->nb, it);
+}
+
+/* P(no change) under 0.1, as the normalization calls a pixel invariant
+ * above 0.9: the MAD variates have unit spread. */
+static double irmad_floor(const void *state)
+{
+    return sw__chi2_quantile(0.9, (double)((const sw__model *)state)->k);
+}
+
+static int irmad_dof(const void *state)
+{
+    return ((const sw__model *)state)->k;
+}
+
+static void irmad_pixels(const void *state, const float *restrict x, const float *restrict y,
+                       const uint8_t *restrict valid, int64_t n, float *restrict score)
+{
+    sw__irmad_score(state, x, y, valid, n, score);
+}
+
+const sw__method sw__method_irmad = {
+    .name = "irmad",
+    .help = "iteratively reweighted MAD, a chi-square score (multispectral)",
+    .score_power = 2,
+    .chi2 = 1,
+    .open = sw__classic_open,
+    .fit = irmad_fit_sample,
+    .pixels = irmad_pixels,
+    .floor = irmad_floor,
+    .chi2_dof = irmad_dof,
+    .describe = sw__classic_describe,
+    .free = sw__classic_free,
+};

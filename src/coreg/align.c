@@ -1,0 +1,172 @@
+/*
+ * align.c: the shift of AFTER against BEFORE over a whole pair, from the
+ * pair's readers: a central patch (the mean of the bands), then tie points
+ * over the scene (align.h). The estimation on one patch is coreg.c's.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "align.h"
+
+enum { COREG_PATCH = 512 };
+
+
+/* Reads np S x S patches at (x0[k], y0), side by side in one band of rows,
+ * of both dates as the mean of their bands, in chunks of rows so a wide
+ * scene costs no more than the patches. */
+static int read_patches(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int np, const int64_t *x0, int64_t y0, int64_t S, float **pa,
+                        float **pb, uint8_t **pv, float *bx, float *by, uint8_t *v, int chunk)
+{
+    for (int64_t y = 0; y < S; y += chunk) {
+        int n = (int)(S - y < chunk ? S - y : chunk);
+        int rc = sw__reader_read(rd, ctx, y0 + y, n, bx, by, v);
+        if (rc)
+            return rc;
+        for (int p = 0; p < np; p++)
+            for (int k = 0; k < n; k++)
+                for (int64_t x = 0; x < S; x++) {
+                    size_t src = (size_t)k * (size_t)W + (size_t)(x0[p] + x);
+                    size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                    float sa = 0, sb = 0;
+                    for (int b = 0; b < nb; b++) {
+                        sa += bx[src * nb + b];
+                        sb += by[src * nb + b];
+                    }
+                    pa[p][dst] = sa / nb;
+                    pb[p][dst] = sb / nb;
+                    pv[p][dst] = v[src];
+                }
+    }
+    return 0;
+}
+
+static int read_patch(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int64_t x0, int64_t y0, int64_t S,
+                      float *pa, float *pb, uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
+{
+    return read_patches(ctx, W, nb, rd, 1, &x0, y0, S, &pa, &pb, &pv, bx, by, v, chunk);
+}
+
+/* The global shift from a central patch; then, on scenes large enough,
+ * a 3 x 3 grid of tie points whose agreeing ones fit an affine shift field,
+ * used when it explains them far better than one shift and departs from
+ * the global shift by more than 0.2 px somewhere in the scene. Applied
+ * when reliable. */
+int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, sw__align *r)
+{
+    const sw__pair_info *info = sw__pair_get_info(p);
+    const int64_t W = info->grid.width, H = info->grid.height;
+    const int nb = info->nbands;
+    memset(r, 0, sizeof *r);
+    double t0 = sw__now();
+    int64_t S = COREG_PATCH;
+    if (S > W)
+        S = W;
+    if (S > H)
+        S = H;
+    S &= ~(int64_t)1;
+    if (S < 64) {
+        r->note = "image too small";
+        return 0;
+    }
+    int64_t x0 = (W - S) / 2, y0 = (H - S) / 2;
+    r->win[0] = x0;
+    r->win[1] = y0;
+    r->win[2] = S;
+    r->win[3] = S;
+    enum { CHUNK = 32, TP = 256, GRID = 3 };
+    float *pa = malloc(sizeof(float) * (size_t)(S * S)), *pb = malloc(sizeof(float) * (size_t)(S * S));
+    uint8_t *pv = malloc((size_t)(S * S));
+    float *bx = malloc(sizeof(float) * (size_t)W * CHUNK * (size_t)nb);
+    float *by = malloc(sizeof(float) * (size_t)W * CHUNK * (size_t)nb);
+    uint8_t *v = malloc((size_t)W * CHUNK);
+    sw__reader *rd = sw__reader_open(ctx, p);
+    int rc = 0;
+    if (!pa || !pb || !pv || !bx || !by || !v || !rd) {
+        rc = rd ? sw__err(ctx, SW_ENOMEM, "out of memory for co-registration") : ctx->code;
+        goto done;
+    }
+    if ((rc = read_patch(ctx, W, nb, rd, x0, y0, S, pa, pb, pv, bx, by, v, CHUNK)) != 0)
+        goto done;
+    if (sw__coreg_estimate(pa, pb, pv, (int)S, (int)S, &r->cr) != 0) {
+        r->note = "no estimate: the patch is mostly invalid or the fit did not converge";
+        goto done;
+    }
+    r->done = 1;
+    r->reliable = r->cr.peak >= 10.0 && fabs(r->cr.dx) < S / 4.0 && fabs(r->cr.dy) < S / 4.0;
+    r->ax[0] = r->cr.dx;
+    r->ay[0] = r->cr.dy;
+    /* Tie points over the scene. */
+    if (r->reliable && W >= GRID * TP && H >= GRID * TP) {
+        /* One row of tie points from one pass over its rows (the central
+         * patch's buffers hold the three patches: 3 TP^2 <= S^2). */
+        float *qa[GRID], *qb[GRID];
+        uint8_t *qv[GRID];
+        for (int i = 0; i < GRID; i++) {
+            qa[i] = pa + (size_t)i * TP * TP;
+            qb[i] = pb + (size_t)i * TP * TP;
+            qv[i] = pv + (size_t)i * TP * TP;
+        }
+        for (int j = 0; j < GRID && rc == 0; j++) {
+            int64_t px[GRID], py = (int64_t)((j + 0.5) * (double)H / GRID) - TP / 2;
+            for (int i = 0; i < GRID; i++)
+                px[i] = (int64_t)((i + 0.5) * (double)W / GRID) - TP / 2;
+            if ((rc = read_patches(ctx, W, nb, rd, GRID, px, py, TP, qa, qb, qv, bx, by, v, CHUNK)) != 0)
+                break;
+            for (int i = 0; i < GRID; i++) {
+                sw__tiepoint *t = &r->tp[r->ntp++];
+                t->x = (double)px[i] + TP / 2.0;
+                t->y = (double)py + TP / 2.0;
+                sw__coreg c;
+                t->reliable = sw__coreg_estimate(qa[i], qb[i], qv[i], TP, TP, &c) == 0 && c.peak >= 10.0;
+                t->dx = c.dx;
+                t->dy = c.dy;
+                t->peak = c.peak;
+            }
+        }
+        if (rc)
+            goto done;
+        double ax[3], ay[3], rms, rms0;
+        r->tp_used = sw__coreg_fit_affine(r->tp, r->ntp, 1.0, ax, ay, &rms, &rms0);
+        r->tp_rms = rms;
+        if (r->tp_used >= 5 && rms < 0.3 && rms < 0.5 * rms0) {
+            /* A real distortion: the field explains the tie points far
+             * better than one shift. Use it where it matters: more than
+             * 0.2 px from the global shift at some corner of the scene. */
+            double dev = 0;
+            for (int c = 0; c < 4; c++) {
+                double x = (c & 1) ? (double)W : 0.0, y = (c & 2) ? (double)H : 0.0;
+                dev = fmax(dev, fabs(ax[0] + ax[1] * x + ax[2] * y - r->cr.dx));
+                dev = fmax(dev, fabs(ay[0] + ay[1] * x + ay[2] * y - r->cr.dy));
+            }
+            if (dev > 0.2) {
+                memcpy(r->ax, ax, sizeof ax);
+                memcpy(r->ay, ay, sizeof ay);
+                r->affine = 1;
+            }
+        }
+    }
+    /* The shift reported: the field's at the scene's centre. */
+    double cx = 0.5 * (double)W, cy = 0.5 * (double)H;
+    r->dx = r->ax[0] + r->ax[1] * cx + r->ax[2] * cy;
+    r->dy = r->ay[0] + r->ay[1] * cx + r->ay[2] * cy;
+    if (!r->reliable) {
+        r->note = "refused: the correlation peak is too weak to trust";
+    } else if (!r->affine && fmax(fabs(r->cr.dx), fabs(r->cr.dy)) < 0.1) {
+        r->note = "not applied: under 0.1 pixel";
+    } else {
+        r->worth = 1;
+        r->note = r->affine ? "applied: an affine field from the tie points" : "applied: one shift";
+    }
+done:
+    r->seconds = sw__now() - t0;
+    sw__reader_close(rd);
+    free(pa);
+    free(pb);
+    free(pv);
+    free(bx);
+    free(by);
+    free(v);
+    return rc;
+}
+
