@@ -8,6 +8,11 @@
 #
 #   bench/ingest_speed.sh [REPEATS] [WORKDIR]     (default 5, /tmp/sw-ingest-bench)
 #
+# With SW_BASELINE=/path/to/an/older/sitewatch, that binary runs beside this
+# tree's in the same run, turn by turn, on the same files (build it from a
+# worktree of the older commit: git worktree add /tmp/base REV &&
+# cmake -S /tmp/base -B /tmp/base/build && cmake --build /tmp/base/build).
+#
 # Needs GNU time (apt-get install time) and python3-gdal (for the AOI).
 set -eu
 cd "$(dirname "$0")/.."
@@ -36,19 +41,27 @@ json.dump({"type": "FeatureCollection", "features": [{"type": "Feature", "proper
           "geometry": {"type": "Polygon", "coordinates": [ring]}}]}, open("aoi.geojson", "w"))
 PY
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-: >first.txt
-: >second.txt
+BINS="$SW"
+[ -n "${SW_BASELINE:-}" ] && BINS="$SW_BASELINE $SW"
+for b in $BINS; do : >"first.$(echo "$b" | md5sum | cut -c1-8)"; : >"second.$(echo "$b" | md5sum | cut -c1-8)"; done
 i=0
 while [ "$i" -lt "$REPEATS" ]; do
-    rm -rf s.db s.db-* s.db.chips
-    $SW --db s.db site add bench --aoi aoi.geojson >/dev/null
-    /usr/bin/time -a -o first.txt -f "%e %M" taskset -c 0 $SW --db s.db ingest bench 20240301_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
-    /usr/bin/time -a -o second.txt -f "%e %M" taskset -c 0 $SW --db s.db ingest bench 20240401_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
+    for b in $BINS; do
+        k=$(echo "$b" | md5sum | cut -c1-8)
+        rm -rf s.db s.db-* s.db.chips
+        $b --db s.db site add bench --aoi aoi.geojson >/dev/null
+        /usr/bin/time -a -o "first.$k" -f "%e %M" taskset -c 0 $b --db s.db ingest bench 20240301_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
+        /usr/bin/time -a -o "second.$k" -f "%e %M" taskset -c 0 $b --db s.db ingest bench 20240401_021533_1035_3B_AnalyticMS_SR.tif >/dev/null
+    done
     i=$((i + 1))
 done
 printf 'ingest of a 1000 x 1000 px, 4-band scene, one core, median of %s runs\n' "$REPEATS"
-printf '%-52s %8s %9s\n' step seconds "peak MB"
-printf '%-52s %8s %9.0f\n' "first scene (hash, warp to site grid, COG, record)" "$(cut -d' ' -f1 first.txt | median)" \
-    "$(cut -d' ' -f2 first.txt | median | awk '{print $1/1024}')"
-printf '%-52s %8s %9.0f\n' "second scene (+ cloud screen, detect, track, alerts)" "$(cut -d' ' -f1 second.txt | median)" \
-    "$(cut -d' ' -f2 second.txt | median | awk '{print $1/1024}')"
+printf '%-60s %8s %9s\n' step seconds "peak MB"
+for b in $BINS; do
+    k=$(echo "$b" | md5sum | cut -c1-8)
+    printf '%s\n' "$b"
+    printf '  %-58s %8s %9.0f\n' "first scene (hash, warp to site grid, COG, record)" "$(cut -d' ' -f1 "first.$k" | median)" \
+        "$(cut -d' ' -f2 "first.$k" | median | awk '{print $1/1024}')"
+    printf '  %-58s %8s %9.0f\n' "second scene (+ cloud screen, detect, track, alerts)" "$(cut -d' ' -f1 "second.$k" | median)" \
+        "$(cut -d' ' -f2 "second.$k" | median | awk '{print $1/1024}')"
+done

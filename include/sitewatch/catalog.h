@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 4 };
+enum { SW_CATALOG_SCHEMA = 5 };
 
 typedef struct sw_catalog sw_catalog;
 

@@ -35,6 +35,8 @@ enum {
     SW_ENODATA = -22,  /* no valid pixel to work on */
     SW_ENUMERIC = -30, /* a numerical step failed (singular matrix, no convergence) */
     SW_ECANCEL = -40,  /* the progress callback asked to stop */
+    SW_ENOTFOUND = -60,/* the catalog holds no such thing (site, alert, scene) */
+    SW_ECONFLICT = -61,/* the catalog's state forbids it (a name taken, a site with scenes) */
     SW_EINTERNAL = -50 /* a bug of sitewatch's own */
 };
 

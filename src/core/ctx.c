@@ -75,6 +75,8 @@ const char *sw_strerror(int code)
     case SW_ENODATA: return "no valid data";
     case SW_ENUMERIC: return "numerical failure";
     case SW_ECANCEL: return "cancelled";
+    case SW_ENOTFOUND: return "not found";
+    case SW_ECONFLICT: return "conflict";
     case SW_EINTERNAL: return "internal error";
     default: return "unknown error";
     }

@@ -74,13 +74,13 @@ static void test_sites(void **state)
     assert_true(fabs(s.area_m2 - M_PI * 1e6) < 0.01 * M_PI * 1e6);
     sw_site_clear(&s);
     /* refusals */
-    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 0, NULL), SW_EARG);
+    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 0, NULL), SW_ECONFLICT);
     assert_non_null(strstr(sw_ctx_errmsg(c), "already exists"));
     assert_int_equal(sw_site_add(c, cat, "x", pt, 0, 0, NULL), SW_EARG);
     assert_non_null(strstr(sw_ctx_errmsg(c), "give --buffer"));
     assert_int_equal(sw_site_add(c, cat, "y", bad, 0, 0, NULL), SW_EFORMAT);
     assert_int_equal(sw_site_add(c, cat, "no/slash", poly, 0, 0, NULL), SW_EARG);
-    assert_int_equal(sw_site_get(c, cat, "nope", &s), SW_EARG);
+    assert_int_equal(sw_site_get(c, cat, "nope", &s), SW_ENOTFOUND);
     /* a site with a scene is kept unless forced; its scenes go with it */
     sw_catalog_close(cat);
     sqlite3 *raw;
@@ -91,12 +91,12 @@ static void test_sites(void **state)
     sqlite3_close(raw);
     cat = sw_catalog_open(c, db, 0);
     assert_non_null(cat);
-    assert_int_equal(sw_site_remove(c, cat, "santiago", 0), SW_EARG);
+    assert_int_equal(sw_site_remove(c, cat, "santiago", 0), SW_ECONFLICT);
     assert_int_equal(sw_site_get(c, cat, "santiago", &s), 0);
     assert_int_equal(s.scenes, 1);
     sw_site_clear(&s);
     assert_int_equal(sw_site_remove(c, cat, "santiago", 1), 0);
-    assert_int_equal(sw_site_get(c, cat, "santiago", &s), SW_EARG);
+    assert_int_equal(sw_site_get(c, cat, "santiago", &s), SW_ENOTFOUND);
     sw_catalog_close(cat);
     assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
     sqlite3_stmt *st;

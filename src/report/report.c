@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "catalog_int.h"
+#include "../catalog/store.h"
 
 /* ---- geometry of outlines ---- */
 
@@ -225,6 +225,7 @@ typedef struct report {
     int W, H;
     sw__buf b;
     int images;
+    int64_t at;     /* the object observations are being read for */
 } report;
 
 /* Confirmed and not dismissed: what the report shows as a finding. */
@@ -637,59 +638,64 @@ static int build(report *r)
     return b->failed ? sw__err(r->ctx, SW_ENOMEM, "out of memory writing the report") : 0;
 }
 
+static void alert_state(void *user, int64_t id, const char *state)
+{
+    report *r = user;
+    for (int64_t i = 0; i < r->nob; i++)
+        if (r->ob[i].o.id == id)
+            snprintf(r->ob[i].alert, sizeof r->ob[i].alert, "%s", state);
+}
+
+/* Observations come by object id: objects are in id order too. */
+static void observation(void *user, int64_t id, const char *date, double area_m2)
+{
+    report *r = user;
+    while (r->at < r->nob && r->ob[r->at].o.id < id)
+        r->at++;
+    if (r->at < r->nob && r->ob[r->at].o.id == id)
+        sw__buf_printf(&r->ob[r->at].seen, "%s%s %.0f m²", r->ob[r->at].seen.len ? " · " : "", date, area_m2);
+}
+
 int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *out_path, int64_t *nobjects)
 {
     report r = {.ctx = ctx};
     int rc = sw_site_get(ctx, cat, site_name, &r.site);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
     double min_usable = 0.5;
     /* The latest analysis and its parameters. */
-    if ((rc = sw__run_sql(ctx, cat, &st, "SELECT started_at, coalesce(parameters, '') FROM runs WHERE site_id = ?1 "
-                                         "AND command = 'analyze' ORDER BY id DESC LIMIT 1")) != 0)
+    if ((rc = sw__store_last_run(ctx, cat, r.site.id, r.run_at, r.params, sizeof r.params)) != 0)
         goto out;
-    sqlite3_bind_int64(st, 1, r.site.id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(r.run_at, sizeof r.run_at, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(r.params, sizeof r.params, "%s", (const char *)sqlite3_column_text(st, 1));
-        const char *mu = strstr(r.params, "\"min_usable\":");
-        if (mu)
-            min_usable = atof(mu + 13);
-    }
-    sqlite3_finalize(st);
+    const char *mu = strstr(r.params, "\"min_usable\":");
+    if (mu)
+        min_usable = atof(mu + 13);
     /* The scenes. */
-    if ((rc = sw__run_sql(ctx, cat, &st, "SELECT id, acquired, coalesce(sensor, ''), sha256, source_path, chip_path, "
-                                         "usable_fraction, cloud_fraction, shift_x, shift_y FROM scenes WHERE site_id = ?1 "
-                                         "ORDER BY acquired, id")) != 0)
+    sw__scene_row *rows = NULL;
+    int nrows = 0;
+    if ((rc = sw__store_scenes(ctx, cat, r.site.id, &rows, &nrows)) != 0)
         goto out;
-    sqlite3_bind_int64(st, 1, r.site.id);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        scene *ns = realloc(r.sc, (size_t)(r.nsc + 1) * sizeof *ns);
-        if (!ns) {
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-            break;
-        }
-        r.sc = ns;
-        scene *s = &r.sc[r.nsc++];
-        memset(s, 0, sizeof *s);
-        s->id = sqlite3_column_int64(st, 0);
-        snprintf(s->date, sizeof s->date, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(s->sensor, sizeof s->sensor, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(s->sha, sizeof s->sha, "%s", (const char *)sqlite3_column_text(st, 3));
-        s->source = strdup((const char *)sqlite3_column_text(st, 4));
-        s->chip = strdup((const char *)sqlite3_column_text(st, 5));
-        s->cover = sqlite3_column_double(st, 6);
-        s->cloud = sqlite3_column_double(st, 7);
-        s->sx = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-        s->sy = sqlite3_column_type(st, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 9);
-        s->usable = s->cover * (1 - s->cloud) >= min_usable;
-        if (!s->source || !s->chip)
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    r.sc = calloc((size_t)nrows + 1, sizeof *r.sc);
+    if (!r.sc) {
+        sw__scene_rows_free(rows, nrows);
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
     }
-    sqlite3_finalize(st);
-    if (rc)
-        goto out;
+    for (int i = 0; i < nrows; i++) {
+        scene *sc = &r.sc[r.nsc++];
+        sc->id = rows[i].id;
+        memcpy(sc->date, rows[i].date, sizeof sc->date);
+        snprintf(sc->sensor, sizeof sc->sensor, "%s", rows[i].sensor);
+        snprintf(sc->sha, sizeof sc->sha, "%s", rows[i].sha256);
+        sc->source = rows[i].source;
+        sc->chip = rows[i].chip;
+        rows[i].source = rows[i].chip = NULL;
+        sc->cover = rows[i].cover;
+        sc->cloud = rows[i].cloud;
+        sc->sx = rows[i].sx;
+        sc->sy = rows[i].sy;
+        sc->usable = sc->cover * (1 - sc->cloud) >= min_usable;
+    }
+    sw__scene_rows_free(rows, nrows);
     if (r.nsc == 0) {
         rc = sw__err(ctx, SW_EARG, "site %s has no scenes yet: ingest some first", r.site.name);
         goto out;
@@ -723,33 +729,11 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         sw__to_lonlat(r.site.crs_epsg, &o->lon, &o->lat, 1);
     }
     sw__objects_free(so, r.nob);
-    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "SELECT object_id, state FROM alerts WHERE site_id = ?1 "
-                                                    "ORDER BY id")) == 0) {
-        sqlite3_bind_int64(st, 1, r.site.id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(st, 0);
-            for (int64_t i = 0; i < r.nob; i++)
-                if (r.ob[i].o.id == id)
-                    snprintf(r.ob[i].alert, sizeof r.ob[i].alert, "%s", (const char *)sqlite3_column_text(st, 1));
-        }
-        sqlite3_finalize(st);
-    }
+    if (rc == 0)
+        rc = sw__store_alert_states(ctx, cat, r.site.id, alert_state, &r);
     /* Each object's area per scene that saw it. */
-    if (rc == 0 && (rc = sw__run_sql(ctx, cat, &st, "SELECT b.object_id, s.acquired, b.area_m2 FROM observations b "
-                                                    "JOIN scenes s ON s.id = b.scene_id WHERE s.site_id = ?1 "
-                                                    "ORDER BY b.object_id, s.acquired")) == 0) {
-        sqlite3_bind_int64(st, 1, r.site.id);
-        int64_t at = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(st, 0);
-            while (at < r.nob && r.ob[at].o.id < id)
-                at++;
-            if (at < r.nob && r.ob[at].o.id == id)
-                sw__buf_printf(&r.ob[at].seen, "%s%s %.0f m²", r.ob[at].seen.len ? " · " : "",
-                               (const char *)sqlite3_column_text(st, 1), sqlite3_column_double(st, 2));
-        }
-        sqlite3_finalize(st);
-    }
+    if (rc == 0)
+        rc = sw__store_observations(ctx, cat, r.site.id, observation, &r);
     if (rc == 0)
         rc = build(&r);
     if (rc == 0)

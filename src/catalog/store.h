@@ -1,0 +1,122 @@
+/*
+ * store.h: the catalog's storage, as the layers above it see it. Only the
+ * files of src/catalog/ speak SQL (and include sqlite3.h); site analysis
+ * (src/site/) and reporting (src/report/) call these, so a catalog on
+ * another database is another implementation of this header.
+ *
+ * Every write is one transaction: whole or not at all.
+ */
+#ifndef SW_STORE_H
+#define SW_STORE_H
+
+#include "../io/io.h"
+#include "sitewatch/catalog.h"
+
+/* ---- sites (sites.c) ---- */
+/* Records a new site; SW_ECONFLICT when the name is taken. */
+int sw__store_site_insert(sw_ctx *ctx, sw_catalog *cat, const sw_site *s);
+/* Deletes a site and all its rows (scenes, objects, alerts, runs); with
+ * force 0, SW_ECONFLICT when it holds scenes. */
+int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int force);
+/* Where sitewatch keeps what it makes for a site: CATALOG.chips/SITE, then
+ * suffix (malloc'd; NULL out of memory). */
+char *sw__store_site_path(const sw_catalog *cat, const char *site, const char *suffix);
+/* The catalog's path (for messages); borrowed. */
+const char *sw__store_path(const sw_catalog *cat);
+
+/* ---- scenes (scenes.c) ---- */
+typedef struct sw__scene_row {
+    int64_t id;
+    char date[11];
+    char sensor[32];
+    char sha256[65];
+    char *source, *chip;   /* malloc'd */
+    char *udm;             /* the scene's own usability mask on the chip's grid, or NULL */
+    double cover;          /* share of the site the scene covers */
+    double cloud;          /* share of that the cloud screen masked */
+    double sx, sy;         /* shift onto the baseline (NAN: not measured) */
+} sw__scene_row;
+
+/* The site's scenes in date order (free with sw__scene_rows_free). */
+int sw__store_scenes(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, sw__scene_row **rows, int *n);
+void sw__scene_rows_free(sw__scene_row *rows, int n);
+/* The scene of site_id with this SHA-256: 1 (id and date filled), 0 none. */
+int sw__store_scene_find(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, const char *sha256, int64_t *id,
+                         char date[11]);
+/* Records a scene (and the site's resolution when it has none yet).
+ * *dup is set when the same scene was recorded meanwhile (not an error). */
+int sw__store_scene_insert(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, double site_resolution_m,
+                           const sw__scene_row *s, const char *mask_source, int64_t *id, int *dup);
+
+/* ---- comparisons kept between analyses (objects.c) ---- */
+typedef struct sw__pair_object {
+    const char *wkt;
+    double area_m2, score;
+} sw__pair_object;
+/* Calls fn for each object of the comparison `key` of the site; *found 0
+ * when none is kept. */
+int sw__store_pair_get(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, const char *key,
+                       int (*fn)(void *user, const char *wkt, double area_m2, double score), void *user,
+                       int *found);
+int sw__store_pair_put(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, const char *key, const sw__pair_object *o,
+                       int64_t n);
+/* Drops the site's comparisons not among keys[0..n) and older than a minute
+ * (another analysis may have just made one). */
+int sw__store_pair_prune(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, char (*keys)[25], int n);
+
+/* ---- objects, observations, alerts: an analysis persisted (objects.c) ---- */
+typedef struct sw__obs_row {
+    int64_t scene;
+    double area, score;
+} sw__obs_row;
+
+/* A tracked object as an analysis leaves it. */
+typedef struct sw__track_row {
+    int64_t id;            /* in: the stored object it continues (0: a new one); out: its id */
+    const char *status, *first, *last, *confirmed; /* confirmed "" when not */
+    const char *wkt;
+    double area;
+    const sw__obs_row *obs;
+    int nobs;
+    int dismissed;         /* out: the analyst dismissed it */
+} sw__track_row;
+
+typedef struct sw__analysis {
+    const sw__scene_row *scenes; /* every scene with its cloud verdict and shift */
+    int nscenes;
+    int64_t baseline;      /* its shift is 0 by definition */
+    const char *params;    /* the run's parameters, JSON */
+    sw__track_row *tracks;
+    int ntracks;
+    /* Called inside the transaction with the stored objects, to set each
+     * track's id (0 or an object's) from them; may be NULL. */
+    int (*match)(void *user, const sw__site_object *old, int64_t nold, sw__track_row *tracks, int ntracks);
+    void *match_user;
+    /* The alert text of a newly confirmed object (id is its object's). */
+    void (*alert_text)(void *user, const sw__track_row *t, char *out, size_t n);
+} sw__analysis;
+
+/* Persists an analysis in one transaction: cloud fractions and shifts, the
+ * run, objects (ids kept), observations, one alert per newly confirmed
+ * object that has none and is not dismissed; objects no longer found are
+ * deleted unless dismissed or alerted on (then withdrawn, alerts too), and
+ * open alerts of objects no longer confirmed are withdrawn. The alerts
+ * raised are returned in *fresh (free with free()). */
+int sw__store_analysis(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const sw__analysis *a,
+                       sw_alert **fresh, int *nfresh);
+
+/* A site's change objects in id order (free with sw__objects_free). */
+int sw__objects_load(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, sw__site_object **obj, int64_t *n);
+void sw__objects_free(sw__site_object *obj, int64_t n);
+
+/* ---- what a report shows (report_rows.c) ---- */
+/* The latest analysis' time and parameters ("" when none). */
+int sw__store_last_run(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, char at[32], char *params, size_t n);
+/* Calls fn for each alert of the site (object id, state), in id order. */
+int sw__store_alert_states(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
+                           void (*fn)(void *user, int64_t object, const char *state), void *user);
+/* Calls fn for each observation of the site's objects, by object id then date. */
+int sw__store_observations(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
+                           void (*fn)(void *user, int64_t object, const char *date, double area_m2), void *user);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * export.c: a site's objects for other tools: GeoJSON (RFC 7946), a
+ * GeoPackage in the site's CRS, or one IARPA SMART site model per object
+ * (its site feature, and an observation per usable scene with its phase).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../catalog/store.h"
+
+/* One SMART site model: the object's site feature and an observation per
+ * usable scene. */
+static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const sw__site_object *o,
+                       const char *path)
+{
+    char *geom = sw__wkt_to_geojson(o->wkt, site->crs_epsg);
+    if (!geom)
+        return sw__err(ctx, SW_EFORMAT, "object %lld: cannot write its outline in WGS84", (long long)o->id);
+    sw__buf b = {0};
+    sw__json j;
+    sw__json_init(&j, &b);
+    char site_id[160];
+    snprintf(site_id, sizeof site_id, "%s_%04lld", site->name, (long long)o->id);
+    sw__json_collection(&j);
+    sw__json_key(&j, "features");
+    sw__json_arr(&j);
+    sw__json_feature(&j);
+    const char *kv[][2] = {{"type", "site"},          {"region_id", site->name},   {"site_id", site_id},
+                           {"version", "2.0.1"},      {"mgrs", ""},                {"model_content", "proposed"},
+                           {"originator", "sitewatch"}, {"start_date", o->first_seen}, {"end_date", o->last_seen},
+                           {"status", o->confirmed_at[0] ? "system_confirmed" : "system_proposed"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        sw__json_key(&j, kv[i][0]);
+        sw__json_str(&j, kv[i][1]);
+    }
+    sw__json_key(&j, "score");
+    sw__json_num(&j, o->confirmed_at[0] ? 1.0 : 0.5);
+    sw__json_end(&j, '}');
+    sw__json_key(&j, "geometry");
+    sw__json_raw(&j, geom);
+    sw__json_end(&j, '}');
+    sw__scene_row *sc = NULL;
+    int nsc = 0;
+    int rc = sw__store_scenes(ctx, cat, site->id, &sc, &nsc);
+    for (int i = 0; rc == 0 && i < nsc; i++) {
+        if (sc[i].cover * (1 - sc[i].cloud) < 0.5)
+            continue;
+        const char *date = sc[i].date;
+        const char *phase = strcmp(date, o->first_seen) < 0 ? "No Activity"
+                            : (!o->confirmed_at[0] || strcmp(date, o->confirmed_at) < 0) ? "Active Construction"
+                                                                                         : "Post Construction";
+        sw__json_feature(&j);
+        sw__json_key(&j, "type");
+        sw__json_str(&j, "observation");
+        sw__json_key(&j, "observation_date");
+        sw__json_str(&j, date);
+        sw__json_key(&j, "source");
+        sw__json_str(&j, "sitewatch");
+        sw__json_key(&j, "sensor_name");
+        sw__json_str(&j, sc[i].sensor);
+        sw__json_key(&j, "current_phase");
+        sw__json_str(&j, phase);
+        sw__json_key(&j, "is_occluded");
+        sw__json_bool(&j, 0);
+        sw__json_key(&j, "is_site_boundary");
+        sw__json_bool(&j, 1);
+        sw__json_key(&j, "score");
+        sw__json_num(&j, 1.0);
+        sw__json_end(&j, '}');
+        sw__json_key(&j, "geometry");
+        sw__json_raw(&j, geom);
+        sw__json_end(&j, '}');
+    }
+    sw__scene_rows_free(sc, nsc);
+    sw__json_end(&j, ']');
+    sw__json_end(&j, '}');
+    sw__buf_putc(&b, '\n');
+    if (rc == 0)
+        rc = b.failed ? sw__err(ctx, SW_ENOMEM, "out of memory") : sw__file_write_atomic(ctx, path, b.data, b.len);
+    sw__buf_free(&b);
+    free(geom);
+    return rc;
+}
+
+int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *format, const char *out,
+                   int64_t *nout)
+{
+    int gpkg = !strcmp(format, "gpkg"), smart = !strcmp(format, "smart");
+    if (!gpkg && !smart && strcmp(format, "geojson"))
+        return sw__err(ctx, SW_EARG, "export format '%s': smart, geojson or gpkg", format);
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    sw__site_object *obj = NULL;
+    int64_t n = 0;
+    rc = sw__objects_load(ctx, cat, site.id, &obj, &n);
+    if (rc == 0 && smart) {
+        rc = sw__mkdir_p(ctx, out);
+        for (int64_t i = 0; i < n && rc == 0; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s_%04lld.geojson", out, site.name, (long long)obj[i].id);
+            rc = write_smart(ctx, cat, &site, &obj[i], path);
+        }
+    } else if (rc == 0) {
+        size_t len = strlen(out) + 32;
+        char *tmp = malloc(len);
+        if (!tmp) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        } else {
+            /* the extension tells GDAL nothing here: the driver is chosen */
+            snprintf(tmp, len, "%s.tmp-%ld", out, (long)getpid());
+            rc = sw__objects_write(ctx, tmp, gpkg, site.crs_epsg, obj, n);
+            if (rc == 0 && rename(tmp, out) != 0)
+                rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", out, strerror(errno));
+            if (rc)
+                sw__io_delete(tmp);
+            free(tmp);
+        }
+    }
+    if (rc == 0 && nout)
+        *nout = n;
+    sw__objects_free(obj, n);
+    sw_site_clear(&site);
+    return rc;
+}

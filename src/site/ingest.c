@@ -1,0 +1,136 @@
+/*
+ * ingest.c: a scene into a site: hashed (one already ingested is skipped),
+ * dated (file name, metadata, or --date), warped onto the site's grid as a
+ * COG chip written under a temporary name and renamed when whole, its own
+ * usability mask put on the chip's grid, and recorded in one transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../catalog/store.h"
+
+void sw_ingest_opts_init(sw_ingest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->margin_m = -1.0;
+}
+
+static int valid_date(const char *d)
+{
+    int y, m, dd;
+    char tail;
+    return strlen(d) == 10 && sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && y >= 1972 && y <= 2100 &&
+           m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
+}
+
+int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const char *path,
+                    const sw_ingest_opts *opts, sw_ingest_result *res)
+{
+    sw_ingest_opts def;
+    if (!opts) {
+        sw_ingest_opts_init(&def);
+        opts = &def;
+    }
+    memset(res, 0, sizeof *res);
+    sw_site site = {0};
+    int rc = sw_site_get(ctx, cat, site_name, &site);
+    if (rc)
+        return rc;
+    char hex[65];
+    if ((rc = sw__sha256_file(ctx, path, hex)) != 0)
+        goto out;
+    /* Already here? */
+    int found = sw__store_scene_find(ctx, cat, site.id, hex, &res->scene_id, res->date);
+    if (found < 0) {
+        rc = found;
+        goto out;
+    }
+    if (found) {
+        res->skipped = 1;
+        goto out;
+    }
+    /* When and by what. */
+    char date[11] = "", sensor[32] = "";
+    sw__scene_metadata(path, date, sensor);
+    if (opts->date)
+        snprintf(date, sizeof date, "%s", opts->date);
+    if (opts->sensor)
+        snprintf(sensor, sizeof sensor, "%s", opts->sensor);
+    if (!date[0]) {
+        rc = sw__err(ctx, SW_EARG, "%s: no acquisition date in its name or metadata: give --date YYYY-MM-DD", path);
+        goto out;
+    }
+    if (!valid_date(date)) {
+        rc = sw__err(ctx, SW_EARG, "%s: '%s' is not a date YYYY-MM-DD", path, date);
+        goto out;
+    }
+    /* The chip, under a temporary name until it is whole. */
+    char name[64];
+    snprintf(name, sizeof name, "/%s_%.12s.tif", date, hex);
+    size_t n = strlen(sw__store_path(cat)) + strlen(site.name) + 128;
+    char *dir = sw__store_site_path(cat, site.name, ""), *chip = sw__store_site_path(cat, site.name, name),
+         *tmp = malloc(n + 32);
+    if (!dir || !chip || !tmp) {
+        free(dir);
+        free(chip);
+        free(tmp);
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(tmp, n + 32, "%s.tmp-%ld", chip, (long)getpid());
+    double res_m = site.resolution_m, usable = 0.0;
+    double margin = opts->margin_m >= 0 ? opts->margin_m : 100.0;
+    if ((rc = sw__mkdir_p(ctx, dir)) == 0 &&
+        (rc = sw__chip_write(ctx, path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
+        rename(tmp, chip) != 0)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
+    if (rc)
+        sw__io_delete(tmp);
+    /* The scene's own mask (given, or a PlanetScope UDM2 beside it) on
+     * the chip's grid. */
+    char msrc[4096] = "", *mpath = NULL;
+    if (rc == 0 && (opts->mask ? snprintf(msrc, sizeof msrc, "%s", opts->mask) > 0
+                               : sw__udm_sidecar(path, msrc, sizeof msrc))) {
+        double bad = 0;
+        mpath = malloc(strlen(chip) + 16);
+        if (!mpath) {
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        } else {
+            snprintf(mpath, strlen(chip) + 16, "%.*s.mask.tif", (int)(strlen(chip) - 4), chip);
+            rc = sw__mask_to_chip(ctx, msrc, chip, mpath, &bad);
+        }
+        if (rc)
+            unlink(chip);
+    }
+    /* The record, in one transaction with the site's resolution when this
+     * is its first scene. */
+    int dup = 0;
+    if (rc == 0) {
+        sw__scene_row row = {.source = (char *)path, .chip = chip, .udm = mpath, .cover = usable};
+        snprintf(row.sha256, sizeof row.sha256, "%s", hex);
+        snprintf(row.date, sizeof row.date, "%s", date);
+        snprintf(row.sensor, sizeof row.sensor, "%s", sensor);
+        rc = sw__store_scene_insert(ctx, cat, site.id, site.resolution_m <= 0 ? res_m : 0.0, &row, msrc,
+                                    &res->scene_id, &dup);
+        if (rc && !dup) {
+            unlink(chip);
+            if (mpath)
+                unlink(mpath);
+        }
+    }
+    free(mpath);
+    res->skipped = dup;
+    snprintf(res->date, sizeof res->date, "%s", date);
+    snprintf(res->sensor, sizeof res->sensor, "%s", sensor);
+    snprintf(res->chip, sizeof res->chip, "%s", chip);
+    res->usable_fraction = usable;
+    free(dir);
+    free(chip);
+    free(tmp);
+out:
+    sw_site_clear(&site);
+    return rc;
+}
