@@ -267,3 +267,11 @@ const char *sw__store_path(const sw_catalog *cat)
 {
     return cat->path;
 }
+
+const char *sw__store_engine_version(void)
+{
+    static char v[64];
+    if (!v[0])
+        snprintf(v, sizeof v, "SQLite %s", sqlite3_libversion());
+    return v;
+}

@@ -21,6 +21,8 @@ int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int fo
 /* Where sitewatch keeps what it makes for a site: CATALOG.chips/SITE, then
  * suffix (malloc'd; NULL out of memory). */
 char *sw__store_site_path(const sw_catalog *cat, const char *site, const char *suffix);
+/* The database engine's name and version ("SQLite 3.40.1"); static. */
+const char *sw__store_engine_version(void);
 /* The catalog's path (for messages); borrowed. */
 const char *sw__store_path(const sw_catalog *cat);
 

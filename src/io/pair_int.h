@@ -1,0 +1,37 @@
+/* pair_int.h: the pair's insides, shared by pair.c (opening, warping,
+ * masks) and reader.c (reading strips of both dates). */
+#ifndef SW_PAIR_INT_H
+#define SW_PAIR_INT_H
+
+#include "io_int.h"
+
+typedef struct side {
+    sw__side pub;
+    char *path;        /* dataset to open: a file or a /vsimem/ VRT */
+    char *vsimem;      /* the VRT we own, or NULL */
+    GDALDatasetH ds;
+    int nb;
+    char **names;      /* nb band names */
+    int *alpha;        /* nb flags */
+    int *sel;          /* selected bands, 1-based */
+    int nsel;
+} side;
+
+struct sw__pair {
+    sw__pair_info info;
+    /* per date: a mask raster on the output grid (a file or a warped VRT) */
+    char *mask_path[2], *mask_vsimem[2];
+    int mask_band[2], mask_cloudy[2];
+    int shifted;       /* AFTER is resampled at (x + dx(x, y), y + dy(x, y)) when read */
+    double ax[3], ay[3]; /* dx = ax[0] + ax[1] x + ax[2] y, dy likewise (the whole grid's pixels) */
+    /* the window readers see (sw__pair_set_window): its origin on the whole
+     * grid, and the whole grid's size and geotransform */
+    int64_t wx, wy, full_w, full_h;
+    double full_gt[6];
+    side s[2];         /* 0 BEFORE, 1 AFTER */
+    char *after_path;  /* what readers open for AFTER (warped or not) */
+    char *warp_vsimem;
+    OGRCoordinateTransformationH to_wgs84;
+};
+
+#endif

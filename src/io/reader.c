@@ -1,0 +1,269 @@
+/*
+ * reader.c: strips of both dates of a pair, on its grid (or the window
+ * set on it): one reader per worker thread, each with its own GDAL handles.
+ * A date's validity ANDs every band's mask (nodata, per-dataset masks,
+ * alpha), the usability mask set on the pair and NaN; a co-registered
+ * AFTER is resampled bilinearly along the pair's shift field.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pair_int.h"
+
+struct sw__reader {
+    GDALDatasetH ds[2];
+    GDALDatasetH mask[2];
+    const sw__pair *p;
+    uint8_t *mbuf;
+    size_t mcap;
+    float *sbuf;       /* shifted AFTER: the rows it is resampled from */
+    uint8_t *svalid;
+    size_t scap;
+};
+
+sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
+{
+    sw__reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->p = p;
+    const char *paths[2] = {p->s[0].path, p->after_path};
+    for (int d = 0; d < 2; d++) {
+        sw__gdal_err e;
+        sw__gdal_push(&e);
+        r->ds[d] = GDALOpenEx(paths[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        sw__gdal_pop();
+        if (!r->ds[d]) {
+            sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->s[d].pub.given,
+                    sw__gdal_msg(&e, "unknown error"));
+            sw__reader_close(r);
+            return NULL;
+        }
+        if (p->mask_path[d]) {
+            sw__gdal_push(&e);
+            r->mask[d] = GDALOpenEx(p->mask_path[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+            sw__gdal_pop();
+            if (!r->mask[d]) {
+                sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
+                sw__reader_close(r);
+                return NULL;
+            }
+        }
+    }
+    return r;
+}
+
+void sw__reader_close(sw__reader *r)
+{
+    if (!r)
+        return;
+    for (int d = 0; d < 2; d++) {
+        if (r->ds[d])
+            GDALClose(r->ds[d]);
+        if (r->mask[d])
+            GDALClose(r->mask[d]);
+    }
+    free(r->mbuf);
+    free(r->sbuf);
+    free(r->svalid);
+    free(r);
+}
+
+/* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
+ * into valid. Bands without a mask cost nothing. */
+static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t x0, int64_t y0, int64_t w, int nrows,
+                    uint8_t *valid, int *dataset_done)
+{
+    GDALRasterBandH band = GDALGetRasterBand(r->ds[d], b);
+    int flags = GDALGetMaskFlags(band);
+    if (flags & GMF_ALL_VALID)
+        return 0;
+    if (flags & GMF_PER_DATASET) {
+        if (*dataset_done)
+            return 0;
+        *dataset_done = 1;
+    }
+    size_t need = (size_t)w * (size_t)nrows;
+    if (need > r->mcap) {
+        uint8_t *m = realloc(r->mbuf, need);
+        if (!m)
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+        r->mbuf = m;
+        r->mcap = need;
+    }
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALRasterIO(GDALGetMaskBand(band), GF_Read, (int)x0, (int)y0, (int)w, nrows, r->mbuf,
+                              (int)w, nrows, GDT_Byte, 0, 0);
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed: %s", r->p->s[d].pub.given,
+                       sw__gdal_msg(&e, "unknown error"));
+    for (size_t i = 0; i < need; i++)
+        valid[i] &= r->mbuf[i] != 0;
+    return 0;
+}
+
+/* Reads w columns from x0 of rows [y0, y0 + nrows) of date d (the whole
+ * grid's pixels) into buf (pixel-interleaved) and ANDs its validity into
+ * valid. */
+static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
+                     uint8_t *valid)
+{
+    const sw__pair *p = r->p;
+    int nb = p->info.nbands;
+    size_t npix = (size_t)w * (size_t)nrows;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, (int)x0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
+                                     GDT_Float32, nb, p->s[d].sel, (int)sizeof(float) * nb,
+                                     (int)sizeof(float) * nb * (int)w, (int)sizeof(float));
+    sw__gdal_pop();
+    if (err != CE_None)
+        return sw__err(ctx, SW_EIO, "%s: read failed at rows %lld-%lld: %s", p->s[d].pub.given,
+                       (long long)y0, (long long)(y0 + nrows - 1), sw__gdal_msg(&e, "unknown error"));
+    int dataset_done = 0;
+    for (int b = 0; b < nb; b++) {
+        int rc = and_mask(r, ctx, d, p->s[d].sel[b], x0, y0, w, nrows, valid, &dataset_done);
+        if (rc)
+            return rc;
+    }
+    if (r->mask[d]) {
+        if (npix > r->mcap) {
+            uint8_t *m = realloc(r->mbuf, npix);
+            if (!m)
+                return sw__err(ctx, SW_ENOMEM, "out of memory");
+            r->mbuf = m;
+            r->mcap = npix;
+        }
+        sw__gdal_push(&e);
+        err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, (int)x0, (int)y0, (int)w, nrows,
+                           r->mbuf, (int)w, nrows, GDT_Byte, 0, 0);
+        sw__gdal_pop();
+        if (err != CE_None)
+            return sw__err(ctx, SW_EIO, "%s: read failed: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
+        int cloudy = p->mask_cloudy[d];
+        for (size_t i = 0; i < npix; i++)
+            if ((r->mbuf[i] != 0) == cloudy)
+                valid[i] = 0;
+    }
+    if (GDALGetRasterDataType(GDALGetRasterBand(r->ds[d], p->s[d].sel[0])) >= GDT_Float32)
+        for (size_t i = 0; i < npix; i++)
+            for (int b = 0; b < nb; b++)
+                if (isnan(buf[i * (size_t)nb + (size_t)b]))
+                    valid[i] = 0;
+    return 0;
+}
+
+/* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
+ * valid when all four neighbours are. The shift field is affine (in the
+ * whole grid's pixels), so the source rows and columns a strip of the
+ * window needs are bounded by its corners. */
+static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *after, uint8_t *valid)
+{
+    const sw__pair *p = r->p;
+    int nb = p->info.nbands;
+    int64_t w = p->info.grid.width, fw = p->full_w, fh = p->full_h, X0 = p->wx, Y0 = p->wy + y0;
+    const double *ax = p->ax, *ay = p->ay;
+    double lo = INFINITY, hi = -INFINITY, lx = INFINITY, hx = -INFINITY;
+    for (int c = 0; c < 4; c++) {
+        double x = (double)X0 + ((c & 1) ? (double)(w - 1) : 0.0), y = (double)Y0 + ((c & 2) ? nrows - 1 : 0);
+        double d = ay[0] + ay[1] * x + ay[2] * y, e = ax[0] + ax[1] * x + ax[2] * y;
+        lo = fmin(lo, d);
+        hi = fmax(hi, d);
+        lx = fmin(lx, e);
+        hx = fmax(hx, e);
+    }
+    /* Source rows [ya, yb) and columns [xa, xb) of the whole grid, read
+     * where they lie inside it. */
+    int64_t ya = Y0 + (int64_t)floor(lo), yb = Y0 + nrows - 1 + (int64_t)floor(hi) + 2;
+    int64_t xa = X0 + (int64_t)floor(lx), xb = X0 + w - 1 + (int64_t)floor(hx) + 2;
+    int64_t ca = ya < 0 ? 0 : ya, cb = yb > fh ? fh : yb;
+    int64_t da = xa < 0 ? 0 : xa, db = xb > fw ? fw : xb;
+    int64_t sw = xb - xa;
+    size_t need = (size_t)sw * (size_t)(yb - ya);
+    if (need > r->scap) {
+        free(r->sbuf);
+        free(r->svalid);
+        r->sbuf = malloc(need * (size_t)nb * sizeof(float));
+        r->svalid = malloc(need);
+        r->scap = r->sbuf && r->svalid ? need : 0;
+        if (!r->scap)
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    memset(r->svalid, 0, need);
+    if (cb > ca && db > da) {
+        /* Read into a block of its own width, then place it in the source
+         * buffer's rows. */
+        int64_t rw = db - da;
+        if (rw == sw) {
+            uint8_t *sv = r->svalid + (size_t)(ca - ya) * (size_t)sw;
+            memset(sv, 1, (size_t)(cb - ca) * (size_t)sw);
+            int rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), r->sbuf + (size_t)(ca - ya) * (size_t)sw * nb, sv);
+            if (rc)
+                return rc;
+        } else {
+            size_t n = (size_t)rw * (size_t)(cb - ca);
+            float *tb = malloc(n * (size_t)nb * sizeof(float));
+            uint8_t *tv = malloc(n);
+            int rc = tb && tv ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
+            if (rc == 0) {
+                memset(tv, 1, n);
+                rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), tb, tv);
+            }
+            for (int64_t k = 0; rc == 0 && k < cb - ca; k++) {
+                size_t dst = (size_t)(ca - ya + k) * (size_t)sw + (size_t)(da - xa), src = (size_t)k * (size_t)rw;
+                memcpy(r->sbuf + dst * nb, tb + src * nb, (size_t)rw * nb * sizeof(float));
+                memcpy(r->svalid + dst, tv + src, (size_t)rw);
+            }
+            free(tb);
+            free(tv);
+            if (rc)
+                return rc;
+        }
+    }
+    for (int k = 0; k < nrows; k++) {
+        double y = (double)(Y0 + k);
+        for (int64_t i = 0; i < w; i++) {
+            size_t o = (size_t)k * (size_t)w + (size_t)i;
+            double x = (double)(X0 + i);
+            double sx = x + ax[0] + ax[1] * x + ax[2] * y;
+            double sy = y + ay[0] + ay[1] * x + ay[2] * y;
+            double fx = floor(sx), fy = floor(sy);
+            int64_t ix = (int64_t)fx, iy = (int64_t)fy - ya;
+            if (ix < 0 || ix + 1 >= fw || iy < 0 || iy + 1 >= yb - ya) {
+                valid[o] = 0;
+                memset(after + o * nb, 0, (size_t)nb * sizeof(float));
+                continue;
+            }
+            ix -= xa;
+            float tx = (float)(sx - fx), ty = (float)(sy - fy);
+            float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+            size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
+            if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
+                valid[o] = 0;
+            const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
+            for (int c = 0; c < nb; c++)
+                after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+        }
+    }
+    return 0;
+}
+
+int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before,
+                    float *after, uint8_t *valid)
+{
+    size_t npix = (size_t)r->p->info.grid.width * (size_t)nrows;
+    memset(valid, 1, npix);
+    const sw__pair *p = r->p;
+    int64_t w = p->info.grid.width;
+    int rc = read_date(r, ctx, 0, p->wx, p->wy + y0, w, nrows, before, valid);
+    if (rc)
+        return rc;
+    if (p->shifted)
+        return read_shifted(r, ctx, y0, nrows, after, valid);
+    return read_date(r, ctx, 1, p->wx, p->wy + y0, w, nrows, after, valid);
+}
