@@ -264,6 +264,21 @@ char *sw__wkt_union(const char *a, const char *b);
 /* The centroid of a WKT geometry: 0, or -1 when it cannot be read. */
 int sw__wkt_centroid(const char *wkt, double *x, double *y);
 
+/* The bounding box (x0, y0, x1, y1) of a WKT geometry: 0, or -1 with an
+ * empty box (x0 > x1) when it cannot be read or is empty. */
+int sw__wkt_envelope(const char *wkt, double box[4]);
+/* The rings of a WKT geometry (a polygon's exterior and holes, each part
+ * of a multipolygon, in order) as points: ring i is points start[i] ..
+ * start[i + 1] - 1 of xy (x, y pairs). */
+typedef struct sw__rings {
+    double *xy;
+    int npts, nrings;
+    int *start;       /* nrings + 1 entries */
+} sw__rings;
+/* 0, or -1 (r empty) when it cannot be read or holds no point. */
+int sw__wkt_rings(const char *wkt, sw__rings *r);
+void sw__rings_free(sw__rings *r);
+
 /* Area of the intersection of two WKT geometries (same CRS) over the
  * smaller one's area: 0 when apart, 1 when one lies inside the other. */
 double sw__wkt_overlap(const char *a, const char *b);

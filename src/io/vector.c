@@ -411,3 +411,77 @@ char *sw__wkt_union(const char *a, const char *b)
     sw__gdal_pop();
     return out;
 }
+
+int sw__wkt_envelope(const char *wkt, double box[4])
+{
+    box[0] = box[1] = INFINITY;
+    box[2] = box[3] = -INFINITY;
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRGeometryH g = from_wkt(wkt);
+    int rc = -1;
+    if (g && !OGR_G_IsEmpty(g)) {
+        OGREnvelope env;
+        OGR_G_GetEnvelope(g, &env);
+        box[0] = env.MinX;
+        box[1] = env.MinY;
+        box[2] = env.MaxX;
+        box[3] = env.MaxY;
+        rc = 0;
+    }
+    destroy(g);
+    sw__gdal_pop();
+    return rc;
+}
+
+/* Appends the rings (point lists) under g, depth first. */
+static int add_rings(OGRGeometryH g, sw__rings *r)
+{
+    int sub = OGR_G_GetGeometryCount(g);
+    if (sub > 0) {
+        for (int i = 0; i < sub; i++)
+            if (add_rings(OGR_G_GetGeometryRef(g, i), r) != 0)
+                return -1;
+        return 0;
+    }
+    int n = OGR_G_GetPointCount(g);
+    if (n <= 0)
+        return 0;
+    double *xy = realloc(r->xy, sizeof(double) * 2 * (size_t)(r->npts + n));
+    int *st = realloc(r->start, sizeof(int) * (size_t)(r->nrings + 2));
+    if (xy)
+        r->xy = xy;
+    if (st)
+        r->start = st;
+    if (!xy || !st)
+        return -1;
+    r->start[r->nrings++] = r->npts;
+    for (int i = 0; i < n; i++) {
+        r->xy[2 * (r->npts + i)] = OGR_G_GetX(g, i);
+        r->xy[2 * (r->npts + i) + 1] = OGR_G_GetY(g, i);
+    }
+    r->npts += n;
+    r->start[r->nrings] = r->npts;
+    return 0;
+}
+
+int sw__wkt_rings(const char *wkt, sw__rings *r)
+{
+    memset(r, 0, sizeof *r);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    OGRGeometryH g = from_wkt(wkt);
+    int rc = g && add_rings(g, r) == 0 && r->nrings > 0 ? 0 : -1;
+    destroy(g);
+    sw__gdal_pop();
+    if (rc)
+        sw__rings_free(r);
+    return rc;
+}
+
+void sw__rings_free(sw__rings *r)
+{
+    free(r->xy);
+    free(r->start);
+    memset(r, 0, sizeof *r);
+}

@@ -38,50 +38,27 @@ static void rings_free(rings *g)
     memset(g, 0, sizeof *g);
 }
 
-/* The rings of a WKT polygon or multipolygon (or of a point list). */
+/* The rings of a WKT polygon or multipolygon, read by OGR (src/io). */
 static int rings_parse(const char *wkt, rings *g)
 {
     memset(g, 0, sizeof *g);
-    int open = 0;
-    for (const char *s = wkt; s && *s;) {
-        if (*s == '-' || *s == '+' || *s == '.' || (*s >= '0' && *s <= '9')) {
-            char *e1, *e2;
-            double x = strtod(s, &e1), y = strtod(e1, &e2);
-            if (e1 == s || e2 == e1)
-                return -1;
-            if (!open) {
-                if (g->nr + 2 > g->capr) {
-                    g->capr = g->capr ? 2 * g->capr : 8;
-                    int *ns = realloc(g->start, (size_t)g->capr * sizeof *ns);
-                    if (!ns)
-                        return -1;
-                    g->start = ns;
-                }
-                g->start[g->nr++] = g->n;
-                open = 1;
-            }
-            if (g->n == g->cap) {
-                g->cap = g->cap ? 2 * g->cap : 64;
-                pt *np = realloc(g->p, (size_t)g->cap * sizeof *np);
-                if (!np)
-                    return -1;
-                g->p = np;
-            }
-            g->p[g->n++] = (pt){x, y};
-            s = e2;
-            while (*s == ' ')
-                s++;
-            if (*s == ',')
-                s++;
-            continue;
-        }
-        if (*s == ')')
-            open = 0;
-        s++;
+    sw__rings r;
+    if (sw__wkt_rings(wkt, &r) != 0)
+        return -1;
+    g->p = malloc(sizeof *g->p * (size_t)r.npts);
+    g->start = malloc(sizeof *g->start * (size_t)(r.nrings + 1));
+    if (!g->p || !g->start) {
+        sw__rings_free(&r);
+        rings_free(g);
+        return -1;
     }
-    if (g->start)
-        g->start[g->nr] = g->n;
-    return g->nr > 0 ? 0 : -1;
+    for (int i = 0; i < r.npts; i++)
+        g->p[i] = (pt){r.xy[2 * i], r.xy[2 * i + 1]};
+    memcpy(g->start, r.start, sizeof *g->start * (size_t)(r.nrings + 1));
+    g->n = g->cap = r.npts;
+    g->nr = g->capr = r.nrings;
+    sw__rings_free(&r);
+    return 0;
 }
 
 static double cross(pt o, pt a, pt b)

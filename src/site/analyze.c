@@ -130,11 +130,11 @@ static int match_old(void *user, const sw__site_object *old, int64_t nold, sw__t
         return SW_ENOMEM;
     }
     for (int64_t o = 0; o < nold; o++)
-        sw__wkt_box(old[o].wkt, box[o]);
+        sw__wkt_envelope(old[o].wkt, box[o]);
     for (int t = 0; t < ntracks; t++) {
         double tb[4], bo = 0.3;
         int64_t best = -1;
-        sw__wkt_box(tracks[t].wkt, tb);
+        sw__wkt_envelope(tracks[t].wkt, tb);
         for (int64_t o = 0; o < nold; o++) {
             if (taken[o] || !sw__boxes_meet(box[o], tb))
                 continue;

@@ -17,33 +17,6 @@ void sw__tracks_free(sw__tracker *k)
     free(k->t);
 }
 
-/* The bounding box of the coordinates in a WKT text (x0, y0, x1, y1);
- * an empty box (x0 > x1) when it holds none. */
-void sw__wkt_box(const char *wkt, double box[4])
-{
-    box[0] = box[1] = INFINITY;
-    box[2] = box[3] = -INFINITY;
-    int axis = 0;
-    for (const char *p = wkt; p && *p;) {
-        if (*p == '-' || *p == '.' || (*p >= '0' && *p <= '9')) {
-            char *e;
-            double v = strtod(p, &e);
-            if (e == p) {
-                p++;
-                continue;
-            }
-            box[axis] = fmin(box[axis], v);
-            box[axis + 2] = fmax(box[axis + 2], v);
-            axis ^= 1;
-            p = e;
-        } else {
-            if (*p == ',' || *p == '(' || *p == ')')
-                axis = 0;
-            p++;
-        }
-    }
-}
-
 int sw__boxes_meet(const double a[4], const double b[4])
 {
     return a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
@@ -56,7 +29,7 @@ int sw__track_object(void *user, const char *wkt, double area, double score)
         return 0;
     int best = -1;
     double bo = 0.3, box[4];
-    sw__wkt_box(wkt, box);
+    sw__wkt_envelope(wkt, box);
     for (int i = 0; i < k->n; i++) {
         if (!sw__boxes_meet(box, k->t[i].box))
             continue; /* apart: no need to intersect the outlines */
@@ -94,7 +67,7 @@ int sw__track_object(void *user, const char *wkt, double area, double score)
     free(t->wkt);
     t->wkt = w;
     if (second) {
-        sw__wkt_box(w, t->box);
+        sw__wkt_envelope(w, t->box);
         wkt = w;
     } else {
         memcpy(t->box, box, sizeof box);

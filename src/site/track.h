@@ -43,9 +43,7 @@ void sw__track_confirm(sw__tracker *k, int confirm, const char *date, const char
                        const char *base_chip, const char *base_mask);
 void sw__tracks_free(sw__tracker *k);
 
-/* The bounding box of the coordinates in a WKT text (x0, y0, x1, y1);
- * an empty box (x0 > x1) when it holds none. */
-void sw__wkt_box(const char *wkt, double box[4]);
+/* Whether two bounding boxes (sw__wkt_envelope's) meet. */
 int sw__boxes_meet(const double a[4], const double b[4]);
 
 #endif
