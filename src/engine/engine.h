@@ -10,9 +10,10 @@
  *              memory) and sw_detect_run (the file sinks, src/sinks/)
  *   pair.c     the public pair handle: open, masks, cloud screen, shift
  *
- * A run keeps its rows either in memory (sw_detect_window: the window's
- * score, raw mask and object ids) or in temporary files beside the outputs
- * (sw_detect_run: any scene size in bounded memory).
+ * A run keeps its rows between passes in a row store (sw__rows): in memory
+ * for sw_detect_window (rows_memory.c: the window's score, mask and object
+ * ids), in GeoTIFFs for sw_detect_run (src/sinks/geotiff.c: score.tif and
+ * mask.tif are the outputs themselves; any scene size in bounded memory).
  */
 #ifndef SW_ENGINE_H
 #define SW_ENGINE_H
@@ -45,6 +46,36 @@ enum { SW__OUT_SCORE, SW__OUT_MASK, SW__OUT_GEOJSON, SW__OUT_GPKG, SW__OUT_QUICK
        SW__OUT_RAW, SW__OUT_IDS, SW__NOUT };
 extern const char *const sw__out_names[SW__NOUT];
 
+struct sw__run;
+
+/* Where a run keeps its rows between passes. put_* are called from the
+ * ordered sinks (rows in order, one call at a time); a reader is made per
+ * label worker and reads rows in parallel. */
+typedef struct sw__rows {
+    int (*open_scores)(struct sw__run *r);
+    int (*put_scores)(struct sw__run *r, sw_ctx *ctx, int64_t y0, int nrows, const float *score,
+                      const uint8_t *raw_mask);
+    int (*close_scores)(struct sw__run *r);
+    void *(*reader_new)(struct sw__run *r, sw_ctx *ctx);
+    /* the raw mask (0 no change, 1 change, 255 nodata) and, when score is
+     * not NULL, the scores of rows [y0, y0 + nrows) */
+    int (*read)(void *reader, sw_ctx *ctx, int64_t y0, int nrows, uint8_t *mask, float *score);
+    void (*reader_free)(void *reader);
+    int (*open_labels)(struct sw__run *r);
+    int (*put_labels)(struct sw__run *r, sw_ctx *ctx, int64_t y0, int nrows, const uint8_t *mask,
+                      const uint32_t *ids);
+    int (*close_labels)(struct sw__run *r);
+    void (*free)(struct sw__run *r); /* after success or failure */
+} sw__rows;
+
+/* rows_memory.c: rows in memory, of the run's window. */
+extern const sw__rows sw__rows_memory;
+typedef struct sw__mem_rows {
+    float *score;          /* W x H */
+    uint8_t *mask;         /* W x H: the raw mask of the score pass, then the final mask */
+    uint32_t *ids;         /* W x H */
+} sw__mem_rows;
+
 typedef struct sw__run {
     sw_ctx *ctx;
     const sw_detect_opts *o;
@@ -75,14 +106,12 @@ typedef struct sw__run {
     const char *shift_note;
     int64_t min_pixels;
     double min_area;
-    /* rows: in memory ... */
-    int mem;
-    float *mscore;         /* W x H */
-    uint8_t *mraw;         /* W x H: the raw mask of the score pass, then the final mask */
-    uint32_t *mids;        /* W x H */
-    /* ... or in files */
+    /* where the rows go between passes, and its state */
+    const sw__rows *rows;
+    void *rows_state;
+    int quicklook;         /* fill the quicklook's grid */
+    /* the file sinks' temporaries and outputs (sw_detect_run) */
     char *tmp[SW__NOUT], *final[SW__NOUT];
-    sw__rwriter *w_score, *w_raw, *w_mask, *w_ids;
     /* labelling */
     sw__ccl *ccl;
     sw__ccl *holes;        /* --fill-holes: components of everything not change */
@@ -114,7 +143,7 @@ int sw__fit(sw__run *r);
 int sw__screen_pair(sw_ctx *ctx, sw__pair *p, const int own_mask[2], double gsd, double frac[2], char *masks[2]);
 
 /* run.c: the run on r->pair's current grid, after r->o, r->ctx, r->pair,
- * r->mem (and, in file mode, r->tmp) are set; fills res. */
+ * r->rows (and what it needs) are set; fills res. */
 int sw__run_detect(sw__run *r, sw_detect_result *res);
 void sw__run_free(sw__run *r);
 

@@ -27,11 +27,9 @@
 typedef struct worker {
     sw__run *r;
     sw__reader *rd;
-    sw__band *band;        /* label pass: the raw mask */
-    sw__band *sband;       /* label pass: the score */
+    void *rows;            /* label pass: the row store's reader */
     float *bx, *by, *score;
     uint8_t *valid, *mask;
-    uint16_t *u16;
     uint32_t *ids;
     float *ox, *oy;        /* sample pass: valid samples of this job */
     float *fx, *fy;        /* pre-filtered strip (methods with a neighbourhood) */
@@ -52,14 +50,13 @@ static void worker_free(worker *w)
     if (!w)
         return;
     sw__reader_close(w->rd);
-    sw__band_close(w->band);
-    sw__band_close(w->sband);
+    if (w->rows)
+        w->r->rows->reader_free(w->rows);
     free(w->bx);
     free(w->by);
     free(w->score);
     free(w->valid);
     free(w->mask);
-    free(w->u16);
     free(w->ids);
     free(w->ox);
     free(w->oy);
@@ -306,17 +303,9 @@ static int score_sink(void *state, int64_t job, sw_ctx *wctx)
     (void)job;
     worker *w = state;
     sw__run *r = w->r;
-    if (r->mem) {
-        size_t off = (size_t)w->y0 * (size_t)r->W, n = (size_t)w->nrows * (size_t)r->W;
-        memcpy(r->mscore + off, w->score_out, n * sizeof(float));
-        memcpy(r->mraw + off, w->mask, n);
-    } else {
-        int rc = sw__rwriter_write(r->w_score, wctx, w->y0, w->nrows, w->score_out);
-        if (!rc)
-            rc = sw__rwriter_write(r->w_raw, wctx, w->y0, w->nrows, w->mask);
-        if (rc)
-            return rc;
-    }
+    int rc = r->rows->put_scores(r, wctx, w->y0, w->nrows, w->score_out, w->mask);
+    if (rc)
+        return rc;
     for (int k = 0; k < w->nrows; k++) {
         uint8_t *m = w->mask + (int64_t)k * r->W;
         /* The labeller sees 1 for change, 0 for anything else. */
@@ -340,13 +329,9 @@ static void *label_start(void *user, sw_ctx *wctx)
     if (!w)
         return NULL;
     size_t npix = (size_t)r->W * (size_t)r->strip;
-    w->u16 = malloc(npix * sizeof(uint16_t));
     w->ids = malloc(npix * sizeof(uint32_t));
-    if (!r->mem) {
-        w->band = sw__band_open(wctx, r->tmp[SW__OUT_RAW]);
-        w->sband = w->band && r->m->score_power ? sw__band_open(wctx, r->tmp[SW__OUT_SCORE]) : NULL;
-    }
-    if (!w->u16 || !w->ids || (!r->mem && (!w->band || (r->m->score_power && !w->sband)))) {
+    w->rows = r->rows->reader_new(r, wctx);
+    if (!w->ids || !w->rows) {
         if (!wctx->code)
             sw__err(wctx, SW_ENOMEM, "out of memory");
         worker_free(w);
@@ -361,21 +346,7 @@ static int label_generate(void *state, int64_t job, sw_ctx *wctx)
     sw__run *r = w->r;
     w->y0 = job * r->strip;
     w->nrows = (int)(r->H - w->y0 < r->strip ? r->H - w->y0 : r->strip);
-    int64_t n = r->W * w->nrows;
-    if (r->mem) {
-        size_t off = (size_t)w->y0 * (size_t)r->W;
-        memcpy(w->mask, r->mraw + off, (size_t)n);
-        memcpy(w->score, r->mscore + off, (size_t)n * sizeof(float));
-        return 0;
-    }
-    int rc = sw__band_read(w->band, wctx, w->y0, w->nrows, w->u16, w->valid);
-    if (rc == 0 && w->sband)
-        rc = sw__band_read_f32(w->sband, wctx, w->y0, w->nrows, w->score, NULL);
-    if (rc)
-        return rc;
-    for (int64_t i = 0; i < n; i++)
-        w->mask[i] = (uint8_t)w->u16[i];
-    return 0;
+    return r->rows->read(w->rows, wctx, w->y0, w->nrows, w->mask, r->m->score_power ? w->score : NULL);
 }
 
 static int label_sink(void *state, int64_t job, sw_ctx *wctx)
@@ -422,16 +393,7 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
             }
         }
     }
-    if (r->mem) {
-        size_t off = (size_t)w->y0 * (size_t)r->W, n = (size_t)w->nrows * (size_t)r->W;
-        memcpy(r->mraw + off, w->mask, n);
-        memcpy(r->mids + off, w->ids, n * sizeof(uint32_t));
-        return 0;
-    }
-    int rc = sw__rwriter_write(r->w_mask, wctx, w->y0, w->nrows, w->mask);
-    if (!rc)
-        rc = sw__rwriter_write(r->w_ids, wctx, w->y0, w->nrows, w->ids);
-    return rc;
+    return r->rows->put_labels(r, wctx, w->y0, w->nrows, w->mask, w->ids);
 }
 
 static int pool(sw__run *r, int64_t njobs, void *(*start)(void *, sw_ctx *), int (*gen)(void *, int64_t, sw_ctx *),

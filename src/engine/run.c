@@ -149,41 +149,16 @@ static int sample(sw__run *r)
 static int score(sw__run *r)
 {
     sw_ctx *ctx = r->ctx;
-    if (r->mem) {
-        size_t n = (size_t)r->W * (size_t)r->H;
-        r->mscore = malloc(n * sizeof *r->mscore);
-        r->mraw = malloc(n);
-        if (!r->mscore || !r->mraw)
-            return sw__err(ctx, SW_ENOMEM, "out of memory for a %lldx%lld window", (long long)r->W, (long long)r->H);
-    } else {
-        r->w_score = sw__rwriter_create(ctx, r->tmp[SW__OUT_SCORE], &r->info->grid, 1, SW__F32, NAN,
-                                        SW__W_ZSTD | SW__W_OVERVIEWS);
-        r->w_raw = r->w_score ? sw__rwriter_create(ctx, r->tmp[SW__OUT_RAW], &r->info->grid, 1, SW__U8, NAN,
-                                                   SW__W_PACKBITS)
-                              : NULL;
-        if (!r->w_score || !r->w_raw)
-            return ctx->code;
-    }
+    int rc = r->rows->open_scores(r);
+    if (rc)
+        return rc;
     r->ccl = sw__ccl_new(r->W);
     if (r->o->fill_holes > 0.0)
         r->holes = sw__ccl_new(r->W);
     if (!r->ccl || (r->o->fill_holes > 0.0 && !r->holes))
         return sw__err(ctx, SW_ENOMEM, "out of memory");
-    int rc = sw__pass_score(r);
-    if (rc)
+    if ((rc = sw__pass_score(r)) != 0 || (rc = r->rows->close_scores(r)) != 0)
         return rc;
-    if (!r->mem) {
-        rc = sw__rwriter_close(r->w_raw, ctx);
-        r->w_raw = NULL;
-        if (!rc) {
-            const char *desc[1] = {r->m->name};
-            sw__rwriter_describe(r->w_score, desc);
-            rc = sw__rwriter_close(r->w_score, ctx);
-        }
-        r->w_score = NULL;
-        if (rc)
-            return rc;
-    }
     if (r->valid_pixels == 0)
         return sw__err(ctx, SW_ENODATA, "%s and %s: no pixel is valid on both dates", r->pair->before,
                        r->pair->after);
@@ -213,18 +188,9 @@ static int label(sw__run *r)
         choose_holes(r, ncomp, max_holes < 9e18 ? (int64_t)max_holes : INT64_MAX); /* "inf": any size */
         sw__ccl_rewind(r->holes);
     }
-    if (r->mem) {
-        r->mids = malloc((size_t)r->W * (size_t)r->H * sizeof *r->mids);
-        if (!r->mids)
-            return sw__err(ctx, SW_ENOMEM, "out of memory for a %lldx%lld window", (long long)r->W, (long long)r->H);
-    } else {
-        r->w_mask = sw__rwriter_create(ctx, r->tmp[SW__OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
-        r->w_ids = r->w_mask ? sw__rwriter_create(ctx, r->tmp[SW__OUT_IDS], &r->info->grid, 1, SW__U32, NAN,
-                                                  SW__W_PACKBITS)
-                             : NULL;
-        if (!r->w_mask || !r->w_ids)
-            return ctx->code;
-    }
+    int rc = r->rows->open_labels(r);
+    if (rc)
+        return rc;
     /* Scores that grow with the share of a pixel that changed let an
      * object's edge pixels count by that share. */
     if (r->m->score_power) {
@@ -237,15 +203,9 @@ static int label(sw__run *r)
             if (ob[i].id)
                 r->objmax[ob[i].id] = (float)ob[i].score_max;
     }
-    int rc = sw__pass_label(r);
-    if (rc || r->mem)
+    if ((rc = sw__pass_label(r)) != 0)
         return rc;
-    rc = sw__rwriter_close(r->w_mask, ctx);
-    r->w_mask = NULL;
-    if (!rc)
-        rc = sw__rwriter_close(r->w_ids, ctx);
-    r->w_ids = NULL;
-    return rc;
+    return r->rows->close_labels(r);
 }
 
 /* Each kept object's measures, in id order. */
@@ -317,7 +277,7 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
     r->t[SW__T_OPEN] += sw__now() - t0;
 
     t0 = sw__now();
-    if (!r->mem && !o->no_quicklook && (rc = sw__plan_quicklook(r)) != 0)
+    if (r->quicklook && (rc = sw__plan_quicklook(r)) != 0)
         return rc;
     if ((rc = sample(r)) != 0)
         return rc;
@@ -356,10 +316,8 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
 
 void sw__run_free(sw__run *r)
 {
-    sw__rwriter_abort(r->w_score);
-    sw__rwriter_abort(r->w_raw);
-    sw__rwriter_abort(r->w_mask);
-    sw__rwriter_abort(r->w_ids);
+    if (r->rows)
+        r->rows->free(r);
     sw__ccl_free(r->ccl);
     sw__ccl_free(r->holes);
     free(r->filled);
@@ -376,9 +334,6 @@ void sw__run_free(sw__run *r)
     free(r->vobj);
     free(r->hist);
     free(r->objmax);
-    free(r->mscore);
-    free(r->mraw);
-    free(r->mids);
 }
 
 /* ---- in memory ---- */
@@ -437,7 +392,8 @@ static int collect(sw__run *r, const sw_detect_result *res, sw_objects **out)
     s->items = calloc((size_t)s->n + 1, sizeof *s->items);
     s->wkt = calloc((size_t)s->n + 1, sizeof *s->wkt);
     int rc = !s->items || !s->wkt ? sw__err(r->ctx, SW_ENOMEM, "out of memory")
-                                  : sw__polygons_wkt(r->ctx, r->mids, &r->info->grid, r->nobj, s->wkt);
+                                  : sw__polygons_wkt(r->ctx, ((sw__mem_rows *)r->rows_state)->ids, &r->info->grid,
+                                                     r->nobj, s->wkt);
     const double *gt = r->info->grid.gt;
     for (int64_t i = 0; rc == 0 && i < s->n; i++) {
         const sw__vobject *v = &r->vobj[i];
@@ -477,17 +433,18 @@ int sw_detect_window(sw_ctx *ctx, sw_pair *pair, const sw_window *window, const 
     int rc = sw__pair_window(ctx, pair, window);
     if (rc)
         return rc;
-    sw__run R = {.ctx = ctx, .o = &o, .pair = pair, .mem = 1};
+    sw__run R = {.ctx = ctx, .o = &o, .pair = pair, .rows = &sw__rows_memory};
     sw_detect_result res;
     rc = sw__run_detect(&R, &res);
     if (rc == 0)
         rc = collect(&R, &res, objects);
     if (rc == 0) {
         size_t n = (size_t)R.W * (size_t)R.H;
+        const sw__mem_rows *m = R.rows_state;
         if (o.score_out)
-            memcpy(o.score_out, R.mscore, n * sizeof(float));
+            memcpy(o.score_out, m->score, n * sizeof(float));
         if (o.mask_out)
-            memcpy(o.mask_out, R.mraw, n);
+            memcpy(o.mask_out, m->mask, n);
     }
     if (o.progress && rc == 0)
         o.progress(1.0, "done", o.progress_user);

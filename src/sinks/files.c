@@ -29,11 +29,8 @@ static char *join_path(const char *dir, const char *name, const char *prefix)
 /* The temporaries go (all of them on failure; the raw mask and ids always). */
 static void cleanup(sw__run *r, int failed)
 {
-    sw__rwriter_abort(r->w_score);
-    sw__rwriter_abort(r->w_raw);
-    sw__rwriter_abort(r->w_mask);
-    sw__rwriter_abort(r->w_ids);
-    r->w_score = r->w_raw = r->w_mask = r->w_ids = NULL;
+    if (r->rows)
+        r->rows->free(r);
     for (int i = 0; i < SW__NOUT; i++) {
         if (r->tmp[i] && (failed || i >= SW__OUT_RAW)) {
             if (i != SW__OUT_SUMMARY && i != SW__OUT_QUICKLOOK)
@@ -106,7 +103,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     sw__io_init(budget / 4);
     sw_pair_opts po;
     pair_opts(&o, &po);
-    sw__run R = {.ctx = ctx, .o = &o}, *r = &R;
+    sw__run R = {.ctx = ctx, .o = &o, .rows = &sw__rows_geotiff, .quicklook = !o.no_quicklook}, *r = &R;
     double t0 = sw__now();
     int rc = sw_pair_open(ctx, before, after, &po, &r->pair);
     if (rc)

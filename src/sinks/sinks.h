@@ -10,6 +10,9 @@
 
 #include "../engine/engine.h"
 
+/* geotiff.c: the run's rows in GeoTIFFs under its temporary names. */
+extern const sw__rows sw__rows_geotiff;
+
 /* quicklook.png from the run's quicklook grid, at path. */
 int sw__quicklook_write(sw__run *r, const char *path);
 /* summary.json of the run at path (the inputs are hashed here). */
