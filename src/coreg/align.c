@@ -15,18 +15,20 @@ enum { COREG_PATCH = 512 };
 /* Reads np S x S patches at (x0[k], y0), side by side in one band of rows,
  * of both dates as the mean of their bands, in chunks of rows so a wide
  * scene costs no more than the patches. */
-static int read_patches(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int np, const int64_t *x0, int64_t y0, int64_t S, float **pa,
-                        float **pb, uint8_t **pv, float *bx, float *by, uint8_t *v, int chunk)
+static int read_patches(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int np, const int64_t *x0, int64_t y0, int64_t S,
+                        float **pa, float **pb, uint8_t **pv, float *bx, float *by, uint8_t *v, int chunk)
 {
+    (void)W;
     for (int64_t y = 0; y < S; y += chunk) {
         int n = (int)(S - y < chunk ? S - y : chunk);
-        int rc = sw__reader_read(rd, ctx, y0 + y, n, bx, by, v);
-        if (rc)
-            return rc;
-        for (int p = 0; p < np; p++)
+        for (int p = 0; p < np; p++) {
+            /* only the patch's columns: a tiled image decodes only its tiles */
+            int rc = sw__reader_read_cols(rd, ctx, x0[p], S, y0 + y, n, bx, by, v);
+            if (rc)
+                return rc;
             for (int k = 0; k < n; k++)
                 for (int64_t x = 0; x < S; x++) {
-                    size_t src = (size_t)k * (size_t)W + (size_t)(x0[p] + x);
+                    size_t src = (size_t)k * (size_t)S + (size_t)x;
                     size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
                     float sa = 0, sb = 0;
                     for (int b = 0; b < nb; b++) {
@@ -37,6 +39,7 @@ static int read_patches(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int np, 
                     pb[p][dst] = sb / nb;
                     pv[p][dst] = v[src];
                 }
+        }
     }
     return 0;
 }

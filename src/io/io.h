@@ -95,6 +95,10 @@ void sw__reader_close(sw__reader *r);
  * both dates is valid (nodata, masks, alpha, NaN honoured). */
 int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows,
                     float *before, float *after, uint8_t *valid);
+/* The same for columns [x0, x0 + w) only (w x nrows pixels), so a patch
+ * of a tiled image decodes only its tiles. */
+int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *before,
+                         float *after, uint8_t *valid);
 
 /* ---- a single-band raster read in rows (eval) ---- */
 typedef struct sw__band sw__band;

@@ -162,11 +162,12 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
  * valid when all four neighbours are. The shift field is affine (in the
  * whole grid's pixels), so the source rows and columns a strip of the
  * window needs are bounded by its corners. */
-static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *after, uint8_t *valid)
+static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *after,
+                        uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
-    int64_t w = p->info.grid.width, fw = p->full_w, fh = p->full_h, X0 = p->wx, Y0 = p->wy + y0;
+    int64_t fw = p->full_w, fh = p->full_h, X0 = p->wx + x0, Y0 = p->wy + y0;
     const double *ax = p->ax, *ay = p->ay;
     double lo = INFINITY, hi = -INFINITY, lx = INFINITY, hx = -INFINITY;
     for (int c = 0; c < 4; c++) {
@@ -253,17 +254,22 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float
     return 0;
 }
 
-int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before,
-                    float *after, uint8_t *valid)
+int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *before,
+                         float *after, uint8_t *valid)
 {
-    size_t npix = (size_t)r->p->info.grid.width * (size_t)nrows;
-    memset(valid, 1, npix);
     const sw__pair *p = r->p;
-    int64_t w = p->info.grid.width;
-    int rc = read_date(r, ctx, 0, p->wx, p->wy + y0, w, nrows, before, valid);
+    if (x0 < 0 || w < 1 || x0 + w > p->info.grid.width)
+        return sw__err(ctx, SW_EINTERNAL, "columns %lld-%lld outside the grid", (long long)x0, (long long)(x0 + w));
+    memset(valid, 1, (size_t)w * (size_t)nrows);
+    int rc = read_date(r, ctx, 0, p->wx + x0, p->wy + y0, w, nrows, before, valid);
     if (rc)
         return rc;
     if (p->shifted)
-        return read_shifted(r, ctx, y0, nrows, after, valid);
-    return read_date(r, ctx, 1, p->wx, p->wy + y0, w, nrows, after, valid);
+        return read_shifted(r, ctx, x0, w, y0, nrows, after, valid);
+    return read_date(r, ctx, 1, p->wx + x0, p->wy + y0, w, nrows, after, valid);
+}
+
+int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before, float *after, uint8_t *valid)
+{
+    return sw__reader_read_cols(r, ctx, 0, r->p->info.grid.width, y0, nrows, before, after, valid);
 }

@@ -57,7 +57,7 @@ static void pair_opts(const sw_detect_opts *o, sw_pair_opts *p)
     p->gsd = o->gsd;
 }
 
-static int write_outputs(sw__run *r, const char *outdir, sw_detect_result *res)
+static int write_outputs(sw__run *r, sw__hashes *h, sw_detect_result *res)
 {
     sw_ctx *ctx = r->ctx;
     const sw_detect_opts *o = r->o;
@@ -71,9 +71,8 @@ static int write_outputs(sw__run *r, const char *outdir, sw_detect_result *res)
     if (!o->no_quicklook && (rc = sw__quicklook_write(r, r->tmp[SW__OUT_QUICKLOOK])) != 0)
         return rc;
     r->t[SW__T_QUICKLOOK] = sw__now() - t0;
-    if ((rc = sw__summary_write(r, res, r->tmp[SW__OUT_SUMMARY])) != 0)
+    if ((rc = sw__summary_write(r, res, h, r->tmp[SW__OUT_SUMMARY])) != 0)
         return rc;
-    (void)outdir;
     /* Everything is whole: rename, summary last. An older run's summary
      * goes first, so that while the files change places no summary claims
      * a set that is not whole. */
@@ -105,6 +104,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     pair_opts(&o, &po);
     sw__run R = {.ctx = ctx, .o = &o, .rows = &sw__rows_geotiff, .quicklook = !o.no_quicklook}, *r = &R;
     double t0 = sw__now();
+    sw__hashes *hashes = NULL;
     int rc = sw_pair_open(ctx, before, after, &po, &r->pair);
     if (rc)
         return rc;
@@ -123,7 +123,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         }
     }
     sw_detect_result res;
-    if ((rc = sw__run_detect(r, &res)) != 0 || (rc = write_outputs(r, outdir, &res)) != 0)
+    if ((rc = sw__hashes_start(r, &hashes)) != 0 || (rc = sw__run_detect(r, &res)) != 0 ||
+        (rc = write_outputs(r, hashes, &res)) != 0)
         goto out;
     res.seconds = sw__now() - tstart;
     if (result)
@@ -131,6 +132,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
 out:
     if (o.progress && rc == 0)
         o.progress(1.0, "done", o.progress_user);
+    sw__hashes_free(hashes);
     cleanup(r, rc != 0);
     sw__run_free(r);
     sw_pair_close(r->pair);

@@ -15,7 +15,12 @@ extern const sw__rows sw__rows_geotiff;
 
 /* quicklook.png from the run's quicklook grid, at path. */
 int sw__quicklook_write(sw__run *r, const char *path);
-/* summary.json of the run at path (the inputs are hashed here). */
-int sw__summary_write(sw__run *r, const sw_detect_result *res, const char *path);
+/* The SHA-256 of the run's inputs, hashed on a thread of their own from
+ * when the pair is open (free with sw__hashes_free, which waits for it). */
+typedef struct sw__hashes sw__hashes;
+int sw__hashes_start(sw__run *r, sw__hashes **h);
+void sw__hashes_free(sw__hashes *h);
+/* summary.json of the run at path, once the hashes are done. */
+int sw__summary_write(sw__run *r, const sw_detect_result *res, sw__hashes *h, const char *path);
 
 #endif

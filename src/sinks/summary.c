@@ -4,6 +4,7 @@
  * the threshold, the counts, per-stage timings and the outputs.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,25 +40,77 @@ static void json_side(sw__json *j, const sw__side *s, char (*hex)[65])
     sw__json_end(j, '}');
 }
 
-int sw__summary_write(sw__run *r, const sw_detect_result *res, const char *path)
+/* The inputs' SHA-256, computed on a thread of its own while the passes run. */
+struct sw__hashes {
+    pthread_t thread;
+    int started, rc;
+    sw_ctx ctx;
+    const sw__side *sides[2];
+    char (*hex[2])[65];
+    double seconds;
+};
+
+static void *hash_all(void *arg)
+{
+    sw__hashes *h = arg;
+    double t0 = sw__now();
+    for (int d = 0; d < 2 && h->rc == 0; d++)
+        for (int i = 0; i < h->sides[d]->nfiles && h->rc == 0; i++)
+            h->rc = sw__sha256_file(&h->ctx, h->sides[d]->files[i], h->hex[d][i]);
+    h->seconds = sw__now() - t0;
+    return NULL;
+}
+
+int sw__hashes_start(sw__run *r, sw__hashes **out)
+{
+    sw__hashes *h = calloc(1, sizeof *h);
+    *out = h;
+    if (!h)
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+    const sw__pair_info *in = sw__pair_get_info(r->pair->io);
+    h->sides[0] = &in->before;
+    h->sides[1] = &in->after;
+    for (int d = 0; d < 2; d++)
+        if (!(h->hex[d] = calloc((size_t)h->sides[d]->nfiles + 1, sizeof(*h->hex[d]))))
+            return sw__err(r->ctx, SW_ENOMEM, "out of memory");
+    if (pthread_create(&h->thread, NULL, hash_all, h) == 0)
+        h->started = 1;
+    else
+        hash_all(h); /* no thread to be had: here and now */
+    return 0;
+}
+
+/* Waits for the hashes; 0 or the error they met (in ctx). */
+static int hashes_join(sw__hashes *h, sw_ctx *ctx)
+{
+    if (h->started) {
+        pthread_join(h->thread, NULL);
+        h->started = 0;
+    }
+    if (h->rc)
+        sw__err_copy(ctx, &h->ctx);
+    return h->rc;
+}
+
+void sw__hashes_free(sw__hashes *h)
+{
+    if (!h)
+        return;
+    if (h->started)
+        pthread_join(h->thread, NULL);
+    free(h->hex[0]);
+    free(h->hex[1]);
+    free(h);
+}
+
+int sw__summary_write(sw__run *r, const sw_detect_result *res, sw__hashes *h, const char *path)
 {
     const sw__pair_info *in = r->info;
-    char(*hex[2])[65] = {NULL, NULL};
     double t0 = sw__now();
-    const sw__side *sides[2] = {&in->before, &in->after};
-    for (int d = 0; d < 2; d++) {
-        hex[d] = calloc((size_t)sides[d]->nfiles, sizeof(*hex[d]));
-        if (!hex[d]) {
-            free(hex[0]);
-            return sw__err(r->ctx, SW_ENOMEM, "out of memory");
-        }
-        for (int i = 0; i < sides[d]->nfiles; i++)
-            if (sw__sha256_file(r->ctx, sides[d]->files[i], hex[d][i]) != 0) {
-                free(hex[0]);
-                free(hex[1]);
-                return r->ctx->code;
-            }
-    }
+    if (hashes_join(h, r->ctx) != 0)
+        return r->ctx->code;
+    char(*hex[2])[65] = {h->hex[0], h->hex[1]};
+    /* the time the summary waited for them, of the hashing's own */
     r->t[SW__T_HASH] = sw__now() - t0;
     sw__buf b = {0};
     sw__json j;
@@ -310,8 +363,6 @@ int sw__summary_write(sw__run *r, const sw_detect_result *res, const char *path)
     sw__json_end(&j, ']');
     sw__json_end(&j, '}');
     sw__buf_putc(&b, '\n');
-    free(hex[0]);
-    free(hex[1]);
     int rc = b.failed ? sw__err(r->ctx, SW_ENOMEM, "out of memory writing the summary")
                       : sw__file_write_atomic(r->ctx, path, b.data, b.len);
     sw__buf_free(&b);
