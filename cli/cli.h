@@ -24,6 +24,12 @@ int cmd_report(int argc, char **argv, const char *db);
 int cli_fail(int code, const char *msg);
 /* Usage error with a printf message; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Strict values: the whole of s, finite, within [lo, hi]; 0 and *out, or
+ * -1 (NaN, Inf, trailing text, overflow or out of range). */
+int cli_number(const char *s, double lo, double hi, double *out);
+int cli_count(const char *s, long long lo, long long hi, long long *out);
+/* 0 when s is a real calendar date YYYY-MM-DD, optionally with THH:MM[:SS][Z]. */
+int cli_date(const char *s);
 /* "cva, irmad, ..., auto": the methods detect takes (static). */
 const char *cli_method_names(void);
 

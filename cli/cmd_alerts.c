@@ -4,6 +4,7 @@
  * again).
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +61,8 @@ int cmd_alerts(int argc, char **argv, const char *db)
     sw_ctx *ctx = sw_ctx_new();
     int rc = 0, status = 0;
     if (argc >= 2 && (!strcmp(argv[1], "ack") || !strcmp(argv[1], "dismiss"))) {
-        char *end;
-        long long id = argc == 3 ? strtoll(argv[2], &end, 10) : 0;
-        if (argc != 3 || *end || id < 1) {
+        long long id = 0;
+        if (argc != 3 || cli_count(argv[2], 1, INT64_MAX, &id)) {
             sw_ctx_free(ctx);
             return cli_usage("alerts", "%s needs one alert ID", argv[1]);
         }
@@ -85,8 +85,13 @@ int cmd_alerts(int argc, char **argv, const char *db)
         while ((c = getopt_long(argc, argv, ":s:d:", longopts, NULL)) != -1) {
             if (c == 's')
                 site = optarg;
-            else if (c == 'd')
+            else if (c == 'd') {
                 since = optarg;
+                if (cli_date(since)) {
+                    sw_ctx_free(ctx);
+                    return cli_usage("alerts", "--since needs a date YYYY-MM-DD (a time may follow), got '%s'", since);
+                }
+            }
             else if (c == 'j')
                 json = 1;
             else {

@@ -1,5 +1,6 @@
 /* cmd_detect.c: `sitewatch detect BEFORE AFTER -o OUTDIR [options]`. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ int cmd_detect(int argc, char **argv)
     sw_detect_opts_init(&o);
     const char *outdir = NULL, *threshold = NULL;
     int quiet = 0, c;
-    char *end;
+    long long n;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:m:t:a:b:r:j:qh", longopts, NULL)) != -1) {
@@ -97,11 +98,14 @@ int cmd_detect(int argc, char **argv)
             break;
         case 't': threshold = optarg; break;
         case 'a':
-            o.min_area = strtod(optarg, &end);
-            if (*end || o.min_area < 0)
+            if (cli_number(optarg, 0, 1e15, &o.min_area))
                 return cli_usage("detect", "--min-area needs a number >= 0, got '%s'", optarg);
             break;
-        case 'b': o.bands = optarg; break;
+        case 'b':
+            if (!*optarg)
+                return cli_usage("detect", "--bands needs a list such as 3,2,1 or B04,B03,B02");
+            o.bands = optarg;
+            break;
         case 'r':
             if (strcmp(optarg, "near") && strcmp(optarg, "bilinear") && strcmp(optarg, "cubic") &&
                 strcmp(optarg, "cubicspline") && strcmp(optarg, "lanczos") && strcmp(optarg, "average"))
@@ -109,28 +113,27 @@ int cmd_detect(int argc, char **argv)
             o.resampling = optarg;
             break;
         case 'j':
-            o.threads = (int)strtol(optarg, &end, 10);
-            if (*end || o.threads < 1 || o.threads > 1024)
+            if (cli_count(optarg, 1, 1024, &n))
                 return cli_usage("detect", "--threads needs a count from 1 to 1024, got '%s'", optarg);
+            o.threads = (int)n;
             break;
         case 1:
-            o.tile_rows = (int)strtol(optarg, &end, 10);
-            if (*end || o.tile_rows < 1 || o.tile_rows > 65536)
+            if (cli_count(optarg, 1, 65536, &n))
                 return cli_usage("detect", "--tile-rows needs a count from 1 to 65536, got '%s'", optarg);
+            o.tile_rows = (int)n;
             break;
         case 2:
             if ((o.max_memory = cli_parse_size(optarg)) < 0)
                 return cli_usage("detect", "--max-memory needs a size such as 512M, got '%s'", optarg);
             break;
         case 3:
-            o.sample_pixels = strtoll(optarg, &end, 10);
-            if (*end || o.sample_pixels < 1000)
+            if (cli_count(optarg, 1000, 1000000000000LL, &n))
                 return cli_usage("detect", "--sample-pixels needs a count of at least 1000, got '%s'", optarg);
+            o.sample_pixels = n;
             break;
         case 4: o.model_path = optarg; break;
         case 5:
-            o.gsd = strtod(optarg, &end);
-            if (*end || !(o.gsd > 0))
+            if (cli_number(optarg, 1e-6, 1e6, &o.gsd))
                 return cli_usage("detect", "--gsd needs metres per pixel > 0, got '%s'", optarg);
             break;
         case 6:
@@ -145,30 +148,32 @@ int cmd_detect(int argc, char **argv)
             break;
         case 8: {
             char name[32];
-            int radius = 1;
-            if (sscanf(optarg, "%31[a-z-]:%d", name, &radius) < 1 || sw_morph_parse(name, &o.morph) != 0 ||
-                radius < 1 || radius > 16)
+            const char *colon = strchr(optarg, ':');
+            size_t len = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            long long radius = 1;
+            snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), optarg);
+            if (len >= sizeof name || sw_morph_parse(name, &o.morph) != 0 ||
+                (colon && cli_count(colon + 1, 1, 16, &radius)))
                 return cli_usage("detect", "--morph takes none, open, close or open-close, with :R for a radius 1-16; got '%s'", optarg);
-            o.morph_radius = radius;
+            o.morph_radius = (int)radius;
             break;
         }
         case 9: o.mask_before = optarg; break;
         case 10: o.mask_after = optarg; break;
         case 11:
-            o.mask_band = (int)strtol(optarg, &end, 10);
-            if (*end || o.mask_band < 1)
+            if (cli_count(optarg, 1, 100000, &n))
                 return cli_usage("detect", "--mask-band needs a band number >= 1, got '%s'", optarg);
+            o.mask_band = (int)n;
             break;
         case 12: o.mask_cloudy = 1; break;
         case 30: o.cloud_screen = 1; break;
         case 31:
-            o.sliver_width = strtod(optarg, &end);
-            if (*end || !(o.sliver_width > 0) || o.sliver_width > 100)
+            if (cli_number(optarg, 1e-9, 100, &o.sliver_width))
                 return cli_usage("detect", "--slivers needs a width in pixels, 0-100, got '%s'", optarg);
             break;
         case 32:
-            o.fill_holes = strtod(optarg, &end);
-            if (*end || !(o.fill_holes >= 0))
+            o.fill_holes = INFINITY; /* "inf": holes of any size */
+            if (strcmp(optarg, "inf") && cli_number(optarg, 0, 1e300, &o.fill_holes))
                 return cli_usage("detect", "--fill-holes needs an area >= 0, got '%s'", optarg);
             break;
         case 'q': quiet = 1; break;
@@ -189,16 +194,14 @@ int cmd_detect(int argc, char **argv)
         } else if (strncmp(threshold, "chi2", 4) == 0) {
             o.threshold = SW_THRESHOLD_CHI2;
             if (threshold[4] == ':') {
-                o.threshold_value = strtod(threshold + 5, &end);
-                if (*end || !(o.threshold_value > 0 && o.threshold_value < 1))
+                if (cli_number(threshold + 5, 1e-300, 1, &o.threshold_value) || o.threshold_value >= 1)
                     return cli_usage("detect", "chi2:P needs a probability in (0, 1), got '%s'", threshold + 5);
             } else if (threshold[4]) {
                 return cli_usage("detect", "unknown threshold '%s'", threshold);
             }
         } else {
             o.threshold = SW_THRESHOLD_FIXED;
-            o.threshold_value = strtod(threshold, &end);
-            if (*end || end == threshold)
+            if (cli_number(threshold, -1e30, 1e30, &o.threshold_value))
                 return cli_usage("detect", "unknown threshold '%s' (otsu, ki, chi2[:P] or a number)", threshold);
         }
     }

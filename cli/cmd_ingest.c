@@ -94,7 +94,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
     sw_ingest_opts_init(&o);
     int c, confirm = 2, no_analyze = 0;
     double min_area = -1;
-    char *end;
+    long long count;
     optind = 1;
     opterr = 0;
     on_alert = NULL;
@@ -104,18 +104,16 @@ int cmd_ingest(int argc, char **argv, const char *db)
         case 'd': o.date = optarg; break;
         case 's': o.sensor = optarg; break;
         case 'm':
-            o.margin_m = strtod(optarg, &end);
-            if (*end || o.margin_m < 0)
+            if (cli_number(optarg, 0, 1e6, &o.margin_m))
                 return cli_usage("ingest", "--margin needs metres >= 0, got '%s'", optarg);
             break;
         case 'c':
-            confirm = (int)strtol(optarg, &end, 10);
-            if (*end || confirm < 1 || confirm > 100)
+            if (cli_count(optarg, 1, 100, &count))
                 return cli_usage("ingest", "--confirm needs a count 1-100, got '%s'", optarg);
+            confirm = (int)count;
             break;
         case 'a':
-            min_area = strtod(optarg, &end);
-            if (*end || min_area < 0)
+            if (cli_number(optarg, 0, 1e15, &min_area))
                 return cli_usage("ingest", "--min-area needs m2 >= 0, got '%s'", optarg);
             break;
         case 'n': no_analyze = 1; break;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -59,21 +60,18 @@ int cmd_site(int argc, char **argv, const char *db)
     const char *aoi = NULL;
     double buffer = 0, res = 0;
     int force = 0, c;
-    char *end;
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":a:b:r:f", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': aoi = optarg; break;
         case 'b':
-            buffer = strtod(optarg, &end);
-            if (*end || buffer < 0)
+            if (cli_number(optarg, 0, 1e6, &buffer))
                 return cli_usage("site", "--buffer needs metres >= 0, got '%s'", optarg);
             break;
         case 'r':
-            res = strtod(optarg, &end);
-            if (*end || !(res > 0))
-                return cli_usage("site", "--resolution needs metres > 0, got '%s'", optarg);
+            if (cli_number(optarg, 0.01, 10000, &res))
+                return cli_usage("site", "--resolution needs metres from 0.01 to 10000, got '%s'", optarg);
             break;
         case 'f': force = 1; break;
         case ':': return cli_usage("site", "option %s needs a value", argv[optind - 1]);
@@ -90,6 +88,9 @@ int cmd_site(int argc, char **argv, const char *db)
     if (add && !aoi)
         return cli_usage("site", "add needs --aoi FILE");
     sw_ctx *ctx = sw_ctx_new();
+    /* A catalog this add creates goes again if the add fails: a failed
+     * first add leaves nothing behind. */
+    int existed = access(db, F_OK) == 0;
     sw_catalog *cat = sw_catalog_open(ctx, db, add);
     int rc = cat ? 0 : sw_ctx_errcode(ctx);
     sw_site s = {0};
@@ -124,6 +125,14 @@ int cmd_site(int argc, char **argv, const char *db)
     int status = rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;
     sw_site_clear(&s);
     sw_catalog_close(cat);
+    if (add && rc && !existed) {
+        static const char *const side[] = {"", "-wal", "-shm", "-journal"};
+        for (int i = 0; i < 4; i++) {
+            char p[4200];
+            snprintf(p, sizeof p, "%s%s", db, side[i]);
+            unlink(p);
+        }
+    }
     sw_ctx_free(ctx);
     return status;
 }

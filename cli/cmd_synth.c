@@ -1,5 +1,6 @@
 /* cmd_synth.c: `sitewatch synth OUTDIR [options]`. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,17 +38,38 @@ int cmd_synth(int argc, char **argv)
     sw_synth_opts_init(&o);
     int quiet = 0, c;
     char *end;
+    long long n;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:b:g:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o.width = o.height = strtoll(optarg, &end, 10); if (*end) return cli_usage("synth", "bad size '%s'", optarg); break;
-        case 1: o.width = strtoll(optarg, &end, 10); if (*end) return cli_usage("synth", "bad width '%s'", optarg); break;
-        case 2: o.height = strtoll(optarg, &end, 10); if (*end) return cli_usage("synth", "bad height '%s'", optarg); break;
-        case 'b': o.bands = (int)strtol(optarg, &end, 10); if (*end) return cli_usage("synth", "bad band count '%s'", optarg); break;
-        case 'g': o.gsd = strtod(optarg, &end); if (*end) return cli_usage("synth", "bad pixel size '%s'", optarg); break;
+        case 's':
+            if (cli_count(optarg, 1, 1000000, &n))
+                return cli_usage("synth", "bad size '%s'", optarg);
+            o.width = o.height = n;
+            break;
+        case 1:
+            if (cli_count(optarg, 1, 1000000, &n))
+                return cli_usage("synth", "bad width '%s'", optarg);
+            o.width = n;
+            break;
+        case 2:
+            if (cli_count(optarg, 1, 1000000, &n))
+                return cli_usage("synth", "bad height '%s'", optarg);
+            o.height = n;
+            break;
+        case 'b':
+            if (cli_count(optarg, 1, 64, &n))
+                return cli_usage("synth", "bad band count '%s'", optarg);
+            o.bands = (int)n;
+            break;
+        case 'g':
+            if (cli_number(optarg, 1e-3, 1e4, &o.gsd))
+                return cli_usage("synth", "bad pixel size '%s'", optarg);
+            break;
         case 3:
-            if (sscanf(optarg, "%lf,%lf", &o.shift_x, &o.shift_y) != 2)
+            if (sscanf(optarg, "%lf,%lf", &o.shift_x, &o.shift_y) != 2 || !isfinite(o.shift_x) ||
+                !isfinite(o.shift_y) || fabs(o.shift_x) > 100 || fabs(o.shift_y) > 100)
                 return cli_usage("synth", "--shift needs DX,DY, got '%s'", optarg);
             break;
         case 4: o.seed = (uint32_t)strtoul(optarg, &end, 10); if (*end) return cli_usage("synth", "bad seed '%s'", optarg); break;

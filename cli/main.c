@@ -4,6 +4,8 @@
  * helpers they share (errors, progress, sizes).
  */
 #include <dirent.h>
+#include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +85,56 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\r%60s\r", "");
 }
 
+int cli_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_count(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_date(const char *s)
+{
+    static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d, n = 0;
+    if (strlen(s) < 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
+        (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return -1;
+    /* a time may follow: THH:MM[:SS][Z] */
+    const char *t = s + 10;
+    if (!*t)
+        return 0;
+    int hh, mm, ss = 0, k = 0;
+    if (sscanf(t, "T%2d:%2d%n", &hh, &mm, &k) != 2 || hh > 23 || mm > 59)
+        return -1;
+    t += k;
+    if (*t == ':' && (sscanf(t, ":%2d%n", &ss, &k) != 1 || ss > 59 || (t += k, 0)))
+        return -1;
+    return (!*t || !strcmp(t, "Z")) ? 0 : -1;
+}
+
 int64_t cli_parse_size(const char *s)
 {
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
-    if (end == s || !(v > 0))
+    if (end == s || !(v > 0) || !isfinite(v) || errno == ERANGE)
         return -1;
     double mult = 1;
     switch (*end) {
@@ -99,7 +146,7 @@ int64_t cli_parse_size(const char *s)
     }
     if (*end == 'B' || *end == 'b' || *end == 'i')
         end++;
-    if (*end)
+    if (*end || v * mult > 9.0e18)
         return -1;
     return (int64_t)(v * mult);
 }

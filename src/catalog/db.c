@@ -177,8 +177,8 @@ static int read_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
         return 0;
     if (sqlite3_prepare_v2(cat->db, "SELECT value FROM meta WHERE key = 'format'", -1, &st, NULL) != SQLITE_OK)
         return sw__err(ctx, SW_EFORMAT, "%s: a SQLite database, but not a sitewatch catalog", cat->path);
-    int ok = sqlite3_step(st) == SQLITE_ROW &&
-             strcmp((const char *)sqlite3_column_text(st, 0), "sitewatch-catalog") == 0;
+    const unsigned char *format = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    int ok = format && strcmp((const char *)format, "sitewatch-catalog") == 0;
     sqlite3_finalize(st);
     if (!ok)
         return sw__err(ctx, SW_EFORMAT, "%s: a SQLite database, but not a sitewatch catalog", cat->path);
@@ -187,6 +187,9 @@ static int read_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
     if (sqlite3_step(st) == SQLITE_ROW)
         *version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    if (*version < 1)
+        return sw__err(ctx, SW_EFORMAT, "%s: a sitewatch catalog with schema version %d, which no sitewatch writes",
+                       cat->path, *version);
     return 0;
 }
 

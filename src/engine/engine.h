@@ -142,6 +142,9 @@ int sw__fit(sw__run *r);
  * date in frac[d] (NAN when not screened). */
 int sw__screen_pair(sw_ctx *ctx, sw__pair *p, const int own_mask[2], double gsd, double frac[2], char *masks[2]);
 
+/* run.c: options that mean nothing (NaN, Inf where a number is needed,
+ * negative counts) are SW_EARG, before anything is opened. */
+int sw__detect_opts_check(sw_ctx *ctx, const sw_detect_opts *o);
 /* run.c: the run on r->pair's current grid, after r->o, r->ctx, r->pair,
  * r->rows (and what it needs) are set; fills res. */
 int sw__run_detect(sw__run *r, sw_detect_result *res);

@@ -50,6 +50,27 @@ static void opts_copy(sw_detect_opts *dst, const sw_detect_opts *src)
     }
 }
 
+int sw__detect_opts_check(sw_ctx *ctx, const sw_detect_opts *o)
+{
+    if (o->threshold == SW_THRESHOLD_FIXED && !isfinite(o->threshold_value))
+        return sw__err(ctx, SW_EARG, "threshold %g: a finite score is needed", o->threshold_value);
+    if (o->threshold == SW_THRESHOLD_CHI2 && !(o->threshold_value > 0.0 && o->threshold_value < 1.0))
+        return sw__err(ctx, SW_EARG, "--threshold chi2 probability must be in (0, 1), got %g", o->threshold_value);
+    if (isnan(o->min_area) || isinf(o->min_area))
+        return sw__err(ctx, SW_EARG, "min area %g: a finite area is needed", o->min_area);
+    if (!(o->sliver_width >= 0.0 && o->sliver_width <= 100.0))
+        return sw__err(ctx, SW_EARG, "sliver width %g: 0 to 100 pixels", o->sliver_width);
+    if (!(o->fill_holes >= 0.0))
+        return sw__err(ctx, SW_EARG, "fill holes %g: an area >= 0 (inf: any)", o->fill_holes);
+    if (o->morph != SW_MORPH_NONE && (o->morph_radius < 1 || o->morph_radius > 16))
+        return sw__err(ctx, SW_EARG, "morphology radius %d: 1 to 16", o->morph_radius);
+    if (o->threads < 0 || o->tile_rows < 0 || o->sample_pixels < 0 || o->irmad_iterations < 0 || o->max_memory < 0)
+        return sw__err(ctx, SW_EARG, "threads, strip rows, sample size, iterations and memory must not be negative");
+    if (!(o->gsd >= 0.0 && o->gsd <= 1e6))
+        return sw__err(ctx, SW_EARG, "pixel size %g: metres from 0 to 1000000", o->gsd);
+    return 0;
+}
+
 /* Process-wide settings, once: the workers are the parallelism, so BLAS
  * runs one thread in each. */
 static void engine_once(void)
@@ -246,6 +267,9 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
     const sw_detect_opts *o = r->o;
     double t0 = sw__now();
     memset(res, 0, sizeof *res);
+    int rc = sw__detect_opts_check(ctx, o);
+    if (rc)
+        return rc;
     r->budget = o->max_memory > 0 ? o->max_memory : (int64_t)1 << 30;
     if (r->budget < ((int64_t)64 << 20))
         return sw__err(ctx, SW_EARG, "--max-memory must be at least 64M");
@@ -266,7 +290,7 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
                               .gsd = g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : 0.0, .georef = g->georef,
                               .width = r->W, .height = r->H, .opts = o, .before = r->pair->before,
                               .pair = r->pair->io};
-    int rc = open_method(r);
+    rc = open_method(r);
     if (rc)
         return rc;
     r->halo_rows = (r->m->halo ? r->m->halo(r->ms) : r->m->prefilter + r->m->context) +

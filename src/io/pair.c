@@ -373,7 +373,7 @@ static void side_close(side *s)
 static int side_select(sw_ctx *ctx, side *s, const char *bands)
 {
     s->nsel = 0;
-    if (!bands || !*bands) {
+    if (!bands) {
         for (int b = 0; b < s->nb; b++)
             if (!s->alpha[b])
                 s->sel[s->nsel++] = b + 1;
@@ -413,6 +413,8 @@ static int side_select(sw_ctx *ctx, side *s, const char *bands)
             rc = sw__err(ctx, SW_EARG, "--bands names more bands than %s has", s->pub.given);
     }
     free(copy);
+    if (rc == 0 && s->nsel == 0)
+        rc = sw__err(ctx, SW_EARG, "--bands '%s' names no band", bands);
     return rc;
 }
 

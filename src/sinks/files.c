@@ -94,6 +94,8 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
         o.size = sizeof o;
     }
     double tstart = sw__now();
+    if (sw__detect_opts_check(ctx, &o) != 0)
+        return ctx->code;
     int64_t budget = o.max_memory > 0 ? o.max_memory : (int64_t)1 << 30;
     if (budget < ((int64_t)64 << 20))
         return sw__err(ctx, SW_EARG, "--max-memory must be at least 64M");

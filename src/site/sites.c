@@ -32,8 +32,10 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
 {
     if (!valid_name(name))
         return sw__err(ctx, SW_EARG, "site name '%s': use letters, digits, '-', '_' and '.' (at most 127)", name);
-    if (buffer_m < 0.0 || resolution_m < 0.0)
-        return sw__err(ctx, SW_EARG, "buffer and resolution must not be negative");
+    if (!(buffer_m >= 0.0 && buffer_m <= 1e6))
+        return sw__err(ctx, SW_EARG, "buffer %g: metres from 0 to 1000000", buffer_m);
+    if (!(resolution_m == 0.0 || (resolution_m >= 0.01 && resolution_m <= 10000.0)))
+        return sw__err(ctx, SW_EARG, "resolution %g: metres from 0.01 to 10000 (0: from the first scene)", resolution_m);
     sw__aoi aoi;
     int rc = sw__aoi_read(ctx, aoi_path, buffer_m, &aoi);
     if (rc)

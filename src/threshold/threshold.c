@@ -81,12 +81,14 @@ double sw__chi2_sf_int(double x, int k)
 
 double sw__chi2_quantile(double p, double k)
 {
+    if (!(k > 0.0) || !isfinite(k) || isnan(p))
+        return NAN; /* no distribution: a caller's bug, not a hang */
     if (p <= 0.0)
         return 0.0;
     if (p >= 1.0)
         return INFINITY;
     double lo = 0.0, hi = k + 10.0 * sqrt(2.0 * k) + 10.0;
-    while (sw__chi2_cdf(hi, k) < p)
+    for (int i = 0; i < 64 && sw__chi2_cdf(hi, k) < p; i++)
         hi *= 2.0;
     for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
         double mid = 0.5 * (lo + hi);

@@ -7,7 +7,7 @@ A case is a block of lines:
     $ ARGS...                  (the sitewatch arguments, shell-split)
     exit N
     stdout TEXT | stdout~ REGEX | stderr TEXT | stderr~ REGEX   (any number; \\n in TEXT is a newline)
-    nooutput DIR               (DIR must hold no file after the run)
+    nooutput PATH              (a folder must hold no file after the run, a file must not exist)
 {tmp} in a case is the folder of fixtures this script makes first.
 """
 import os
@@ -209,7 +209,12 @@ def main():
                 print(f"skip {c['name']}: no shipped model")
                 continue
             args = shlex.split(c["args"].replace("{tmp}", tmp).replace("{model}", MODEL))
-            p = subprocess.run([sw, *args], capture_output=True, text=True, timeout=120)
+            try:
+                p = subprocess.run([sw, *args], capture_output=True, text=True, timeout=120)
+            except subprocess.TimeoutExpired:
+                failed += 1
+                print(f"FAIL {c['name']}: still running after 120 s (a hang)")
+                continue
             errs = []
             if p.returncode != c["exit"]:
                 errs.append(f"exit {p.returncode}, want {c['exit']}")
@@ -226,6 +231,8 @@ def main():
                 left = os.listdir(d) if os.path.isdir(d) else []
                 if left:
                     errs.append(f"{d} holds {left} after a failed run")
+                elif os.path.exists(d) and not os.path.isdir(d):
+                    errs.append(f"{d} was left after a failed run")
             if errs:
                 failed += 1
                 print(f"FAIL {c['name']}: " + "; ".join(errs))

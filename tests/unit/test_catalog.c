@@ -143,11 +143,44 @@ static void test_foreign_files_refused_untouched(void **state)
     sw_ctx_free(c);
 }
 
+/* A catalog whose rows mean nothing is an error naming it, never a crash:
+ * a NULL format (strcmp on NULL before) and a negative schema version (an
+ * index out of the migrations before). */
+static void test_damaged_catalogs_refused(void **state)
+{
+    (void)state;
+    const char *damage[] = {"UPDATE meta SET value = NULL WHERE key = 'format'", "PRAGMA user_version = -5",
+                            "PRAGMA user_version = 0"};
+    for (int k = 0; k < 3; k++) {
+        char db[160];
+        snprintf(db, sizeof db, "%s/damaged%d.db", dir, k);
+        sw_ctx *c = sw_ctx_new();
+        sw_catalog *cat = sw_catalog_open(c, db, 1);
+        assert_non_null(cat);
+        sw_catalog_close(cat);
+        sqlite3 *raw;
+        assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+        if (k == 0) /* meta.value is NOT NULL: make a table that allows it */
+            assert_int_equal(sqlite3_exec(raw, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = "
+                                               "'CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)' WHERE name = 'meta'",
+                                          NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(raw);
+        assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(raw, damage[k], NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(raw);
+        assert_null(sw_catalog_open(c, db, 0));
+        assert_int_equal(sw_ctx_errcode(c), SW_EFORMAT);
+        assert_non_null(strstr(sw_ctx_errmsg(c), db));
+        sw_ctx_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sites),
         cmocka_unit_test(test_foreign_files_refused_untouched),
+        cmocka_unit_test(test_damaged_catalogs_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
