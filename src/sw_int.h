@@ -74,8 +74,22 @@ void sw__json_raw(sw__json *j, const char *text);
 int sw__sha256_file(sw_ctx *ctx, const char *path, char hex[65]);
 /* SHA-256 of a buffer, as 64 hex digits plus NUL. */
 void sw__sha256_hex(const void *data, size_t n, char hex[65]);
-/* Writes data to path through a temporary name in the same folder and a
- * rename, so the file is whole or absent. */
+/* Temporary files live in a private folder beside their destination,
+ * DIR/.sw-tmp-PID-XXXXXX, made fresh by mkdtemp (mode 0700): nothing another
+ * user planted under a guessable name (a symlink to their choice of file)
+ * can be followed, and a rename within the file system moves a finished
+ * file into place. sw__tmpdir_make makes one in dir (malloc'd path, NULL
+ * with the error in ctx); sw__tmp_beside makes one beside path and returns
+ * the temporary path for it (tmpdir/basename), *tmpdir the folder;
+ * sw__tmpdir_remove deletes such a folder with the files in it;
+ * sw__tmpdir_clean deletes those in dir whose process is gone (a killed
+ * run's leftovers). */
+char *sw__tmpdir_make(sw_ctx *ctx, const char *dir);
+char *sw__tmp_beside(sw_ctx *ctx, const char *path, char **tmpdir);
+void sw__tmpdir_remove(const char *tmpdir);
+void sw__tmpdir_clean(const char *dir);
+/* Writes data to path through a temporary file in a private folder beside
+ * it and a rename, so the file is whole or absent. */
 int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_t len);
 /* Creates a folder (and its parents) if missing. */
 int sw__mkdir_p(sw_ctx *ctx, const char *path);

@@ -2,7 +2,9 @@
  * file.c: hashing, atomic writes and folders. Inputs are hashed with
  * OpenSSL's SHA-256 (hardware-accelerated where the CPU has it).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,16 +48,109 @@ int sw__sha256_file(sw_ctx *ctx, const char *path, char hex[65])
     return rc;
 }
 
+char *sw__tmpdir_make(sw_ctx *ctx, const char *dir)
+{
+    size_t n = strlen(dir) + 64;
+    char *t = malloc(n);
+    if (!t) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(t, n, "%s/.sw-tmp-%ld-XXXXXX", *dir ? dir : ".", (long)getpid());
+    if (!mkdtemp(t)) {
+        sw__err(ctx, SW_EIO, "%s: cannot make a folder for temporary files: %s", dir, strerror(errno));
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+char *sw__tmp_beside(sw_ctx *ctx, const char *path, char **tmpdir)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    char *dir = malloc(dl + 2);
+    if (!dir) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (slash)
+        snprintf(dir, dl + 2, "%.*s", (int)(dl ? dl : 1), dl ? path : "/");
+    else
+        snprintf(dir, dl + 2, ".");
+    sw__tmpdir_clean(dir); /* a killed run's leftovers */
+    *tmpdir = sw__tmpdir_make(ctx, dir);
+    free(dir);
+    if (!*tmpdir)
+        return NULL;
+    const char *base = slash ? slash + 1 : path;
+    size_t n = strlen(*tmpdir) + strlen(base) + 2;
+    char *t = malloc(n);
+    if (!t) {
+        sw__tmpdir_remove(*tmpdir);
+        free(*tmpdir);
+        *tmpdir = NULL;
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(t, n, "%s/%s", *tmpdir, base);
+    return t;
+}
+
+void sw__tmpdir_remove(const char *tmpdir)
+{
+    if (!tmpdir)
+        return;
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(tmpdir);
+}
+
+void sw__tmpdir_clean(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, ".sw-tmp-", 8) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + 8, &end, 10);
+        if (pid <= 0 || *end != '-' || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* its process still runs (or the name is not ours) */
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            sw__tmpdir_remove(p);
+    }
+    if (d)
+        closedir(d);
+}
+
 int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_t len)
 {
-    size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
+    /* Through a fresh private folder beside path: nothing planted under a
+     * guessable name can be followed. */
+    char *tmpdir = NULL, *tmp = sw__tmp_beside(ctx, path, &tmpdir);
     if (!tmp)
-        return sw__err(ctx, SW_ENOMEM, "out of memory");
-    snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
+        return ctx ? ctx->code : SW_EIO;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
+        sw__tmpdir_remove(tmpdir);
+        free(tmpdir);
         free(tmp);
         return sw__err(ctx, SW_EIO, "%s: cannot create: %s", path, strerror(e));
     }
@@ -63,14 +158,13 @@ int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_
     ok = (fflush(f) == 0) && ok;
     ok = (fsync(fileno(f)) == 0) && ok;
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return sw__err(ctx, SW_EIO, "%s: cannot write: %s", path, strerror(e));
-    }
+    int rc = 0;
+    if (!ok || rename(tmp, path) != 0)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot write: %s", path, strerror(errno));
+    sw__tmpdir_remove(tmpdir);
+    free(tmpdir);
     free(tmp);
-    return 0;
+    return rc;
 }
 
 int sw__mkdir_p(sw_ctx *ctx, const char *path)

@@ -313,8 +313,12 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     int rc = 0, w = GDALGetRasterXSize(c), h = GDALGetRasterYSize(c);
     double gt[6];
     GDALGetGeoTransform(c, gt);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out_path, (long)getpid());
+    char *tmpdir = NULL, *tmp = sw__tmp_beside(ctx, out_path, &tmpdir);
+    if (!tmp) {
+        GDALClose(c);
+        GDALClose(m);
+        return ctx->code;
+    }
     sw__gdal_err e;
     sw__gdal_push(&e);
     /* Band 1 (UDM2's "clear") on the chip's grid, nearest neighbour. */
@@ -366,11 +370,12 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
         GDALClose(o);
     *unusable = nv ? (double)bad / (double)nv : 0.0;
     sw__gdal_pop();
-    if (err != CE_None || rename(tmp, out_path) != 0) {
-        sw__io_delete(tmp);
+    if (err != CE_None || rename(tmp, out_path) != 0)
         rc = sw__err(ctx, SW_EIO, "%s: cannot put the mask on the site's grid: %s", mask,
                      sw__gdal_msg(&e, "unknown error"));
-    }
+    sw__tmpdir_remove(tmpdir);
+    free(tmpdir);
+    free(tmp);
     free(clear);
     free(valid);
     if (warped)

@@ -84,8 +84,9 @@ static int read_chip(sw_ctx *ctx, const char *path, int w, int h, chip_img *c, i
 static int write_mask(sw_ctx *ctx, const char *path, const uint8_t *m, int w, int h, const double gt[6],
                       const char *wkt)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *tmpdir = NULL, *tmp = sw__tmp_beside(ctx, path, &tmpdir);
+    if (!tmp)
+        return ctx->code;
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALDriverH drv = GDALGetDriverByName("GTiff");
@@ -101,11 +102,13 @@ static int write_mask(sw_ctx *ctx, const char *path, const uint8_t *m, int w, in
         GDALClose(ds);
     }
     sw__gdal_pop();
-    if (err != CE_None || rename(tmp, path) != 0) {
-        sw__io_delete(tmp);
-        return sw__err(ctx, SW_EIO, "%s: cannot write the cloud mask: %s", path, sw__gdal_msg(&e, "unknown error"));
-    }
-    return 0;
+    int rc = 0;
+    if (err != CE_None || rename(tmp, path) != 0)
+        rc = sw__err(ctx, SW_EIO, "%s: cannot write the cloud mask: %s", path, sw__gdal_msg(&e, "unknown error"));
+    sw__tmpdir_remove(tmpdir);
+    free(tmpdir);
+    free(tmp);
+    return rc;
 }
 
 /* Reads a mask on the chips' grid at the screen's w x h (nearest). */

@@ -106,18 +106,16 @@ int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
             rc = write_smart(ctx, cat, &site, &obj[i], path);
         }
     } else if (rc == 0) {
-        size_t len = strlen(out) + 32;
-        char *tmp = malloc(len);
+        char *tmpdir = NULL, *tmp = sw__tmp_beside(ctx, out, &tmpdir);
         if (!tmp) {
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+            rc = ctx->code;
         } else {
-            /* the extension tells GDAL nothing here: the driver is chosen */
-            snprintf(tmp, len, "%s.tmp-%ld", out, (long)getpid());
+            /* (the driver is chosen: the name's extension tells GDAL nothing) */
             rc = sw__objects_write(ctx, tmp, gpkg, site.crs_epsg, obj, n);
             if (rc == 0 && rename(tmp, out) != 0)
                 rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", out, strerror(errno));
-            if (rc)
-                sw__io_delete(tmp);
+            sw__tmpdir_remove(tmpdir);
+            free(tmpdir);
             free(tmp);
         }
     }

@@ -4,7 +4,9 @@
  * outputs, so any scene size runs in bounded memory), then the vectors,
  * quicklook and summary written, and every output renamed into place only
  * when all are complete (an older run's summary first, this one's last).
- * A failure deletes the temporaries.
+ * The temporaries live in a private folder in the output folder
+ * (OUTDIR/.sw-tmp-PID-XXXXXX); a failure deletes it, and a killed run's is
+ * deleted by the next run into that folder.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -107,6 +109,7 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     sw__run R = {.ctx = ctx, .o = &o, .rows = &sw__rows_geotiff, .quicklook = !o.no_quicklook}, *r = &R;
     double t0 = sw__now();
     sw__hashes *hashes = NULL;
+    char *tmpdir = NULL;
     int rc = sw_pair_open(ctx, before, after, &po, &r->pair);
     if (rc)
         return rc;
@@ -114,10 +117,15 @@ int sw_detect_run(sw_ctx *ctx, const char *before, const char *after, const char
     r->t[SW__T_OPEN] = sw__now() - t0 - r->t[SW__T_COREG];
     if ((rc = sw__mkdir_p(ctx, outdir)) != 0)
         goto out;
-    char prefix[64];
-    snprintf(prefix, sizeof prefix, ".sw-tmp-%ld-", (long)getpid());
+    /* A killed run's temporaries go; this run's live in a private folder
+     * of its own (nothing planted under a guessable name is followed). */
+    sw__tmpdir_clean(outdir);
+    if (!(tmpdir = sw__tmpdir_make(ctx, outdir))) {
+        rc = ctx->code;
+        goto out;
+    }
     for (int i = 0; i < SW__NOUT; i++) {
-        r->tmp[i] = join_path(outdir, sw__out_names[i], prefix);
+        r->tmp[i] = join_path(tmpdir, sw__out_names[i], "");
         r->final[i] = join_path(outdir, sw__out_names[i], "");
         if (!r->tmp[i] || !r->final[i]) {
             rc = sw__err(ctx, SW_ENOMEM, "out of memory");
@@ -136,6 +144,8 @@ out:
         o.progress(1.0, "done", o.progress_user);
     sw__hashes_free(hashes);
     cleanup(r, rc != 0);
+    sw__tmpdir_remove(tmpdir);
+    free(tmpdir);
     sw__run_free(r);
     sw_pair_close(r->pair);
     return rc;

@@ -31,9 +31,10 @@ void sw_analyze_opts_init(sw_analyze_opts *o)
     o->min_usable = -1;
 }
 
-/* Folders an older sitewatch left: an analysis killed before it cleaned up
- * (.analysis-PID, once that process is gone) and the comparisons kept as
- * files (.pairs, now in the catalog). */
+/* Folders a killed run left (.sw-tmp-PID-*, once that process is gone) and
+ * those an older sitewatch left: an analysis killed before it cleaned up
+ * (.analysis-PID) and the comparisons kept as files (.pairs, now in the
+ * catalog). */
 static void remove_stale(sw_catalog *cat, const char *site)
 {
     char *base = sw__store_site_path(cat, site, "");
@@ -63,6 +64,8 @@ static void remove_stale(sw_catalog *cat, const char *site)
     }
     if (d)
         closedir(d);
+    if (base)
+        sw__tmpdir_clean(base);
     free(base);
 }
 

@@ -1,7 +1,7 @@
 /*
  * ingest.c: a scene into a site: hashed (one already ingested is skipped),
  * dated (file name, metadata, or --date), warped onto the site's grid as a
- * COG chip written under a temporary name and renamed when whole, its own
+ * COG chip written in a private temporary folder and renamed when whole, its own
  * usability mask put on the chip's grid, and recorded in one transaction.
  */
 #include <errno.h>
@@ -70,25 +70,26 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     /* The chip, under a temporary name until it is whole. */
     char name[64];
     snprintf(name, sizeof name, "/%s_%.12s.tif", date, hex);
-    size_t n = strlen(sw__store_path(cat)) + strlen(site.name) + 128;
-    char *dir = sw__store_site_path(cat, site.name, ""), *chip = sw__store_site_path(cat, site.name, name),
-         *tmp = malloc(n + 32);
-    if (!dir || !chip || !tmp) {
+    char *dir = sw__store_site_path(cat, site.name, ""), *chip = sw__store_site_path(cat, site.name, name);
+    char *tmpdir = NULL, *tmp = NULL;
+    if (!dir || !chip) {
         free(dir);
         free(chip);
-        free(tmp);
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
-    snprintf(tmp, n + 32, "%s.tmp-%ld", chip, (long)getpid());
     double res_m = site.resolution_m, usable = 0.0;
     double margin = opts->margin_m >= 0 ? opts->margin_m : 100.0;
-    if ((rc = sw__mkdir_p(ctx, dir)) == 0 &&
-        (rc = sw__chip_write(ctx, path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
+    if ((rc = sw__mkdir_p(ctx, dir)) == 0) {
+        sw__tmpdir_clean(dir); /* a killed ingest's or analysis' leftovers */
+        if (!(tmp = sw__tmp_beside(ctx, chip, &tmpdir)))
+            rc = ctx->code;
+    }
+    if (rc == 0 && (rc = sw__chip_write(ctx, path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
         rename(tmp, chip) != 0)
         rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
-    if (rc)
-        sw__io_delete(tmp);
+    sw__tmpdir_remove(tmpdir);
+    free(tmpdir);
     /* The scene's own mask (given, or a PlanetScope UDM2 beside it) on
      * the chip's grid. */
     char msrc[4096] = "", *mpath = NULL;

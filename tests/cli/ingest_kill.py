@@ -86,11 +86,14 @@ def main():
         con = sqlite3.connect(db)
         n = con.execute("SELECT count(*) FROM scenes").fetchone()[0]
         con.close()
-        if r.returncode != 0 or n != 6 or check(db):
-            print(f"FAIL rerun: exit {r.returncode}, {n} scenes, {check(db)}: {r.stderr.strip()}")
+        # what the killed runs left half-written is gone after the rerun
+        orphans = [os.path.join(d, f) for d, dirs, files in os.walk(db + ".chips") for f in dirs + files
+                   if f.startswith((".sw-tmp-", ".analysis-")) or ".tmp-" in f]
+        if r.returncode != 0 or n != 6 or check(db) or orphans:
+            print(f"FAIL rerun: exit {r.returncode}, {n} scenes, {check(db)}, orphans {orphans}: {r.stderr.strip()}")
             failed += 1
         else:
-            print("ok   24 kills, then a rerun completed: 6 scenes, catalog intact")
+            print("ok   24 kills, then a rerun completed: 6 scenes, catalog intact, no orphans")
         # two ingests at once into a fresh catalog
         db2 = f"{tmp}/two.db"
         subprocess.run([sw, "--db", db2, "site", "add", "plant", "--aoi", f"{tmp}/aoi.geojson", "--buffer", "150"],

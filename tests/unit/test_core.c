@@ -1,11 +1,15 @@
-/* test_core.c: the JSON writer, the error context and the worker pool. */
+/* test_core.c: the JSON writer, the error context, the worker pool, and
+ * temporary files that follow nothing planted for them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -112,6 +116,70 @@ static void test_pool_error(void **state)
     sw_ctx_free(c);
 }
 
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_tmp_files_follow_no_symlink(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sw-test-core-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char victim[128], target[128], planted[160];
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    snprintf(target, sizeof target, "%s/report.html", dir);
+    spit(victim, "mine\n");
+    /* the name the writer used to pick: TARGET.tmp-PID, a symlink to the
+     * victim planted by whoever can write the folder */
+    snprintf(planted, sizeof planted, "%s.tmp-%ld", target, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    sw_ctx *c = sw_ctx_new();
+    assert_int_equal(sw__file_write_atomic(c, target, "report\n", 7), 0);
+    char buf[32] = {0};
+    FILE *f = fopen(victim, "r");
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "mine\n");
+    f = fopen(target, "r");
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "report\n");
+    struct stat st;
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    /* a killed run's private folder goes; a running one's stays */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    char dead[160], live[160], inside[200];
+    snprintf(dead, sizeof dead, "%s/.sw-tmp-%ld-abcdef", dir, (long)child);
+    snprintf(live, sizeof live, "%s/.sw-tmp-%ld-ghijkl", dir, (long)getpid());
+    assert_int_equal(mkdir(dead, 0700), 0);
+    assert_int_equal(mkdir(live, 0700), 0);
+    snprintf(inside, sizeof inside, "%s/score.tif", dead);
+    spit(inside, "half\n");
+    sw__tmpdir_clean(dir);
+    assert_int_not_equal(stat(dead, &st), 0);
+    assert_int_equal(stat(live, &st), 0);
+    /* a fresh one is private */
+    char *t = sw__tmpdir_make(c, dir);
+    assert_non_null(t);
+    assert_int_equal(stat(t, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    sw__tmpdir_remove(t);
+    assert_int_not_equal(stat(t, &st), 0);
+    free(t);
+    sw_ctx_free(c);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_ctx),
         cmocka_unit_test(test_pool_order),
         cmocka_unit_test(test_pool_error),
+        cmocka_unit_test(test_tmp_files_follow_no_symlink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,10 @@
  * texture, the structure method, ignores a smooth brightness change that
  * CVA calls change, and finds the synthetic buildings.
  */
+#include <dirent.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -340,6 +343,47 @@ static void test_texture_ignores_brightness(void **state)
     free(mask);
 }
 
+/* The file job's temporaries follow nothing planted in its output folder
+ * under the names it used to pick (.sw-tmp-PID-score.tif, ...), and leave
+ * nothing behind. */
+static void test_file_job_follows_no_symlink(void **state)
+{
+    (void)state;
+    char out[400], victim[400], planted[500];
+    snprintf(out, sizeof out, "%s/planted", dir);
+    snprintf(victim, sizeof victim, "%s/victim.txt", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("mine\n", f);
+    fclose(f);
+    assert_int_equal(mkdir(out, 0755), 0);
+    const char *names[] = {"score.tif", "mask.tif", "raw-mask.tif", "ids.tif", "changes.gpkg", "summary.json"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(planted, sizeof planted, "%s/.sw-tmp-%ld-%s", out, (long)getpid(), names[i]);
+        assert_int_equal(symlink(victim, planted), 0);
+    }
+    sw_detect_result r = detect_run(before, after, "planted", "cva", 0);
+    assert_true(r.objects > 0);
+    char buf[32] = {0};
+    f = fopen(victim, "r");
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "mine\n");
+    /* besides the planted links, only the outputs: no temporary is left */
+    DIR *d = opendir(out);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        char p[800];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", out, e->d_name);
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && lstat(p, &st) == 0 && !S_ISLNK(st.st_mode)) {
+            n++;
+        }
+    }
+    closedir(d);
+    assert_int_equal(n, 5); /* score.tif mask.tif changes.geojson changes.gpkg summary.json */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_texture_ignores_brightness),
+        cmocka_unit_test(test_file_job_follows_no_symlink),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
