@@ -1,6 +1,7 @@
 /* cmd_detect.c: `sitewatch detect BEFORE AFTER -o OUTDIR [options]`. */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static void usage(FILE *f)
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
             "      --sample-pixels N   pixels sampled to fit the method (default 1000000)\n"
+            "      --max-pixels N      refuse a pair of more pixels up front (default 4294967296)\n"
             "      --model FILE|NAME   learned: the model file, or a shipped one by name: buildings (new or\n"
             "                          removed buildings; the default unless $SITEWATCH_MODEL says otherwise)\n"
             "                          or change (any land-cover change: buildings, roads, cleared ground)\n"
@@ -79,6 +81,7 @@ int cmd_detect(int argc, char **argv)
         {"mask-cloudy", no_argument, 0, 12},
         {"cloud-screen", no_argument, 0, 30},
         {"slivers", required_argument, 0, 31},      {"fill-holes", required_argument, 0, 32},
+        {"max-pixels", required_argument, 0, 33},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -175,6 +178,11 @@ int cmd_detect(int argc, char **argv)
             o.fill_holes = INFINITY; /* "inf": holes of any size */
             if (strcmp(optarg, "inf") && cli_number(optarg, 0, 1e300, &o.fill_holes))
                 return cli_usage("detect", "--fill-holes needs an area >= 0, got '%s'", optarg);
+            break;
+        case 33:
+            if (cli_count(optarg, 1, INT64_MAX, &n))
+                return cli_usage("detect", "--max-pixels needs a count >= 1, got '%s'", optarg);
+            o.max_pixels = n;
             break;
         case 'q': quiet = 1; break;
         case 'h': usage(stdout); return 0;

@@ -95,6 +95,8 @@ typedef struct sw_detect_opts {
      * wanted */
     float *score_out;
     uint8_t *mask_out;
+    int64_t max_pixels;      /* a window of more pixels is refused up front, with the
+                                reason; 0: 2^32 (65536 x 65536) */
 } sw_detect_opts;
 
 /* What a run found, for the caller to print. */

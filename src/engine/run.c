@@ -64,7 +64,8 @@ int sw__detect_opts_check(sw_ctx *ctx, const sw_detect_opts *o)
         return sw__err(ctx, SW_EARG, "fill holes %g: an area >= 0 (inf: any)", o->fill_holes);
     if (o->morph != SW_MORPH_NONE && (o->morph_radius < 1 || o->morph_radius > 16))
         return sw__err(ctx, SW_EARG, "morphology radius %d: 1 to 16", o->morph_radius);
-    if (o->threads < 0 || o->tile_rows < 0 || o->sample_pixels < 0 || o->irmad_iterations < 0 || o->max_memory < 0)
+    if (o->threads < 0 || o->tile_rows < 0 || o->sample_pixels < 0 || o->irmad_iterations < 0 || o->max_memory < 0 ||
+        o->max_pixels < 0)
         return sw__err(ctx, SW_EARG, "threads, strip rows, sample size, iterations and memory must not be negative");
     if (!(o->gsd >= 0.0 && o->gsd <= 1e6))
         return sw__err(ctx, SW_EARG, "pixel size %g: metres from 0 to 1000000", o->gsd);
@@ -285,6 +286,13 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
     if (r->nb > 64)
         return sw__err(ctx, SW_EARG, "%s: %d bands; at most 64 can be analysed (select with --bands)",
                        r->pair->before, r->nb);
+    /* Work in proportion to the pixels: bounded up front, not after minutes. */
+    int64_t limit = o->max_pixels > 0 ? o->max_pixels : (int64_t)1 << 32;
+    if (r->W > limit / r->H)
+        return sw__err(ctx, SW_EARG, "%s: %lld x %lld = %.3g pixels, more than the limit of %.3g (--max-pixels, "
+                                     "or a window of it)",
+                       r->pair->before, (long long)r->W, (long long)r->H, (double)r->W * (double)r->H,
+                       (double)limit);
     const sw__grid *g = &r->info->grid;
     r->env = (sw__method_env){.nb = r->nb, .band_names = (const char *const *)r->info->band_names,
                               .gsd = g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : 0.0, .georef = g->georef,

@@ -113,13 +113,16 @@ static int list_files(sw_ctx *ctx, side *s, const char *given, int is_dir)
             return sw__err(ctx, SW_EIO, "%s: cannot read folder: %s", given, strerror(errno));
         }
         struct dirent *de;
-        while ((de = readdir(d))) {
+        int oom = 0;
+        while (!oom && (de = readdir(d))) {
             if (de->d_name[0] == '.' || !has_raster_ext(de->d_name))
                 continue;
             size_t len = strlen(given) + strlen(de->d_name) + 2;
             char *full = malloc(len);
-            if (!full)
+            if (!full) {
+                oom = 1;
                 break;
+            }
             snprintf(full, len, "%s/%s", given, de->d_name);
             struct stat st;
             if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -127,17 +130,22 @@ static int list_files(sw_ctx *ctx, side *s, const char *given, int is_dir)
                 continue;
             }
             if (n == cap) {
-                cap *= 2;
-                char **nf = realloc(files, (size_t)cap * sizeof *nf);
+                char **nf = realloc(files, (size_t)cap * 2 * sizeof *nf);
                 if (!nf) {
                     free(full);
+                    oom = 1;
                     break;
                 }
                 files = nf;
+                cap *= 2;
             }
             files[n++] = full;
         }
         closedir(d);
+        if (oom) {
+            free_strv(files, n);
+            return sw__err(ctx, SW_ENOMEM, "out of memory listing %s", given);
+        }
     } else {
         FILE *f = fopen(given + 1, "r");
         if (!f) {
@@ -145,20 +153,41 @@ static int list_files(sw_ctx *ctx, side *s, const char *given, int is_dir)
             return sw__err(ctx, SW_EIO, "%s: cannot open list: %s", given + 1, strerror(errno));
         }
         char line[4096];
-        while (fgets(line, sizeof line, f)) {
+        int lineno = 0, rc = 0;
+        while (rc == 0 && fgets(line, sizeof line, f)) {
+            lineno++;
             size_t len = strlen(line);
+            if (len == sizeof line - 1 && line[len - 1] != '\n') {
+                rc = sw__err(ctx, SW_EFORMAT, "%s: line %d is longer than a file name can be", given + 1, lineno);
+                break;
+            }
             while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' '))
                 line[--len] = '\0';
-            if (!len || line[0] == '#')
+            /* a list of file names is text: a binary file is not one */
+            for (size_t i = 0; i < len && rc == 0; i++)
+                if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
+                    rc = sw__err(ctx, SW_EFORMAT, "%s: line %d is not a file name (control characters: "
+                                                  "is this a list of files?)", given + 1, lineno);
+            if (rc || !len || line[0] == '#')
                 continue;
             if (n == cap) {
-                cap *= 2;
-                char **nf = realloc(files, (size_t)cap * sizeof *nf);
-                if (!nf)
+                char **nf = realloc(files, (size_t)cap * 2 * sizeof *nf);
+                if (!nf) {
+                    rc = sw__err(ctx, SW_ENOMEM, "out of memory reading %s", given + 1);
                     break;
+                }
                 files = nf;
+                cap *= 2;
             }
-            files[n++] = strdup(line);
+            if (!(files[n] = strdup(line)))
+                rc = sw__err(ctx, SW_ENOMEM, "out of memory reading %s", given + 1);
+            else
+                n++;
+        }
+        if (rc) {
+            fclose(f);
+            free_strv(files, n);
+            return rc;
         }
         fclose(f);
     }
@@ -204,11 +233,16 @@ GDALDatasetH sw__open_raster(sw_ctx *ctx, const char *path, const char *role)
     VSIStatBufL st;
     GDALDatasetH ds = NULL;
     if (VSIStatL(path, &st) != 0) {
+        struct stat sb;
+        int why = stat(path, &sb) == 0 ? 0 : errno; /* why, for a local path */
         sw__gdal_pop();
-        if (role)
+        /* a missing file, but also a loop of links or a folder one may not enter */
+        const char *what = why == ELOOP ? "a loop of symbolic links" : why == EACCES ? "permission denied"
+                                                                     : "file not found";
+        if (role && why != ELOOP && why != EACCES)
             sw__err(ctx, SW_EIO, "%s: %s file not found", path, role);
         else
-            sw__err(ctx, SW_EIO, "%s: file not found", path);
+            sw__err(ctx, SW_EIO, "%s: %s", path, what);
         return NULL;
     }
     ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);

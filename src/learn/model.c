@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -226,12 +227,17 @@ sw_model *sw_model_load(sw_ctx *ctx, const char *path)
         sw__err(ctx, SW_EIO, "%s: cannot open model: %s", path, strerror(errno));
         return NULL;
     }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (size < 0 || size > MAX_FILE) {
+    struct stat st = {0};
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        sw__err(ctx, SW_EFORMAT, "%s: not a model file (size %ld)", path, size);
+        sw__err(ctx, SW_EFORMAT, "%s: not a model file (%s)", path,
+                S_ISDIR(st.st_mode) ? "a folder" : "not a regular file");
+        return NULL;
+    }
+    long size = (long)st.st_size;
+    if (size > MAX_FILE) {
+        fclose(f);
+        sw__err(ctx, SW_EFORMAT, "%s: not a model file (%ld bytes, more than a model can be)", path, size);
         return NULL;
     }
     unsigned char *buf = malloc((size_t)size + 1);

@@ -49,6 +49,12 @@ def make_fixtures(sw, tmp):
 
     # 480 x 400 with seed 2 holds 7 new buildings.
     run("synth", f"{tmp}/syn", "--width", "480", "--height", "400", "--seed", "2", "-q")
+    # a binary file given as a list of files
+    with open(f"{tmp}/binary.lst", "wb") as f:
+        f.write(b"\x7fELF\x02\x01\x01\x00\x00\x1b[31mred\n")
+    # two links that point at each other
+    os.symlink(f"{tmp}/loop-b.tif", f"{tmp}/loop-a.tif")
+    os.symlink(f"{tmp}/loop-a.tif", f"{tmp}/loop-b.tif")
     run("synth", f"{tmp}/syn3", "--width", "480", "--height", "400", "--seed", "2", "--bands", "3", "-q")
     with open(f"{tmp}/text.tif", "w") as f:
         f.write("this is a text file, not an image\n" * 20)
