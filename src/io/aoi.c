@@ -15,6 +15,39 @@
 
 #include "io_int.h"
 
+/* Adds 360 to every negative longitude under g. */
+static void shift_east(OGRGeometryH g)
+{
+    int sub = OGR_G_GetGeometryCount(g);
+    for (int i = 0; i < sub; i++)
+        shift_east(OGR_G_GetGeometryRef(g, i));
+    for (int i = 0, n = OGR_G_GetPointCount(g); sub == 0 && i < n; i++)
+        if (OGR_G_GetX(g, i) < 0)
+            OGR_G_SetPoint_2D(g, i, OGR_G_GetX(g, i) + 360.0, OGR_G_GetY(g, i));
+}
+
+/* An AOI that crosses the antimeridian, written as longitudes either side
+ * of it (a ring from 179.9 to -179.9, or RFC 7946's two parts split at 180),
+ * spans more than half the globe as it stands: it is put on longitudes past
+ * 180 (and its parts joined), so it is the small area it means. Returns the
+ * geometry to use (g, or a new one that replaced it). */
+static OGRGeometryH unwrap_antimeridian(OGRGeometryH g)
+{
+    OGREnvelope env;
+    OGR_G_GetEnvelope(g, &env);
+    if (env.MaxX - env.MinX <= 180.0 || env.MinX < -180.0 || env.MaxX > 180.0)
+        return g;
+    shift_east(g);
+    if (wkbFlatten(OGR_G_GetGeometryType(g)) == wkbMultiPolygon) {
+        OGRGeometryH u = OGR_G_UnionCascaded(g);
+        if (u) {
+            OGR_G_DestroyGeometry(g);
+            return u;
+        }
+    }
+    return g;
+}
+
 void sw__aoi_clear(sw__aoi *a)
 {
     CPLFree(a->wkt);
@@ -79,11 +112,14 @@ int sw__aoi_read(sw_ctx *ctx, const char *path, double buffer_m, sw__aoi *out)
     sw__gdal_pop();
     if (rc)
         goto done;
+    work = unwrap_antimeridian(work);
     /* The local UTM zone of the centroid. */
     OGRGeometryH c = OGR_G_CreateGeometry(wkbPoint);
     OGR_G_Centroid(work, c);
     double lon = OGR_G_GetX(c, 0), lat = OGR_G_GetY(c, 0);
     OGR_G_DestroyGeometry(c);
+    if (lon > 180.0)
+        lon -= 360.0; /* an AOI unwrapped past the antimeridian */
     if (!(lon >= -180 && lon <= 180 && lat >= -84 && lat <= 84)) {
         rc = sw__err(ctx, SW_EFORMAT, "%s: the AOI's centre (%g, %g) is not a longitude/latitude in UTM's range",
                      path, lon, lat);

@@ -143,6 +143,40 @@ static void test_foreign_files_refused_untouched(void **state)
     sw_ctx_free(c);
 }
 
+/* An AOI across the antimeridian, as a ring from 179.9 to -179.9 and as
+ * RFC 7946's two parts, is the small area it means, in the UTM zone at 180
+ * (it became a site at longitude 0, in zone 31, before). */
+static void test_antimeridian_aoi(void **state)
+{
+    (void)state;
+    char ring[160], parts[160], db[160];
+    spit("am-ring.geojson", "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
+                            "\"coordinates\":[[[179.9,-16.9],[-179.9,-16.9],[-179.9,-16.7],[179.9,-16.7],[179.9,-16.9]]]}}",
+         ring, sizeof ring);
+    spit("am-parts.geojson",
+         "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"MultiPolygon\",\"coordinates\":["
+         "[[[179.9,-16.9],[180,-16.9],[180,-16.7],[179.9,-16.7],[179.9,-16.9]]],"
+         "[[[-180,-16.9],[-179.9,-16.9],[-179.9,-16.7],[-180,-16.7],[-180,-16.9]]]]}}",
+         parts, sizeof parts);
+    snprintf(db, sizeof db, "%s/am.db", dir);
+    sw_ctx *c = sw_ctx_new();
+    sw_catalog *cat = sw_catalog_open(c, db, 1);
+    assert_non_null(cat);
+    const char *aoi[2] = {ring, parts}, *names[2] = {"fiji-ring", "fiji-parts"};
+    /* 0.2 x 0.2 degrees at 16.8 S: 22.2 km by 21.3 km */
+    double want = 0.2 * 111.32 * 0.2 * 111.32 * cos(16.8 * M_PI / 180.0) * 1e6;
+    for (int k = 0; k < 2; k++) {
+        sw_site s;
+        assert_int_equal(sw_site_add(c, cat, names[k], aoi[k], 0, 0, &s), 0);
+        assert_int_equal(s.crs_epsg, 32760);
+        assert_true(fabs(fabs(s.lon) - 180.0) < 0.01);
+        assert_true(fabs(s.area_m2 - want) < 0.01 * want);
+        sw_site_clear(&s);
+    }
+    sw_catalog_close(cat);
+    sw_ctx_free(c);
+}
+
 /* A catalog whose rows mean nothing is an error naming it, never a crash:
  * a NULL format (strcmp on NULL before) and a negative schema version (an
  * index out of the migrations before). */
@@ -181,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_sites),
         cmocka_unit_test(test_foreign_files_refused_untouched),
         cmocka_unit_test(test_damaged_catalogs_refused),
+        cmocka_unit_test(test_antimeridian_aoi),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
