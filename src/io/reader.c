@@ -184,8 +184,16 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
     int64_t xa = X0 + (int64_t)floor(lx), xb = X0 + w - 1 + (int64_t)floor(hx) + 2;
     int64_t ca = ya < 0 ? 0 : ya, cb = yb > fh ? fh : yb;
     int64_t da = xa < 0 ? 0 : xa, db = xb > fw ? fw : xb;
-    int64_t sw = xb - xa;
-    size_t need = (size_t)sw * (size_t)(yb - ya);
+    /* The source block is [ca, cb) x [da, db), inside the image: a pixel
+     * whose four neighbours are not all in it is outside the image, and
+     * invalid. */
+    int64_t sw = db - da, sh = cb - ca;
+    if (sw < 2 || sh < 2) {
+        memset(valid, 0, (size_t)w * (size_t)nrows);
+        memset(after, 0, (size_t)w * (size_t)nrows * (size_t)nb * sizeof(float));
+        return 0;
+    }
+    size_t need = (size_t)sw * (size_t)sh;
     if (need > r->scap) {
         free(r->sbuf);
         free(r->svalid);
@@ -195,37 +203,10 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
         if (!r->scap)
             return sw__err(ctx, SW_ENOMEM, "out of memory");
     }
-    memset(r->svalid, 0, need);
-    if (cb > ca && db > da) {
-        /* Read into a block of its own width, then place it in the source
-         * buffer's rows. */
-        int64_t rw = db - da;
-        if (rw == sw) {
-            uint8_t *sv = r->svalid + (size_t)(ca - ya) * (size_t)sw;
-            memset(sv, 1, (size_t)(cb - ca) * (size_t)sw);
-            int rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), r->sbuf + (size_t)(ca - ya) * (size_t)sw * nb, sv);
-            if (rc)
-                return rc;
-        } else {
-            size_t n = (size_t)rw * (size_t)(cb - ca);
-            float *tb = malloc(n * (size_t)nb * sizeof(float));
-            uint8_t *tv = malloc(n);
-            int rc = tb && tv ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
-            if (rc == 0) {
-                memset(tv, 1, n);
-                rc = read_date(r, ctx, 1, da, ca, rw, (int)(cb - ca), tb, tv);
-            }
-            for (int64_t k = 0; rc == 0 && k < cb - ca; k++) {
-                size_t dst = (size_t)(ca - ya + k) * (size_t)sw + (size_t)(da - xa), src = (size_t)k * (size_t)rw;
-                memcpy(r->sbuf + dst * nb, tb + src * nb, (size_t)rw * nb * sizeof(float));
-                memcpy(r->svalid + dst, tv + src, (size_t)rw);
-            }
-            free(tb);
-            free(tv);
-            if (rc)
-                return rc;
-        }
-    }
+    memset(r->svalid, 1, need);
+    int rc = read_date(r, ctx, 1, da, ca, sw, (int)sh, r->sbuf, r->svalid);
+    if (rc)
+        return rc;
     for (int k = 0; k < nrows; k++) {
         double y = (double)(Y0 + k);
         for (int64_t i = 0; i < w; i++) {
@@ -234,13 +215,14 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
             double sx = x + ax[0] + ax[1] * x + ax[2] * y;
             double sy = y + ay[0] + ay[1] * x + ay[2] * y;
             double fx = floor(sx), fy = floor(sy);
-            int64_t ix = (int64_t)fx, iy = (int64_t)fy - ya;
-            if (ix < 0 || ix + 1 >= fw || iy < 0 || iy + 1 >= yb - ya) {
+            int64_t ix = (int64_t)fx, iy = (int64_t)fy;
+            if (ix < da || ix + 1 >= db || iy < ca || iy + 1 >= cb) {
                 valid[o] = 0;
                 memset(after + o * nb, 0, (size_t)nb * sizeof(float));
                 continue;
             }
-            ix -= xa;
+            ix -= da;
+            iy -= ca;
             float tx = (float)(sx - fx), ty = (float)(sy - fy);
             float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
             size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
