@@ -150,6 +150,9 @@ int sw__detect_opts_check(sw_ctx *ctx, const sw_detect_opts *o);
 int sw__run_detect(sw__run *r, sw_detect_result *res);
 void sw__run_free(sw__run *r);
 
+/* versions.c: "sitewatch X; GDAL Y; FFTW ...; OpenBLAS ...; OpenSSL ...". */
+const char *sw__engine_versions(void);
+
 /* pair.c: puts the pair's readers on window (NULL: the whole grid). */
 int sw__pair_window(sw_ctx *ctx, sw_pair *p, const sw_window *w);
 

@@ -39,7 +39,9 @@ static OGRLayerH make_layer(GDALDatasetH ds, OGRSpatialReferenceH srs, char **op
     return l;
 }
 
-static void set_fields(OGRFeatureH f, const sw__vobject *o)
+/* The attributes of one object; its centroid in the layer's CRS (the
+ * grid's; pixels without georeferencing) and in WGS84. */
+static void set_fields(OGRFeatureH f, const sw__vobject *o, const double gt[6])
 {
     OGR_F_SetFieldInteger64(f, 0, o->id);
     OGR_F_SetFieldDouble(f, 1, o->area_m2);
@@ -53,8 +55,8 @@ static void set_fields(OGRFeatureH f, const sw__vobject *o)
         OGR_F_SetFieldNull(f, 5);
         OGR_F_SetFieldNull(f, 6);
     }
-    OGR_F_SetFieldDouble(f, 7, o->cx);
-    OGR_F_SetFieldDouble(f, 8, o->cy);
+    OGR_F_SetFieldDouble(f, 7, gt[0] + o->cx * gt[1] + o->cy * gt[2]);
+    OGR_F_SetFieldDouble(f, 8, gt[3] + o->cx * gt[4] + o->cy * gt[5]);
     OGR_F_SetFieldDouble(f, 9, o->area_subpixel_m2);
 }
 
@@ -187,7 +189,7 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
         OGRLayerH layers[2] = {lg, lj};
         for (int k = 0; k < 2 && rc == 0; k++) {
             OGRFeatureH nf = OGR_F_Create(OGR_L_GetLayerDefn(layers[k]));
-            set_fields(nf, o);
+            set_fields(nf, o, g->gt);
             OGR_F_SetGeometry(nf, geoms[o->id]);
             if (OGR_L_CreateFeature(layers[k], nf) != OGRERR_NONE)
                 rc = sw__err(ctx, SW_EIO, "%s: cannot write feature: %s", k ? geojson_path : gpkg_path,

@@ -121,7 +121,7 @@ int sw__summary_write(sw__run *r, const sw_detect_result *res, sw__hashes *h, co
     sw__json_key(&j, "version");
     sw__json_str(&j, SW_VERSION_STRING);
     sw__json_key(&j, "libraries");
-    sw__json_str(&j, sw_version());
+    sw__json_str(&j, sw__engine_versions());
     time_t now = time(NULL);
     char ts[32];
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));

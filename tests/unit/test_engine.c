@@ -115,8 +115,9 @@ static sw_detect_result detect_run(const char *a, const char *b, const char *sub
     return r;
 }
 
-/* The features of a GeoPackage layer: count and summed area_m2. */
-static int64_t gpkg_objects(const char *path, double *area)
+/* The features of a GeoPackage layer: count and summed area_m2; each one's
+ * centroid_x, centroid_y must be objs' centroid in the CRS. */
+static int64_t gpkg_objects(const char *path, double *area, const sw_objects *objs)
 {
     GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
     assert_non_null(ds);
@@ -126,6 +127,10 @@ static int64_t gpkg_objects(const char *path, double *area)
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(l))) {
         *area += OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "area_m2"));
+        const sw_object *o = sw_objects_get(objs, n);
+        assert_non_null(o);
+        assert_true(fabs(OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "centroid_x")) - o->x) < 1e-6);
+        assert_true(fabs(OGR_F_GetFieldAsDouble(f, OGR_F_GetFieldIndex(f, "centroid_y")) - o->y) < 1e-6);
         n++;
         OGR_F_Destroy(f);
     }
@@ -151,7 +156,7 @@ static void test_whole_window_equals_file_job(void **state)
         char p[400];
         snprintf(p, sizeof p, "%s/%s/changes.gpkg", dir, methods[m]);
         double area = 0, sum = 0;
-        assert_int_equal(gpkg_objects(p, &area), r.objects);
+        assert_int_equal(gpkg_objects(p, &area, objs), r.objects);
         for (int64_t i = 0; i < sw_objects_count(objs); i++) {
             const sw_object *o = sw_objects_get(objs, i);
             sum += o->area_m2;
