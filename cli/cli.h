@@ -35,7 +35,8 @@ const char *cli_method_names(void);
 
 /* A progress bar on stderr when it is a terminal and not quiet. */
 typedef struct cli_progress {
-    int enabled;
+    int enabled;    /* not -q */
+    int tty;        /* a bar on a terminal; GDAL's 0...10...20 to a log */
     int last;
 } cli_progress;
 void cli_progress_init(cli_progress *p, int quiet);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -18,6 +19,9 @@ static void usage(FILE *f)
             "AFTER is put on BEFORE's grid; outputs are on BEFORE's grid.\n"
             "\n"
             "  -o, --output DIR        where to write the outputs (created if missing)\n"
+            "  -co KEY=VALUE           a GeoTIFF creation option for score.tif and mask.tif, as\n"
+            "                          GDAL's (any number; they override sitewatch's own)\n"
+            "  -of GTiff               accepted, as GDAL's: the rasters are GeoTIFF\n"
             "  -m, --method M          auto (default: from the bands and sensor: logratio for SAR\n"
             "                          and gray pairs, learned for RGB at 1 m or finer, else\n"
             "                          irmad), or one of the methods listed below\n"
@@ -89,6 +93,32 @@ int cmd_detect(int argc, char **argv)
     const char *outdir = NULL, *threshold = NULL;
     int quiet = 0, c;
     long long n;
+    /* GDAL's -co KEY=VALUE (any number) and -of FORMAT, taken out before
+     * getopt would read them as -c -o and -o f. */
+    enum { MAXCO = 32 };
+    const char *co[MAXCO + 1] = {0};
+    int nco = 0;
+    for (int i = 1; i < argc;) {
+        int isco = strcmp(argv[i], "-co") == 0, isof = strcmp(argv[i], "-of") == 0;
+        if (!isco && !isof) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return cli_usage("detect", "%s needs a value", argv[i]);
+        const char *v = argv[i + 1];
+        if (isco && (!strchr(v, '=') || v[0] == '='))
+            return cli_usage("detect", "-co needs KEY=VALUE, got '%s'", v);
+        if (isco && nco == MAXCO)
+            return cli_usage("detect", "at most %d creation options", MAXCO);
+        if (isof && strcasecmp(v, "GTiff") && strcasecmp(v, "GeoTIFF"))
+            return cli_usage("detect", "-of: detect writes GeoTIFF (score.tif, mask.tif), not '%s'", v);
+        if (isco)
+            co[nco++] = v;
+        memmove(argv + i, argv + i + 2, (size_t)(argc - i - 2 + 1) * sizeof *argv);
+        argc -= 2;
+    }
+    o.creation_options = nco ? co : NULL;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:m:t:a:b:r:j:qh", longopts, NULL)) != -1) {

@@ -59,7 +59,8 @@ int cli_usage(const char *cmd, const char *fmt, ...)
 
 void cli_progress_init(cli_progress *p, int quiet)
 {
-    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->enabled = !quiet;
+    p->tty = isatty(STDERR_FILENO);
     p->last = -1;
 }
 
@@ -68,6 +69,20 @@ int cli_progress_cb(double done, const char *msg, void *user)
     cli_progress *p = user;
     if (!p->enabled)
         return 1;
+    if (!p->tty) {
+        /* To a log, as GDAL's utilities: 0...10...20...30 ... 100 - done. */
+        int tick = (int)(done * 40.0 + 1e-9);
+        tick = tick > 40 ? 40 : tick;
+        for (int t = p->last + 1; t <= tick; t++)
+            fprintf(stderr, t % 4 == 0 ? "%d" : ".", t * 10 / 4);
+        if (tick > p->last) {
+            if (tick == 40)
+                fprintf(stderr, " - done.\n");
+            p->last = tick;
+            fflush(stderr);
+        }
+        return 1;
+    }
     int pct = (int)(done * 100.0);
     if (pct == p->last)
         return 1;
@@ -81,8 +96,10 @@ int cli_progress_cb(double done, const char *msg, void *user)
 
 void cli_progress_end(cli_progress *p)
 {
-    if (p->enabled && p->last >= 0)
+    if (p->enabled && p->tty && p->last >= 0)
         fprintf(stderr, "\r%60s\r", "");
+    else if (p->enabled && !p->tty && p->last >= 0 && p->last < 40)
+        fprintf(stderr, "\n"); /* cut short: what follows starts a line */
 }
 
 int cli_number(const char *s, double lo, double hi, double *out)
@@ -210,7 +227,7 @@ void cli_free_list(char **v, int n)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sitewatch [--db CATALOG] COMMAND [options]\n"
+            "usage: sitewatch [--db CATALOG] [--config KEY VALUE] COMMAND [options]\n"
             "\n"
             "commands:\n"
             "  detect BEFORE AFTER -o OUTDIR   change between two images: score.tif, mask.tif,\n"
@@ -239,6 +256,21 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
+    }
+    /* GDAL's --config KEY VALUE, anywhere on the line, as its utilities
+     * take it. */
+    for (int i = 1; i < argc;) {
+        if (strcmp(argv[i], "--config") != 0) {
+            i++;
+            continue;
+        }
+        if (i + 2 >= argc) {
+            fprintf(stderr, "sitewatch: --config needs KEY VALUE\n");
+            return EXIT_USAGE;
+        }
+        sw_config_set(argv[i + 1], argv[i + 2]);
+        memmove(argv + i, argv + i + 3, (size_t)(argc - i - 3 + 1) * sizeof *argv);
+        argc -= 3;
     }
     /* Global options, before the command. */
     const char *db = getenv("SITEWATCH_DB");

@@ -67,6 +67,11 @@ const char *sw_strerror(int code);
  * (the call then fails with SW_ECANCEL). Called from one thread at a time. */
 typedef int (*sw_progress_fn)(double done, const char *msg, void *user);
 
+/* Sets a GDAL configuration option for the process (GDAL_CACHEMAX,
+ * GDAL_NUM_THREADS, AWS_*, ...), as GDAL's utilities' --config KEY VALUE;
+ * value NULL unsets it. */
+void sw_config_set(const char *key, const char *value);
+
 /* Version strings of sitewatch and the libraries it is built on, as one
  * line: borrowed, static. */
 const char *sw_version(void);

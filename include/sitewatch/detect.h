@@ -97,6 +97,9 @@ typedef struct sw_detect_opts {
     uint8_t *mask_out;
     int64_t max_pixels;      /* a window of more pixels is refused up front, with the
                                 reason; 0: 2^32 (65536 x 65536) */
+    const char *const *creation_options; /* sw_detect_run: GeoTIFF creation options for
+                                score.tif and mask.tif (KEY=VALUE, NULL-terminated, as
+                                GDAL's -co); they override sitewatch's own */
 } sw_detect_opts;
 
 /* What a run found, for the caller to print. */

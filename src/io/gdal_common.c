@@ -149,3 +149,9 @@ int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__gr
     OSRDestroySpatialReference(srs);
     return g->wkt ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
 }
+
+void sw_config_set(const char *key, const char *value)
+{
+    sw__io_init(0);
+    CPLSetConfigOption(key, value);
+}

@@ -130,6 +130,10 @@ typedef struct sw__rwriter sw__rwriter;
  * written in order when overviews are asked for. Returns new or NULL. */
 sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g,
                                 int nbands, sw__type type, double nodata, int flags);
+/* The same with the user's GeoTIFF creation options (KEY=VALUE, NULL-
+ * terminated; they override sitewatch's own; a malformed one is SW_EARG). */
+sw__rwriter *sw__rwriter_create_ex(sw_ctx *ctx, const char *path, const sw__grid *g, int nbands, sw__type type,
+                                   double nodata, int flags, const char *const *extra);
 /* Writes rows [y0, y0 + nrows), pixel-interleaved. */
 int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const void *buf);
 /* Sets band descriptions (nbands strings). */

@@ -125,6 +125,12 @@ static int level_add(sw__rwriter *w, sw_ctx *ctx, int i, const float *in, int64_
 sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g, int nbands,
                                 sw__type type, double nodata, int flags)
 {
+    return sw__rwriter_create_ex(ctx, path, g, nbands, type, nodata, flags, NULL);
+}
+
+sw__rwriter *sw__rwriter_create_ex(sw_ctx *ctx, const char *path, const sw__grid *g, int nbands, sw__type type,
+                                   double nodata, int flags, const char *const *extra)
+{
     sw__io_init(0);
     sw__rwriter *w = calloc(1, sizeof *w);
     if (!w) {
@@ -162,6 +168,20 @@ sw__rwriter *sw__rwriter_create(sw_ctx *ctx, const char *path, const sw__grid *g
         break;
     default:
         break;
+    }
+    /* The user's creation options (-co KEY=VALUE) come last and win. */
+    for (int i = 0; extra && extra[i]; i++) {
+        const char *eq = strchr(extra[i], '=');
+        if (!eq || eq == extra[i]) {
+            CSLDestroy(opts);
+            free(w->path);
+            free(w);
+            sw__err(ctx, SW_EARG, "creation option '%s': KEY=VALUE", extra[i]);
+            return NULL;
+        }
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - extra[i] < 127 ? eq - extra[i] : 127), extra[i]);
+        opts = CSLSetNameValue(opts, key, eq + 1);
     }
     sw__gdal_err e;
     sw__gdal_push(&e);

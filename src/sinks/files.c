@@ -69,10 +69,15 @@ static int write_outputs(sw__run *r, sw__hashes *h, sw_detect_result *res)
     if (rc)
         return rc;
     r->t[SW__T_VECTOR] += sw__now() - t0;
+    /* the stages after the passes report too: the end is not one jump */
+    if (o->progress && !o->progress(0.92, "vectors", o->progress_user))
+        return sw__err(ctx, SW_ECANCEL, "cancelled");
     t0 = sw__now();
     if (!o->no_quicklook && (rc = sw__quicklook_write(r, r->tmp[SW__OUT_QUICKLOOK])) != 0)
         return rc;
     r->t[SW__T_QUICKLOOK] = sw__now() - t0;
+    if (o->progress && !o->progress(0.97, "summary", o->progress_user))
+        return sw__err(ctx, SW_ECANCEL, "cancelled");
     if ((rc = sw__summary_write(r, res, h, r->tmp[SW__OUT_SUMMARY])) != 0)
         return rc;
     /* Everything is whole: rename, summary last. An older run's summary

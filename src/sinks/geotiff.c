@@ -25,8 +25,8 @@ static int open_scores(sw__run *r)
     tiff_rows *t = calloc(1, sizeof *t);
     if (!(r->rows_state = t))
         return sw__err(r->ctx, SW_ENOMEM, "out of memory");
-    t->score = sw__rwriter_create(r->ctx, r->tmp[SW__OUT_SCORE], &r->info->grid, 1, SW__F32, NAN,
-                                  SW__W_ZSTD | SW__W_OVERVIEWS);
+    t->score = sw__rwriter_create_ex(r->ctx, r->tmp[SW__OUT_SCORE], &r->info->grid, 1, SW__F32, NAN,
+                                     SW__W_ZSTD | SW__W_OVERVIEWS, r->o->creation_options);
     t->raw = t->score ? sw__rwriter_create(r->ctx, r->tmp[SW__OUT_RAW], &r->info->grid, 1, SW__U8, NAN,
                                            SW__W_PACKBITS)
                       : NULL;
@@ -112,7 +112,8 @@ static int read_rows(void *p, sw_ctx *ctx, int64_t y0, int nrows, uint8_t *mask,
 static int open_labels(sw__run *r)
 {
     tiff_rows *t = state(r);
-    t->mask = sw__rwriter_create(r->ctx, r->tmp[SW__OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE);
+    t->mask = sw__rwriter_create_ex(r->ctx, r->tmp[SW__OUT_MASK], &r->info->grid, 1, SW__U8, 255, SW__W_DEFLATE,
+                                    r->o->creation_options);
     t->ids = t->mask ? sw__rwriter_create(r->ctx, r->tmp[SW__OUT_IDS], &r->info->grid, 1, SW__U32, NAN,
                                           SW__W_PACKBITS)
                      : NULL;

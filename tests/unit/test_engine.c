@@ -389,6 +389,37 @@ static void test_file_job_follows_no_symlink(void **state)
     assert_int_equal(n, 5); /* score.tif mask.tif changes.geojson changes.gpkg summary.json */
 }
 
+/* GDAL's creation options reach score.tif and mask.tif. */
+static void test_creation_options(void **state)
+{
+    (void)state;
+    const char *co[] = {"COMPRESS=LZW", "PREDICTOR=1", NULL};
+    sw_ctx *c = sw_ctx_new();
+    sw_detect_opts o;
+    sw_detect_opts_init(&o);
+    o.method = "cva";
+    o.no_quicklook = 1;
+    o.creation_options = co;
+    char out[400], p[450];
+    snprintf(out, sizeof out, "%s/co", dir);
+    assert_int_equal(sw_detect_run(c, before, after, out, &o, NULL), 0);
+    const char *files[] = {"score.tif", "mask.tif"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s", out, files[i]);
+        GDALDatasetH ds = GDALOpen(p, GA_ReadOnly);
+        assert_non_null(ds);
+        const char *comp = GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE");
+        assert_non_null(comp);
+        assert_string_equal(comp, "LZW");
+        GDALClose(ds);
+    }
+    const char *bad[] = {"LZW", NULL};
+    o.creation_options = bad;
+    snprintf(out, sizeof out, "%s/co-bad", dir);
+    assert_int_equal(sw_detect_run(c, before, after, out, &o, NULL), SW_EARG);
+    sw_ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_texture_ignores_brightness),
         cmocka_unit_test(test_file_job_follows_no_symlink),
+        cmocka_unit_test(test_creation_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
