@@ -4,6 +4,7 @@
  * again).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,10 @@
 
 static void json_str(const char *s)
 {
+    if (!s) {
+        printf("null");
+        return;
+    }
     putchar('"');
     for (; s && *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -38,6 +43,21 @@ static int json_row(const sw_alert_row *a, void *user)
     json_str(a->created);
     printf(",\"message\":");
     json_str(a->message);
+    printf(",\"object\":{\"status\":");
+    json_str(a->status);
+    printf(",\"first_seen\":");
+    json_str(a->first_seen[0] ? a->first_seen : NULL);
+    printf(",\"last_seen\":");
+    json_str(a->last_seen[0] ? a->last_seen : NULL);
+    printf(",\"confirmed\":");
+    json_str(a->confirmed[0] ? a->confirmed : NULL);
+    printf(",\"area_m2\":%.1f", a->area_m2);
+    if (isnan(a->lon))
+        printf(",\"lon\":null,\"lat\":null}");
+    else
+        printf(",\"lon\":%.6f,\"lat\":%.6f}", a->lon, a->lat);
+    printf(",\"raised\":");
+    json_str(a->raised);
     printf("}");
     return 0;
 }

@@ -133,10 +133,18 @@ void sw_analyze_opts_init(sw_analyze_opts *o);
 int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *format, const char *out, int64_t *n);
 
 /* A stored alert, for listing. */
+/* An alert as listed: derived from its object's state now (an analysis of
+ * scenes that came later or out of order may have re-dated or re-measured
+ * it since the alert was raised). */
 typedef struct sw_alert_row {
     int64_t id, object_id;
     char site[128], created[32], state[16];
-    const char *message; /* borrowed, valid during the callback */
+    const char *message; /* from the object's current state; borrowed, valid during the callback */
+    const char *raised;  /* the text written when it was raised; borrowed, likewise */
+    char status[16];     /* the object's: new, growing, stable, gone, withdrawn */
+    char first_seen[11], last_seen[11], confirmed[11]; /* "" when not */
+    double area_m2;
+    double lon, lat;     /* the object's centre, WGS84; NAN when unknown */
 } sw_alert_row;
 
 /* Lists alerts, newest first, of one site (NULL: all) created on or after

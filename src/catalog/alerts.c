@@ -3,6 +3,7 @@
  * rows a report reads beside the objects: the latest run, alert states,
  * observations.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,11 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
 {
     sqlite3_stmt *st;
     int rc = sw__run_sql(ctx, cat, &st,
-                     "SELECT a.id, a.object_id, s.name, a.created_at, a.state, a.message FROM alerts a "
-                     "JOIN sites s ON s.id = a.site_id WHERE (?1 IS NULL OR s.name = ?1) "
+                     "SELECT a.id, a.object_id, s.name, a.created_at, a.state, a.message, coalesce(o.status, ''), "
+                     "coalesce(o.first_seen, ''), coalesce(o.last_seen, ''), coalesce(o.confirmed_at, ''), "
+                     "coalesce(o.area_m2, 0), o.geometry_wkt, s.crs_epsg FROM alerts a "
+                     "JOIN sites s ON s.id = a.site_id LEFT JOIN objects o ON o.id = a.object_id "
+                     "WHERE (?1 IS NULL OR s.name = ?1) "
                      "AND (?2 IS NULL OR a.created_at >= ?2) ORDER BY a.created_at DESC, a.id DESC");
     if (rc)
         return rc;
@@ -31,7 +35,29 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
         snprintf(a.site, sizeof a.site, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(a.created, sizeof a.created, "%s", (const char *)sqlite3_column_text(st, 3));
         snprintf(a.state, sizeof a.state, "%s", (const char *)sqlite3_column_text(st, 4));
-        a.message = (const char *)sqlite3_column_text(st, 5);
+        a.raised = (const char *)sqlite3_column_text(st, 5);
+        snprintf(a.status, sizeof a.status, "%s", (const char *)sqlite3_column_text(st, 6));
+        snprintf(a.first_seen, sizeof a.first_seen, "%s", (const char *)sqlite3_column_text(st, 7));
+        snprintf(a.last_seen, sizeof a.last_seen, "%s", (const char *)sqlite3_column_text(st, 8));
+        snprintf(a.confirmed, sizeof a.confirmed, "%s", (const char *)sqlite3_column_text(st, 9));
+        a.area_m2 = sqlite3_column_double(st, 10);
+        const unsigned char *wkt = sqlite3_column_text(st, 11);
+        a.lon = a.lat = NAN;
+        if (wkt && sw__wkt_centroid((const char *)wkt, &a.lon, &a.lat) == 0 &&
+            sw__to_lonlat(sqlite3_column_int(st, 12), &a.lon, &a.lat, 1) != 0)
+            a.lon = a.lat = NAN;
+        /* The text from what is known of the object now. */
+        char msg[512];
+        if (!wkt)
+            snprintf(msg, sizeof msg, "%s", a.raised ? a.raised : "");
+        else if (a.confirmed[0])
+            snprintf(msg, sizeof msg, "%s object of %.0f m2, first seen %s, confirmed %s, last seen %s, at %.5f, %.5f",
+                     a.status, a.area_m2, a.first_seen, a.confirmed, a.last_seen, a.lat, a.lon);
+        else
+            snprintf(msg, sizeof msg, "%s object of %.0f m2, first seen %s, no longer confirmed, last seen %s, at "
+                                      "%.5f, %.5f",
+                     a.status, a.area_m2, a.first_seen, a.last_seen, a.lat, a.lon);
+        a.message = msg;
         if (fn(&a, user))
             break;
     }

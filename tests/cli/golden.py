@@ -135,6 +135,14 @@ def make_fixtures(sw, tmp):
     shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/series/20240101_021533_1035_3B_AnalyticMS_SR.tif")
     shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/series/20240201_021533_1035_3B_AnalyticMS_SR.tif")
     another_scene(f"{tmp}/syn/after.tif", f"{tmp}/series/20240301_021533_1035_3B_AnalyticMS_SR.tif", 9)
+    # A series that is re-dated: its buildings are first seen on 1 Mar and
+    # confirmed on 1 Apr, until a scene of 1 Feb arrives late and shows them.
+    os.makedirs(f"{tmp}/redate/first")
+    os.makedirs(f"{tmp}/redate/late")
+    shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/redate/first/20240101_021533_1035_3B_AnalyticMS_SR.tif")
+    another_scene(f"{tmp}/syn/after.tif", f"{tmp}/redate/first/20240301_021533_1035_3B_AnalyticMS_SR.tif", 11)
+    another_scene(f"{tmp}/syn/after.tif", f"{tmp}/redate/first/20240401_021533_1035_3B_AnalyticMS_SR.tif", 12)
+    another_scene(f"{tmp}/syn/after.tif", f"{tmp}/redate/late/20240201_021533_1035_3B_AnalyticMS_SR.tif", 13)
     # An earlier scene of the same series, not clear where the buildings
     # will stand (its UDM2 says so): as the new baseline it cannot show
     # them, so the objects alerted on are no longer found.
