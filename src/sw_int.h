@@ -69,6 +69,12 @@ void sw__json_collection(sw__json *j);
 /* A value already in JSON (a GeoJSON geometry, say), written as it is. */
 void sw__json_raw(sw__json *j, const char *text);
 
+/* ---- grid references (src/core/mgrs.c) ---- */
+/* The MGRS reference of a point in UTM zone `zone` (latitude lat for the
+ * band) at `digits` digits each for easting and northing (5: 1 m, 0: the
+ * 100 km square alone, as "52SDG"). Returns 0, or -1 outside UTM's range. */
+int sw__mgrs(int zone, double lat, double easting, double northing, int digits, char *out, size_t n);
+
 /* ---- files (src/core/file.c) ---- */
 /* SHA-256 of a file's bytes as 64 hex digits plus NUL. */
 int sw__sha256_file(sw_ctx *ctx, const char *path, char hex[65]);

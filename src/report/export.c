@@ -24,20 +24,34 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     sw__json_init(&j, &b);
     char site_id[160];
     snprintf(site_id, sizeof site_id, "%s_%04lld", site->name, (long long)o->id);
+    /* The 100 km MGRS square of its centre (the site's CRS is a UTM zone). */
+    char mgrs[16] = "";
+    double cx, cy, lon, lat;
+    if (sw__wkt_centroid(o->wkt, &cx, &cy) == 0) {
+        lon = cx;
+        lat = cy;
+        if (sw__to_lonlat(site->crs_epsg, &lon, &lat, 1) == 0 &&
+            sw__mgrs(site->crs_epsg % 100, lat, cx, cy >= 0 ? cy : cy + 10000000.0, 0, mgrs, sizeof mgrs) != 0)
+            mgrs[0] = '\0';
+    }
+    /* An object withdrawn (no longer found) is rejected, not construction;
+     * one gone is active only while it was seen. */
+    int withdrawn = !strcmp(o->status, "withdrawn"), gone = !strcmp(o->status, "gone");
+    const char *status = withdrawn ? "system_rejected" : o->confirmed_at[0] ? "system_confirmed" : "system_proposed";
     sw__json_collection(&j);
     sw__json_key(&j, "features");
     sw__json_arr(&j);
     sw__json_feature(&j);
     const char *kv[][2] = {{"type", "site"},          {"region_id", site->name},   {"site_id", site_id},
-                           {"version", "2.0.1"},      {"mgrs", ""},                {"model_content", "proposed"},
+                           {"version", "2.0.1"},      {"mgrs", mgrs},              {"model_content", "proposed"},
                            {"originator", "sitewatch"}, {"start_date", o->first_seen}, {"end_date", o->last_seen},
-                           {"status", o->confirmed_at[0] ? "system_confirmed" : "system_proposed"}};
+                           {"status", status}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         sw__json_key(&j, kv[i][0]);
         sw__json_str(&j, kv[i][1]);
     }
     sw__json_key(&j, "score");
-    sw__json_num(&j, o->confirmed_at[0] ? 1.0 : 0.5);
+    sw__json_num(&j, withdrawn ? 0.0 : o->confirmed_at[0] ? 1.0 : 0.5);
     sw__json_end(&j, '}');
     sw__json_key(&j, "geometry");
     sw__json_raw(&j, geom);
@@ -49,7 +63,9 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
         if (sc[i].cover * (1 - sc[i].cloud) < 0.5)
             continue;
         const char *date = sc[i].date;
-        const char *phase = strcmp(date, o->first_seen) < 0 ? "No Activity"
+        const char *phase = withdrawn || strcmp(date, o->first_seen) < 0 ||
+                                    (gone && o->last_seen[0] && strcmp(date, o->last_seen) > 0)
+                                ? "No Activity"
                             : (!o->confirmed_at[0] || strcmp(date, o->confirmed_at) < 0) ? "Active Construction"
                                                                                          : "Post Construction";
         sw__json_feature(&j);

@@ -11,6 +11,7 @@ artefacts); report.html must exist. Prints a table; exits 1 on failure.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -91,6 +92,29 @@ def main():
             failures.append(f"clear scene {row['date']}: usable {u:.2f}")
     if len(tl) != len(cond):
         failures.append(f"timeline has {len(tl)} scenes, {len(cond)} were made")
+    # SMART site models: the MGRS square of each object's centre (the plant
+    # lies in 52S, 100 km square CK), and phases that follow the object's
+    # status and dates: nothing active before it was first seen, after a
+    # gone one was last seen, or ever for a withdrawn one.
+    smart = os.path.join(d, "check-smart")
+    shutil.rmtree(smart, ignore_errors=True)
+    subprocess.run([exe, "--db", db, "export", "demo", "-f", "smart", "-o", smart], check=True,
+                   stdout=subprocess.DEVNULL)
+    status_of = {o["properties"]["id"]: o["properties"] for o in objs}
+    for name in sorted(os.listdir(smart)):
+        fc = json.load(open(os.path.join(smart, name)))
+        site = fc["features"][0]["properties"]
+        obj = status_of.get(int(site["site_id"].rsplit("_", 1)[1]))
+        if site["mgrs"] != "52SCK":
+            failures.append(f"{name}: mgrs {site['mgrs']!r}, want 52SCK")
+        for f in fc["features"][1:]:
+            q, date = f["properties"], f["properties"]["observation_date"]
+            active = q["current_phase"] != "No Activity"
+            if obj and active and (date < obj["first_seen"] or obj["status"] == "withdrawn" or
+                                   (obj["status"] == "gone" and date > obj["last_seen"])):
+                failures.append(f"{name}: {q['current_phase']} on {date} for a {obj['status']} object "
+                                f"seen {obj['first_seen']} to {obj['last_seen']}")
+    shutil.rmtree(smart, ignore_errors=True)
     if not os.path.exists(os.path.join(d, "report.html")):
         failures.append("report.html is missing")
     print(f"{len(objs)} objects in the catalog, {len(alerts)} alerts")

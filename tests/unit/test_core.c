@@ -180,6 +180,25 @@ static void test_tmp_files_follow_no_symlink(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* MGRS from UTM, against references (US Army/NGA examples). */
+static void test_mgrs(void **state)
+{
+    (void)state;
+    char out[32];
+    /* the Washington Monument: 18S UJ 23487 06483 (UTM 18N 323487 4306483) */
+    assert_int_equal(sw__mgrs(18, 38.8895, 323487.0, 4306483.0, 5, out, sizeof out), 0);
+    assert_string_equal(out, "18SUJ2348706483");
+    assert_int_equal(sw__mgrs(18, 38.8895, 323487.0, 4306483.0, 0, out, sizeof out), 0);
+    assert_string_equal(out, "18SUJ");
+    /* an odd zone's rows start at A, an even zone's at F: 31U DQ 48251 11932
+     * (the Eiffel Tower, UTM 31N 448251 5411932) */
+    assert_int_equal(sw__mgrs(31, 48.8583, 448251.0, 5411932.0, 5, out, sizeof out), 0);
+    assert_string_equal(out, "31UDQ4825111932");
+    /* outside UTM's range */
+    assert_int_equal(sw__mgrs(18, 85.0, 323487.0, 4306483.0, 5, out, sizeof out), -1);
+    assert_int_equal(sw__mgrs(0, 38.0, 323487.0, 4306483.0, 5, out, sizeof out), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_pool_order),
         cmocka_unit_test(test_pool_error),
         cmocka_unit_test(test_tmp_files_follow_no_symlink),
+        cmocka_unit_test(test_mgrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
