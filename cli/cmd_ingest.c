@@ -145,7 +145,9 @@ int cmd_ingest(int argc, char **argv, const char *db)
     sw_site_clear(&s);
     for (int i = optind + 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A band set (a Sentinel-2 folder of band files) is one scene; any
+         * other folder holds scenes. */
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(argv[i])) {
             int n = 0;
             char **names = cli_list_rasters(argv[i], 1, &n);
             for (int k = 0; k < n; k++) {

@@ -58,6 +58,11 @@ const char *sw_pair_crs_wkt(const sw_pair *pair);
  * not (or not made). */
 int sw_pair_shift(const sw_pair *pair, double *dx, double *dy);
 
+/* 1 when path is a folder of single-band files the library stacks into one
+ * image (a Sentinel-2 band set: files named ..._B01 .. _B12, _B8A), so a
+ * program passes the folder as one scene rather than its files. */
+int sw_path_is_band_set(const char *path);
+
 /* A window of a pair's grid, in pixels. */
 typedef struct sw_window {
     int64_t x, y, width, height;

@@ -95,6 +95,18 @@ int sw__scene_metadata(const char *path, char date[11], char sensor[32])
             snprintf(sensor, 32, "SkySat");
         return 0;
     }
+    /* Sentinel-2 of the old (2015-2016) naming, S2A_OPER_..._YYYYMMDDTHHMMSS_...:
+     * that date is the product's making, not the sensing; the sensing is
+     * the validity start, "_VYYYYMMDDT...", when the name has one. */
+    if (strstr(base, "_OPER_") && (base[0] == 'S' && base[1] == '2')) {
+        for (const char *p = base; *p; p++)
+            if (p[0] == '_' && p[1] == 'V' && strlen(p) >= 11 && ymd(p + 2, date)) {
+                snprintf(sensor, 32, "Sentinel-2");
+                return 0;
+            }
+        snprintf(sensor, 32, "Sentinel-2");
+        base = ""; /* no sensing date in the name: a sidecar, the TIFF tag, or --date */
+    }
     /* Sentinel-2: ..._20170829T105019_... or S2A_MSIL2A_20240301T021533_... */
     for (const char *p = base; *p; p++) {
         if ((p == base || p[-1] == '_') && strlen(p) >= 15 && p[8] == 'T' && ymd(p, date)) {
@@ -178,9 +190,15 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
             goto done;
         }
         if (!(*resolution_m > 0)) {
-            /* The site's pixel size from its first scene, in metres. */
-            double u = OSRIsGeographic(ssrs) ? 111320.0 : OSRGetLinearUnits(ssrs, NULL);
-            *resolution_m = fabs(gt[1]) * u;
+            /* The site's pixel size from its first scene, in metres: in
+             * degrees, the geometric mean of the pixel's width (shorter by
+             * the cosine of the latitude) and height at the scene's centre. */
+            if (OSRIsGeographic(ssrs)) {
+                double lat = gt[3] + 0.5 * h * gt[5];
+                *resolution_m = sqrt(fabs(gt[1]) * 111320.0 * cos(lat * M_PI / 180.0) * fabs(gt[5]) * 110574.0);
+            } else {
+                *resolution_m = fabs(gt[1]) * OSRGetLinearUnits(ssrs, NULL);
+            }
         }
     }
     OGREnvelope env;

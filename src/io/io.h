@@ -100,6 +100,18 @@ int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows,
 int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *before,
                          float *after, uint8_t *valid);
 
+/* A scene as one raster: a file, or a folder (or "@list") of single-band
+ * files stacked as detect stacks them (Sentinel-2 bands by name, on the
+ * finest band's grid). path is what GDAL opens (the file, or a /vsimem/
+ * VRT), files what it is made of (for hashing), in band order. */
+typedef struct sw__scene_src {
+    char *path, *vsimem;
+    char **files;
+    int nfiles;
+} sw__scene_src;
+int sw__scene_open(sw_ctx *ctx, const char *given, sw__scene_src *out);
+void sw__scene_close(sw__scene_src *s);
+
 /* ---- a single-band raster read in rows (eval) ---- */
 typedef struct sw__band sw__band;
 sw__band *sw__band_open(sw_ctx *ctx, const char *path);

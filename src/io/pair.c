@@ -335,6 +335,72 @@ static int stack_files(sw_ctx *ctx, side *s, const char *resampling)
     return 0;
 }
 
+static void side_close(side *s);
+
+int sw_path_is_band_set(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int n = 0;
+    while (d && (de = readdir(d)))
+        if (de->d_name[0] != '.' && has_raster_ext(de->d_name) && s2_band_of(de->d_name) >= 0)
+            n++;
+    if (d)
+        closedir(d);
+    return n >= 2;
+}
+
+int sw__scene_open(sw_ctx *ctx, const char *given, sw__scene_src *out)
+{
+    memset(out, 0, sizeof *out);
+    struct stat st;
+    int is_list = given[0] == '@', is_dir = !is_list && stat(given, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!is_list && !is_dir) {
+        out->path = strdup(given);
+        out->files = malloc(sizeof *out->files);
+        if (!out->path || !out->files || !(out->files[0] = strdup(given))) {
+            sw__scene_close(out);
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+        }
+        out->nfiles = 1;
+        return 0;
+    }
+    side s = {0};
+    s.pub.given = strdup(given);
+    int rc = s.pub.given ? list_files(ctx, &s, given, is_dir) : sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (rc == 0 && s.pub.nfiles > 1)
+        rc = stack_files(ctx, &s, "bilinear");
+    if (rc == 0) {
+        out->path = strdup(s.pub.nfiles > 1 ? s.vsimem : s.pub.files[0]);
+        out->vsimem = s.vsimem;
+        s.vsimem = NULL;
+        out->files = s.pub.files;
+        out->nfiles = s.pub.nfiles;
+        s.pub.files = NULL;
+        s.pub.nfiles = 0;
+        if (!out->path)
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    }
+    side_close(&s);
+    if (rc)
+        sw__scene_close(out);
+    return rc;
+}
+
+void sw__scene_close(sw__scene_src *s)
+{
+    if (s->vsimem) {
+        VSIUnlink(s->vsimem);
+        free(s->vsimem);
+    }
+    free_strv(s->files, s->nfiles);
+    free(s->path);
+    memset(s, 0, sizeof *s);
+}
+
 static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
                      const char *resampling)
 {

@@ -36,11 +36,28 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     }
     memset(res, 0, sizeof *res);
     sw_site site = {0};
+    sw__scene_src src = {0};
     int rc = sw_site_get(ctx, cat, site_name, &site);
     if (rc)
         return rc;
+    /* The scene: a file, or a band set (a folder of single-band files, as
+     * Sentinel-2 delivers them) stacked into one. Its hash: the file's, or
+     * that of its files' hashes in band order. */
+    if ((rc = sw__scene_open(ctx, path, &src)) != 0)
+        goto out;
     char hex[65];
-    if ((rc = sw__sha256_file(ctx, path, hex)) != 0)
+    if (src.nfiles == 1) {
+        rc = sw__sha256_file(ctx, src.files[0], hex);
+    } else {
+        char(*each)[65] = calloc((size_t)src.nfiles, sizeof *each);
+        rc = each ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
+        for (int i = 0; rc == 0 && i < src.nfiles; i++)
+            rc = sw__sha256_file(ctx, src.files[i], each[i]);
+        if (rc == 0)
+            sw__sha256_hex(each, (size_t)src.nfiles * sizeof *each, hex);
+        free(each);
+    }
+    if (rc)
         goto out;
     /* Already here? */
     int found = sw__store_scene_find(ctx, cat, site.id, hex, &res->scene_id, res->date);
@@ -52,9 +69,9 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         res->skipped = 1;
         goto out;
     }
-    /* When and by what. */
+    /* When and by what (a band set: from its first band's name). */
     char date[11] = "", sensor[32] = "";
-    sw__scene_metadata(path, date, sensor);
+    sw__scene_metadata(src.files[0], date, sensor);
     if (opts->date)
         snprintf(date, sizeof date, "%s", opts->date);
     if (opts->sensor)
@@ -78,14 +95,18 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
+    /* A site's grid is set by its first scene: a Sentinel-2 band set's is
+     * its finest bands' 10 m, whatever grid the delivery was resampled to. */
     double res_m = site.resolution_m, usable = 0.0;
+    if (!(res_m > 0) && !strcmp(sensor, "Sentinel-2"))
+        res_m = 10.0;
     double margin = opts->margin_m >= 0 ? opts->margin_m : 100.0;
     if ((rc = sw__mkdir_p(ctx, dir)) == 0) {
         sw__tmpdir_clean(dir); /* a killed ingest's or analysis' leftovers */
         if (!(tmp = sw__tmp_beside(ctx, chip, &tmpdir)))
             rc = ctx->code;
     }
-    if (rc == 0 && (rc = sw__chip_write(ctx, path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
+    if (rc == 0 && (rc = sw__chip_write(ctx, src.path, site.aoi_wkt, site.crs_epsg, margin, &res_m, tmp, &usable)) == 0 &&
         rename(tmp, chip) != 0)
         rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
     sw__tmpdir_remove(tmpdir);
@@ -94,7 +115,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
      * the chip's grid. */
     char msrc[4096] = "", *mpath = NULL;
     if (rc == 0 && (opts->mask ? snprintf(msrc, sizeof msrc, "%s", opts->mask) > 0
-                               : sw__udm_sidecar(path, msrc, sizeof msrc))) {
+                               : src.nfiles == 1 && sw__udm_sidecar(path, msrc, sizeof msrc))) {
         double bad = 0;
         mpath = malloc(strlen(chip) + 16);
         if (!mpath) {
@@ -132,6 +153,7 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     free(chip);
     free(tmp);
 out:
+    sw__scene_close(&src);
     sw_site_clear(&site);
     return rc;
 }

@@ -135,6 +135,15 @@ def make_fixtures(sw, tmp):
     shutil.copy(f"{tmp}/syn/before.tif", f"{tmp}/series/20240101_021533_1035_3B_AnalyticMS_SR.tif")
     shutil.copy(f"{tmp}/syn/after.tif", f"{tmp}/series/20240201_021533_1035_3B_AnalyticMS_SR.tif")
     another_scene(f"{tmp}/syn/after.tif", f"{tmp}/series/20240301_021533_1035_3B_AnalyticMS_SR.tif", 9)
+    # Two dates delivered as Sentinel-2 band sets: a folder of single-band
+    # files per date, named as Sentinel-2 names them, at 10 m.
+    run("synth", f"{tmp}/s2syn", "--size", "200", "--gsd", "10", "--seed", "3", "-q")
+    for date, src in (("20240301", "before"), ("20240401", "after")):
+        d = f"{tmp}/s2/{date}"
+        os.makedirs(d)
+        ds = gdal.Open(f"{tmp}/s2syn/{src}.tif")
+        for b, name in enumerate(("B02", "B03", "B04", "B08"), 1):
+            gdal.Translate(f"{d}/T52SCK_{date}T021533_{name}.tif", ds, bandList=[b])
     # A series that is re-dated: its buildings are first seen on 1 Mar and
     # confirmed on 1 Apr, until a scene of 1 Feb arrives late and shows them.
     os.makedirs(f"{tmp}/redate/first")
