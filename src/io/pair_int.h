@@ -34,4 +34,17 @@ struct sw__pair {
     OGRCoordinateTransformationH to_wgs84;
 };
 
+/* bandset.c */
+char *sw__vsimem_name(const char *what);           /* a fresh /vsimem/ path (malloc'd) */
+extern const char *const sw__s2_order[];           /* B01 .. B12, B8A in band order */
+int sw__s2_band_of(const char *path);              /* its index in sw__s2_order, or -1 */
+void sw__free_strv(char **v, int n);
+/* The files of a folder (is_dir) or "@list" into s->pub.files; a
+ * Sentinel-2 band set in band order, anything else by name. */
+int sw__bandset_list(sw_ctx *ctx, side *s, const char *given, int is_dir);
+/* s's files stacked into a /vsimem/ VRT (s->vsimem), the finest grid. */
+int sw__bandset_stack(sw_ctx *ctx, side *s, const char *resampling);
+/* pair.c */
+void sw__side_close(side *s);
+
 #endif
