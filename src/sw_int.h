@@ -87,7 +87,8 @@ void sw__sha256_hex(const void *data, size_t n, char hex[65]);
  * file into place. sw__tmpdir_make makes one in dir (malloc'd path, NULL
  * with the error in ctx); sw__tmp_beside makes one beside path and returns
  * the temporary path for it (tmpdir/basename), *tmpdir the folder;
- * sw__tmpdir_remove deletes such a folder with the files in it;
+ * sw__tmpdir_remove deletes such a folder (any folder of files) with the
+ * files in it;
  * sw__tmpdir_clean deletes those in dir whose process is gone (a killed
  * run's leftovers). */
 char *sw__tmpdir_make(sw_ctx *ctx, const char *dir);

@@ -74,6 +74,32 @@ double sw__classic_noise_floor(const void *state)
     return m->noise_spread * sqrt(sw__chi2_quantile(0.9, (double)m->nb));
 }
 
+int sw__method_spread_rows(sw_ctx *ctx, const sw__method_env *env, int64_t max_rows, int r,
+                           int (*fn)(void *user, sw_ctx *ctx, const sw__strip *in), void *user)
+{
+    const int64_t W = env->width, H = env->height;
+    const int nb = env->nb;
+    int64_t nrows = H < max_rows ? H : max_rows;
+    size_t cells = (size_t)W * (size_t)(2 * r + 1);
+    float *bx = malloc(sizeof(float) * cells * (size_t)nb), *by = malloc(sizeof(float) * cells * (size_t)nb);
+    uint8_t *v = malloc(cells);
+    sw__reader *rd = bx && by && v ? sw__reader_open(ctx, env->pair) : NULL;
+    int rc = (!bx || !by || !v) ? sw__err(ctx, SW_ENOMEM, "out of memory") : !rd ? ctx->code : 0;
+    for (int64_t j = 0; j < nrows && rc == 0; j++) {
+        int64_t y = (2 * j + 1) * H / (2 * nrows), ya, yb;
+        sw__method_rows(r, y, 1, H, &ya, &yb);
+        if ((rc = sw__reader_read(rd, ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
+            break;
+        sw__strip in = {bx, by, v, W, (int)(yb - ya), nb, (int)(y - ya), 1};
+        rc = fn(user, ctx, &in);
+    }
+    sw__reader_close(rd);
+    free(bx);
+    free(by);
+    free(v);
+    return rc;
+}
+
 void sw__method_rows(int r, int64_t y0, int rows, int64_t height, int64_t *ya, int64_t *yb)
 {
     *ya = y0 - r > 0 ? y0 - r : 0;

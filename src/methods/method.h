@@ -93,6 +93,12 @@ const char *sw__method_names(void);
 int sw__method_auto(sw_ctx *ctx, const sw__method_env *env, const sw__method **m, void **state,
                     const char **reason);
 
+/* For fits that need a neighbourhood: at most max_rows rows spread evenly
+ * over the scene (row (2j + 1) H / 2n), each read with r rows of context
+ * and handed to fn as a strip whose one scored row it is. Stops at fn's
+ * first non-zero return and returns it. */
+int sw__method_spread_rows(sw_ctx *ctx, const sw__method_env *env, int64_t max_rows, int r,
+                           int (*fn)(void *user, sw_ctx *ctx, const sw__strip *in), void *user);
 /* Rows [*ya, *yb) around a strip: r rows of context, clamped to the image. */
 void sw__method_rows(int r, int64_t y0, int rows, int64_t height, int64_t *ya, int64_t *yb);
 

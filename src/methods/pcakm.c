@@ -187,41 +187,39 @@ void sw__pcakm_score(const sw__model *m, const float *d, const uint8_t *valid, i
 /* PCA-k-means learns from blocks of the difference image: rows spread
  * over the scene are read with their block's context, the difference is
  * computed on them, and blocks are taken every few columns. */
+typedef struct blocks {
+    const sw__model *m;
+    int64_t colstep, n;
+    float *d, *out;
+} blocks;
+
+static int take_blocks(void *user, sw_ctx *ctx, const sw__strip *in)
+{
+    (void)ctx;
+    blocks *b = user;
+    sw__pcakm_difference(b->m, in->x, in->y, in->valid, in->width * in->rows_in, b->d);
+    for (int64_t x = b->colstep / 2; x < in->width; x += b->colstep)
+        if (in->valid[(size_t)in->top * in->width + x])
+            sw__pcakm_block(b->d, in->valid, in->width, in->rows_in, in->top, x, b->out + b->n++ * K);
+    return 0;
+}
+
 static int blocks_fit(sw__model *m, sw_ctx *ctx, const sw__method_env *env)
 {
     enum { MAXROWS = 256, MAXBLOCKS = 100000 };
-    const int64_t W = env->width, Hh = env->height;
-    const int nb = env->nb;
-    int64_t nrows = Hh < MAXROWS ? Hh : MAXROWS;
-    int64_t colstep = (W * nrows + MAXBLOCKS - 1) / MAXBLOCKS;
-    if (colstep < 1)
-        colstep = 1;
-    int rows = 2 * R + 1;
-    float *bx = malloc(sizeof(float) * (size_t)W * rows * nb), *by = malloc(sizeof(float) * (size_t)W * rows * nb);
-    float *d = malloc(sizeof(float) * (size_t)W * rows);
-    uint8_t *v = malloc((size_t)W * rows);
-    float *blocks = malloc(sizeof(float) * (size_t)(nrows * ((W + colstep - 1) / colstep) + 1) * K);
-    sw__reader *rd = sw__reader_open(ctx, env->pair);
-    int rc = (!bx || !by || !d || !v || !blocks) ? sw__err(ctx, SW_ENOMEM, "out of memory") : !rd ? ctx->code : 0;
-    int64_t n = 0;
-    for (int64_t j = 0; j < nrows && rc == 0; j++) {
-        int64_t y = (2 * j + 1) * Hh / (2 * nrows);
-        int64_t ya = y - R > 0 ? y - R : 0, yb = y + R + 1 < Hh ? y + R + 1 : Hh;
-        if ((rc = sw__reader_read(rd, ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
-            break;
-        sw__pcakm_difference(m, bx, by, v, W * (yb - ya), d);
-        for (int64_t x = colstep / 2; x < W; x += colstep)
-            if (v[(size_t)(y - ya) * W + x])
-                sw__pcakm_block(d, v, W, (int)(yb - ya), (int)(y - ya), x, blocks + n++ * K);
-    }
+    const int64_t W = env->width;
+    int64_t nrows = env->height < MAXROWS ? env->height : MAXROWS;
+    blocks b = {.m = m, .colstep = (W * nrows + MAXBLOCKS - 1) / MAXBLOCKS};
+    if (b.colstep < 1)
+        b.colstep = 1;
+    b.d = malloc(sizeof(float) * (size_t)W * (2 * R + 1));
+    b.out = malloc(sizeof(float) * (size_t)(nrows * ((W + b.colstep - 1) / b.colstep) + 1) * K);
+    int rc = !b.d || !b.out ? sw__err(ctx, SW_ENOMEM, "out of memory")
+                            : sw__method_spread_rows(ctx, env, MAXROWS, R, take_blocks, &b);
     if (rc == 0)
-        rc = sw__pcakm_fit(ctx, m, blocks, n);
-    sw__reader_close(rd);
-    free(bx);
-    free(by);
-    free(d);
-    free(v);
-    free(blocks);
+        rc = sw__pcakm_fit(ctx, m, b.out, b.n);
+    free(b.d);
+    free(b.out);
     return rc;
 }
 

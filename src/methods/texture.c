@@ -118,39 +118,39 @@ static int texture_strip(const void *state, sw_ctx *ctx, const sw__strip *in, vo
     return 0;
 }
 
-/* Scores rows spread over the scene (with their context) into a histogram
- * over [0, 2], and splits it. */
+/* A histogram over [0, 2] of the scores of rows spread over the scene. */
+typedef struct fit_hist {
+    const texture *t;
+    float *s;
+    int64_t *hist, seen;
+} fit_hist;
+
+static int add_row(void *user, sw_ctx *ctx, const sw__strip *in)
+{
+    (void)ctx;
+    fit_hist *f = user;
+    sw__texture_score(&f->t->m, f->t->c, in, f->s);
+    for (int64_t x = 0; x < in->width; x++)
+        if (!isnan(f->s[x])) {
+            int b = (int)(f->s[x] / SCORE_MAX * NBINS);
+            f->hist[b < 0 ? 0 : b >= NBINS ? NBINS - 1 : b]++;
+            f->seen++;
+        }
+    return 0;
+}
+
+/* The threshold: Otsu's (or Kittler-Illingworth's) split of the scores of
+ * rows spread over the scene, never below the floor. */
 static int fit_threshold(texture *t, sw_ctx *ctx, const sw__method_env *env)
 {
-    const int64_t W = env->width, H = env->height;
-    const int nb = env->nb;
-    int64_t nrows = H < FIT_ROWS ? H : FIT_ROWS;
-    int rows = 2 * R + 1;
-    float *bx = malloc(sizeof(float) * (size_t)W * rows * nb), *by = malloc(sizeof(float) * (size_t)W * rows * nb);
-    float *s = malloc(sizeof(float) * (size_t)W);
-    uint8_t *v = malloc((size_t)W * rows);
-    int64_t *hist = calloc(NBINS, sizeof *hist), seen = 0;
-    sw__reader *rd = sw__reader_open(ctx, env->pair);
-    int rc = (!bx || !by || !s || !v || !hist) ? sw__err(ctx, SW_ENOMEM, "out of memory") : !rd ? ctx->code : 0;
-    for (int64_t j = 0; j < nrows && rc == 0; j++) {
-        int64_t y = (2 * j + 1) * H / (2 * nrows), ya, yb;
-        sw__method_rows(R, y, 1, H, &ya, &yb);
-        if ((rc = sw__reader_read(rd, ctx, ya, (int)(yb - ya), bx, by, v)) != 0)
-            break;
-        sw__strip in = {bx, by, v, W, (int)(yb - ya), nb, (int)(y - ya), 1};
-        sw__texture_score(&t->m, t->c, &in, s);
-        for (int64_t x = 0; x < W; x++)
-            if (!isnan(s[x])) {
-                int b = (int)(s[x] / SCORE_MAX * NBINS);
-                hist[b < 0 ? 0 : b >= NBINS ? NBINS - 1 : b]++;
-                seen++;
-            }
-    }
-    if (rc == 0 && seen == 0)
+    fit_hist f = {.t = t, .s = malloc(sizeof(float) * (size_t)env->width), .hist = calloc(NBINS, sizeof(int64_t))};
+    int rc = !f.s || !f.hist ? sw__err(ctx, SW_ENOMEM, "out of memory")
+                             : sw__method_spread_rows(ctx, env, FIT_ROWS, R, add_row, &f);
+    if (rc == 0 && f.seen == 0)
         rc = sw__err(ctx, SW_ENODATA, "%s: no pixel has enough valid neighbours to compare patterns", env->before);
     if (rc == 0) {
         int ki = env->opts->threshold == SW_THRESHOLD_KI;
-        double th = ki ? sw__kittler(hist, NBINS, 0.0, SCORE_MAX) : sw__otsu(hist, NBINS, 0.0, SCORE_MAX);
+        double th = ki ? sw__kittler(f.hist, NBINS, 0.0, SCORE_MAX) : sw__otsu(f.hist, NBINS, 0.0, SCORE_MAX);
         t->rule = ki ? "kittler-illingworth on sampled rows" : "otsu on sampled rows";
         if (th < FLOOR) {
             th = FLOOR;
@@ -159,12 +159,8 @@ static int fit_threshold(texture *t, sw_ctx *ctx, const sw__method_env *env)
         }
         t->threshold = th;
     }
-    sw__reader_close(rd);
-    free(bx);
-    free(by);
-    free(s);
-    free(v);
-    free(hist);
+    free(f.s);
+    free(f.hist);
     return rc;
 }
 

@@ -49,18 +49,7 @@ static void remove_stale(sw_catalog *cat, const char *site)
             continue;
         char sub[1600];
         snprintf(sub, sizeof sub, "%s/%s", base, e->d_name);
-        DIR *s = opendir(sub);
-        struct dirent *f;
-        while (s && (f = readdir(s))) {
-            if (f->d_name[0] == '.')
-                continue;
-            char p[2000];
-            snprintf(p, sizeof p, "%s/%s", sub, f->d_name);
-            unlink(p);
-        }
-        if (s)
-            closedir(s);
-        rmdir(sub);
+        sw__tmpdir_remove(sub); /* the files in it, then it */
     }
     if (d)
         closedir(d);
