@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sitewatch [--db PATH] site add NAME --aoi AOI.geojson [--buffer M] [--resolution M]\n"
-            "       sitewatch [--db PATH] site list\n"
+            "       sitewatch [--db PATH] site list [--json]\n"
             "       sitewatch [--db PATH] site show NAME\n"
             "       sitewatch [--db PATH] site rm NAME [--force]\n"
             "\n"
@@ -37,6 +37,41 @@ static int print_row(const sw_site *s, void *user)
     return 0;
 }
 
+static void json_str(const char *t)
+{
+    putchar('"');
+    for (; t && *t; t++) {
+        unsigned char ch = (unsigned char)*t;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+/* One site as a JSON object (site list --json: an array of them). */
+static int json_row(const sw_site *s, void *user)
+{
+    int *n = user;
+    printf("%s{\"name\":", (*n)++ ? ",\n " : "");
+    json_str(s->name);
+    printf(",\"area_m2\":%.1f,\"crs\":\"EPSG:%d\",\"resolution_m\":", s->area_m2, s->crs_epsg);
+    if (s->resolution_m > 0)
+        printf("%.3f", s->resolution_m);
+    else
+        printf("null");
+    printf(",\"buffer_m\":%.1f,\"lon\":%.6f,\"lat\":%.6f,\"scenes\":%lld,\"created\":", s->buffer_m, s->lon,
+           s->lat, (long long)s->scenes);
+    json_str(s->created);
+    printf(",\"aoi_wkt\":");
+    json_str(s->aoi_wkt);
+    printf("}");
+    return 0;
+}
+
 static int print_scene(const sw_scene *sc, void *user)
 {
     (void)user;
@@ -56,10 +91,11 @@ int cmd_site(int argc, char **argv, const char *db)
                                              {"buffer", required_argument, 0, 'b'},
                                              {"resolution", required_argument, 0, 'r'},
                                              {"force", no_argument, 0, 'f'},
+                                             {"json", no_argument, 0, 'j'},
                                              {0, 0, 0, 0}};
     const char *aoi = NULL;
     double buffer = 0, res = 0;
-    int force = 0, c;
+    int force = 0, json = 0, c;
     optind = 2;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":a:b:r:f", longopts, NULL)) != -1) {
@@ -74,6 +110,7 @@ int cmd_site(int argc, char **argv, const char *db)
                 return cli_usage("site", "--resolution needs metres from 0.01 to 10000, got '%s'", optarg);
             break;
         case 'f': force = 1; break;
+        case 'j': json = 1; break;
         case ':': return cli_usage("site", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("site", "unknown option '%s'", argv[optind - 1]);
         }
@@ -100,6 +137,11 @@ int cmd_site(int argc, char **argv, const char *db)
             if (rc == 0)
                 printf("site %s: %.3f km2 around %.5f, %.5f, EPSG:%d, in %s\n", s.name, s.area_m2 / 1e6, s.lon,
                        s.lat, s.crs_epsg, db);
+        } else if (list && json) {
+            int n = 0;
+            printf("[");
+            rc = sw_site_list(ctx, cat, json_row, &n);
+            printf("]\n");
         } else if (list) {
             rc = sw_site_list(ctx, cat, print_row, NULL);
         } else if (show) {
