@@ -269,8 +269,8 @@ int sw__store_analysis(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
         rc = sw__objects_load(ctx, cat, site->id, &old, &nold);
     /* Which stored object each track continues, read inside the
      * transaction so no other analysis changes them meanwhile. */
-    if (rc == 0 && a->match)
-        rc = a->match(a->match_user, old, nold, a->tracks, a->ntracks);
+    if (rc == 0 && a->match && (rc = a->match(a->match_user, old, nold, a->tracks, a->ntracks)) != 0)
+        rc = sw__err(ctx, rc, "%s: cannot match the objects found to those stored (%s)", cat->path, sw_strerror(rc));
     taken = calloc((size_t)nold + 1, 1);
     if (rc == 0 && !taken)
         rc = sw__err(ctx, SW_ENOMEM, "out of memory");
