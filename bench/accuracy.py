@@ -33,21 +33,21 @@ def find(folder, stem):
 def sets(data, tmp):
     """(set name, gsd for the learned model or None, methods, [(before, after, truth, extra args)])"""
     lv = os.path.join(data, "levir-cd-samples")
-    yield ("LEVIR-CD crops (11)", 0.5, ("cva", "irmad", "diff", "pcakm", "learned+", "learned:change*"),
+    yield ("LEVIR-CD crops (11)", 0.5, ("cva", "irmad", "diff", "pcakm", "texture", "learned+", "learned:change*"),
            [(os.path.join(lv, "A", n), os.path.join(lv, "B", n), os.path.join(lv, "label", n), [])
             for n in sorted(os.listdir(os.path.join(lv, "label")))])
     full = os.path.join(lv, "fullres_extra")
-    yield ("LEVIR-CD tile test_5 (held out of training)", 0.5, ("cva", "irmad", "learned", "learned:change"),
+    yield ("LEVIR-CD tile test_5 (held out of training)", 0.5, ("cva", "irmad", "texture", "learned", "learned:change"),
            [tuple(os.path.join(full, d, "test_5.png") for d in ("A", "B", "label")) + ([],)])
     ds = os.path.join(data, "dsifn-cd-samples")
-    yield ("DSIFN (10)", 0.5, ("cva", "irmad", "diff", "pcakm", "learned", "learned:change*"),
+    yield ("DSIFN (10)", 0.5, ("cva", "irmad", "diff", "pcakm", "texture", "learned", "learned:change*"),
            [(os.path.join(ds, "A", n), os.path.join(ds, "B", n), os.path.join(ds, "label", n), [])
             for n in sorted(os.listdir(os.path.join(ds, "label")))])
     yield ("DSIFN 7-9 (held out of training)", 0.5, ("cva", "learned", "learned:change"),
            [(os.path.join(ds, "A", n), os.path.join(ds, "B", n), os.path.join(ds, "label", n), [])
             for n in sorted(os.listdir(os.path.join(ds, "label"))) if int(n.split("_")[0]) >= 7])
     sz = os.path.join(data, "sztaki-airchange", "Szada")
-    yield ("SZTAKI Szada (7)", 1.5, ("cva", "irmad", "diff", "pcakm", "auto", "learned", "learned:change"),
+    yield ("SZTAKI Szada (7)", 1.5, ("cva", "irmad", "diff", "pcakm", "texture", "auto", "learned", "learned:change"),
            [(find(os.path.join(sz, i), "im1"), find(os.path.join(sz, i), "im2"), find(os.path.join(sz, i), "gt"), [])
             for i in sorted(os.listdir(sz))])
     cities = sorted(c for c in os.listdir(os.path.join(data, OSCD_IMG)) if os.path.isdir(os.path.join(data, OSCD_IMG, c, "imgs_1")))
@@ -57,10 +57,10 @@ def sets(data, tmp):
                  os.path.join(data, OSCD_LAB, c, "cm", f"{c}-cm.tif"), extra) for c in cities])
     for c in ("bern", "ottawa"):
         d = os.path.join(data, "classic-sar", c)
-        yield (f"{c.capitalize()} SAR", None, ("cva", "irmad", "logratio", "pcakm", "auto"),
+        yield (f"{c.capitalize()} SAR", None, ("cva", "irmad", "logratio", "pcakm", "texture", "auto"),
                [(os.path.join(d, f"{c}_1.bmp"), os.path.join(d, f"{c}_2.bmp"), os.path.join(d, f"{c}_gt.bmp"), [])])
     mx = os.path.join(data, "classic-optical-landsat", "Mexico_City-optical")
-    yield ("Mexico Landsat", None, ("cva", "irmad", "diff", "logratio", "pcakm", "auto"),
+    yield ("Mexico Landsat", None, ("cva", "irmad", "diff", "logratio", "pcakm", "texture", "auto"),
            [(os.path.join(mx, "im1.bmp"), os.path.join(mx, "im2.bmp"), os.path.join(mx, "im3.bmp"), [])])
     # Taizhou: only sampled pixels are labelled; a truth with 255 elsewhere.
     tz = os.path.join(data, "landsat-taizhou-nanjing", "Taizhou")

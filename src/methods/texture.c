@@ -11,9 +11,10 @@
  * that flat ground with noise reads as unchanged. The score is the mean
  * over bands of 1 - s, in [0, 2]. A gain and offset between the dates,
  * uniform or varying smoothly over the scene (haze, sun, a calibration),
- * leaves s at 1: what scores is a new edge, roof, or cleared pattern. It
- * suits very-high-resolution imagery, where buildings are texture, and
- * pairs whose radiometry differs.
+ * leaves s at 1: what scores is a new edge, roof, or cleared pattern. On
+ * real sets it finds little alone (docs/accuracy.md: a new flat roof on
+ * smoothed ground changes little of the structure); it is a score to
+ * combine with a radiometric one where the dates' radiometry differs.
  *
  * C is twice the no-change variance of the standardized differences (at
  * least 0.01: texture under a tenth of the scene's spread is flat). The
@@ -199,7 +200,7 @@ static void texture_describe(const void *state, sw__json *j)
 
 const sw__method sw__method_texture = {
     .name = "texture",
-    .help = "change of local structure (5x5 correlation of the dates), blind to brightness; VHR",
+    .help = "change of local structure (5x5 correlation of the dates), blind to brightness; weak alone",
     .context = R,
     .open = texture_open,
     .fit = texture_fit,
