@@ -24,6 +24,8 @@ int cmd_report(int argc, char **argv, const char *db);
 int cli_fail(int code, const char *msg);
 /* Usage error with a printf message; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a JSON string on stdout, escaped; NULL as null. */
+void cli_json_str(const char *s);
 /* Strict values: the whole of s, finite, within [lo, hi]; 0 and *out, or
  * -1 (NaN, Inf, trailing text, overflow or out of range). */
 int cli_number(const char *s, double lo, double hi, double *out);

@@ -12,52 +12,33 @@
 
 #include "cli.h"
 
-static void json_str(const char *s)
-{
-    if (!s) {
-        printf("null");
-        return;
-    }
-    putchar('"');
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 static int json_row(const sw_alert_row *a, void *user)
 {
     int *n = user;
     printf("%s{\"id\":%lld,\"object_id\":%lld,\"site\":", (*n)++ ? ",\n " : "", (long long)a->id,
            (long long)a->object_id);
-    json_str(a->site);
+    cli_json_str(a->site);
     printf(",\"state\":");
-    json_str(a->state);
+    cli_json_str(a->state);
     printf(",\"created\":");
-    json_str(a->created);
+    cli_json_str(a->created);
     printf(",\"message\":");
-    json_str(a->message);
+    cli_json_str(a->message);
     printf(",\"object\":{\"status\":");
-    json_str(a->status);
+    cli_json_str(a->status);
     printf(",\"first_seen\":");
-    json_str(a->first_seen[0] ? a->first_seen : NULL);
+    cli_json_str(a->first_seen[0] ? a->first_seen : NULL);
     printf(",\"last_seen\":");
-    json_str(a->last_seen[0] ? a->last_seen : NULL);
+    cli_json_str(a->last_seen[0] ? a->last_seen : NULL);
     printf(",\"confirmed\":");
-    json_str(a->confirmed[0] ? a->confirmed : NULL);
+    cli_json_str(a->confirmed[0] ? a->confirmed : NULL);
     printf(",\"area_m2\":%.1f", a->area_m2);
     if (isnan(a->lon))
         printf(",\"lon\":null,\"lat\":null}");
     else
         printf(",\"lon\":%.6f,\"lat\":%.6f}", a->lon, a->lat);
     printf(",\"raised\":");
-    json_str(a->raised);
+    cli_json_str(a->raised);
     printf("}");
     return 0;
 }

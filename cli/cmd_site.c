@@ -37,27 +37,12 @@ static int print_row(const sw_site *s, void *user)
     return 0;
 }
 
-static void json_str(const char *t)
-{
-    putchar('"');
-    for (; t && *t; t++) {
-        unsigned char ch = (unsigned char)*t;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 /* One site as a JSON object (site list --json: an array of them). */
 static int json_row(const sw_site *s, void *user)
 {
     int *n = user;
     printf("%s{\"name\":", (*n)++ ? ",\n " : "");
-    json_str(s->name);
+    cli_json_str(s->name);
     printf(",\"area_m2\":%.1f,\"crs\":\"EPSG:%d\",\"resolution_m\":", s->area_m2, s->crs_epsg);
     if (s->resolution_m > 0)
         printf("%.3f", s->resolution_m);
@@ -65,9 +50,9 @@ static int json_row(const sw_site *s, void *user)
         printf("null");
     printf(",\"buffer_m\":%.1f,\"lon\":%.6f,\"lat\":%.6f,\"scenes\":%lld,\"created\":", s->buffer_m, s->lon,
            s->lat, (long long)s->scenes);
-    json_str(s->created);
+    cli_json_str(s->created);
     printf(",\"aoi_wkt\":");
-    json_str(s->aoi_wkt);
+    cli_json_str(s->aoi_wkt);
     printf("}");
     return 0;
 }

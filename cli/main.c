@@ -102,6 +102,25 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\n"); /* cut short: what follows starts a line */
 }
 
+void cli_json_str(const char *s)
+{
+    if (!s) {
+        printf("null");
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
 int cli_number(const char *s, double lo, double hi, double *out)
 {
     char *end;

@@ -60,6 +60,24 @@ static void set_fields(OGRFeatureH f, const sw__vobject *o, const double gt[6])
     OGR_F_SetFieldDouble(f, 9, o->area_subpixel_m2);
 }
 
+/* The grid's CRS in x, y order (NULL without georeferencing). */
+static OGRSpatialReferenceH grid_srs(const sw__grid *g)
+{
+    OGRSpatialReferenceH srs = g->wkt ? OSRNewSpatialReference(g->wkt) : NULL;
+    if (srs)
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    return srs;
+}
+
+/* Frees geoms[0..nobj] and the array (NULL: nothing). */
+static void geoms_free(OGRGeometryH *geoms, int64_t nobj)
+{
+    for (int64_t i = 0; geoms && i <= nobj; i++)
+        if (geoms[i])
+            OGR_G_DestroyGeometry(geoms[i]);
+    free(geoms);
+}
+
 /* Traces the object ids of band into geoms[id] (one multipolygon per id,
  * 1..nobj), through a layer of the memory dataset mem. GDAL's errors are
  * pushed by the caller. */
@@ -96,11 +114,7 @@ int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_
     int rc = 0;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    OGRSpatialReferenceH srs = NULL;
-    if (g->wkt) {
-        srs = OSRNewSpatialReference(g->wkt);
-        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-    }
+    OGRSpatialReferenceH srs = grid_srs(g);
     GDALDriverH drv = GDALGetDriverByName("MEM");
     GDALDatasetH ras = drv ? GDALCreate(drv, "", (int)g->width, (int)g->height, 1, GDT_UInt32, NULL) : NULL;
     GDALDatasetH mem = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
@@ -128,11 +142,7 @@ int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_
         CPLFree(w);
     }
 done:
-    if (geoms)
-        for (int64_t i = 0; i <= nobj; i++)
-            if (geoms[i])
-                OGR_G_DestroyGeometry(geoms[i]);
-    free(geoms);
+    geoms_free(geoms, nobj);
     if (mem)
         GDALClose(mem);
     if (ras)
@@ -150,11 +160,7 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
     int rc = 0;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    OGRSpatialReferenceH srs = NULL;
-    if (g->wkt) {
-        srs = OSRNewSpatialReference(g->wkt);
-        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
-    }
+    OGRSpatialReferenceH srs = grid_srs(g);
     GDALDatasetH ids = GDALOpen(ids_path, GA_ReadOnly);
     GDALDatasetH mem = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
     GDALDatasetH gpkg = GDALCreate(GDALGetDriverByName("GPKG"), gpkg_path, 0, 0, 0, GDT_Unknown, NULL);
@@ -200,11 +206,7 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
     if (OGR_L_CommitTransaction(lg) != OGRERR_NONE && rc == 0)
         rc = sw__err(ctx, SW_EIO, "%s: cannot commit: %s", gpkg_path, sw__gdal_msg(&e, "unknown error"));
 done:
-    if (geoms)
-        for (int64_t i = 0; i <= nobj; i++)
-            if (geoms[i])
-                OGR_G_DestroyGeometry(geoms[i]);
-    free(geoms);
+    geoms_free(geoms, nobj);
     if (json)
         GDALClose(json);
     if (gpkg)

@@ -13,8 +13,8 @@
 
 /* One SMART site model: the object's site feature and an observation per
  * usable scene. */
-static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const sw__site_object *o,
-                       const char *path)
+static int write_smart(sw_ctx *ctx, const sw_site *site, const sw__scene_row *sc, int nsc,
+                       const sw__site_object *o, const char *path)
 {
     char *geom = sw__wkt_to_geojson(o->wkt, site->crs_epsg);
     if (!geom)
@@ -56,10 +56,7 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     sw__json_key(&j, "geometry");
     sw__json_raw(&j, geom);
     sw__json_end(&j, '}');
-    sw__scene_row *sc = NULL;
-    int nsc = 0;
-    int rc = sw__store_scenes(ctx, cat, site->id, &sc, &nsc);
-    for (int i = 0; rc == 0 && i < nsc; i++) {
+    for (int i = 0; i < nsc; i++) {
         if (sc[i].cover * (1 - sc[i].cloud) < 0.5)
             continue;
         const char *date = sc[i].date;
@@ -90,12 +87,10 @@ static int write_smart(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
         sw__json_raw(&j, geom);
         sw__json_end(&j, '}');
     }
-    sw__scene_rows_free(sc, nsc);
     sw__json_end(&j, ']');
     sw__json_end(&j, '}');
     sw__buf_putc(&b, '\n');
-    if (rc == 0)
-        rc = b.failed ? sw__err(ctx, SW_ENOMEM, "out of memory") : sw__file_write_atomic(ctx, path, b.data, b.len);
+    int rc = b.failed ? sw__err(ctx, SW_ENOMEM, "out of memory") : sw__file_write_atomic(ctx, path, b.data, b.len);
     sw__buf_free(&b);
     free(geom);
     return rc;
@@ -115,12 +110,17 @@ int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
     int64_t n = 0;
     rc = sw__objects_load(ctx, cat, site.id, &obj, &n);
     if (rc == 0 && smart) {
-        rc = sw__mkdir_p(ctx, out);
+        /* the site's scenes, once for all its objects */
+        sw__scene_row *sc = NULL;
+        int nsc = 0;
+        if ((rc = sw__store_scenes(ctx, cat, site.id, &sc, &nsc)) == 0)
+            rc = sw__mkdir_p(ctx, out);
         for (int64_t i = 0; i < n && rc == 0; i++) {
             char path[4200];
             snprintf(path, sizeof path, "%s/%s_%04lld.geojson", out, site.name, (long long)obj[i].id);
-            rc = write_smart(ctx, cat, &site, &obj[i], path);
+            rc = write_smart(ctx, &site, sc, nsc, &obj[i], path);
         }
+        sw__scene_rows_free(sc, nsc);
     } else if (rc == 0) {
         char *tmpdir = NULL, *tmp = sw__tmp_beside(ctx, out, &tmpdir);
         if (!tmp) {
