@@ -253,6 +253,8 @@ int cmd_detect(int argc, char **argv)
     int rc = sw_detect_run(ctx, argv[optind], argv[optind + 1], outdir, &o, &res);
     cli_progress_end(&prog);
     int status = 0;
+    if (!rc && sw_ctx_warning(ctx))
+        fprintf(stderr, "sitewatch: warning: %s\n", sw_ctx_warning(ctx));
     if (rc)
         status = cli_fail(rc, sw_ctx_errmsg(ctx));
     else if (!quiet)

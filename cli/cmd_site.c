@@ -1,5 +1,5 @@
 /*
- * cmd_site.c: `sitewatch [--db PATH] site add|list|show|rm`.
+ * cmd_site.c: `sitewatch [--db PATH] site add|list|show|set|rm`.
  * The catalog is --db, else $SITEWATCH_DB, else ./sitewatch.db.
  */
 #include <getopt.h>
@@ -14,13 +14,18 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: sitewatch [--db PATH] site add NAME --aoi AOI.geojson [--buffer M] [--resolution M]\n"
+            "                                      [--method M]\n"
             "       sitewatch [--db PATH] site list [--json]\n"
             "       sitewatch [--db PATH] site show NAME\n"
+            "       sitewatch [--db PATH] site set NAME --method M\n"
             "       sitewatch [--db PATH] site rm NAME [--force]\n"
             "\n"
             "A site is a named area of interest (a polygon, or a point with --buffer in\n"
             "metres) with its working grid: the local UTM zone and --resolution (default:\n"
-            "the first scene's). The catalog is --db, $SITEWATCH_DB, or ./sitewatch.db.\n"
+            "the first scene's). --method is the detector its scenes are compared with:\n"
+            "auto (the default: a shipped model for the imagery's pixel size and bands,\n"
+            "else a statistical method) or one of detect's (sitewatch detect --help).\n"
+            "The catalog is --db, $SITEWATCH_DB, or ./sitewatch.db.\n"
             "'site rm' refuses a site with scenes unless --force; it never deletes your files.\n");
 }
 
@@ -77,8 +82,9 @@ int cmd_site(int argc, char **argv, const char *db)
                                              {"resolution", required_argument, 0, 'r'},
                                              {"force", no_argument, 0, 'f'},
                                              {"json", no_argument, 0, 'j'},
+                                             {"method", required_argument, 0, 'm'},
                                              {0, 0, 0, 0}};
-    const char *aoi = NULL;
+    const char *aoi = NULL, *method = NULL;
     double buffer = 0, res = 0;
     int force = 0, json = 0, c;
     optind = 2;
@@ -96,6 +102,11 @@ int cmd_site(int argc, char **argv, const char *db)
             break;
         case 'f': force = 1; break;
         case 'j': json = 1; break;
+        case 'm':
+            if (!sw_method_exists(optarg))
+                return cli_usage("site", "unknown method '%s' (see 'sitewatch detect --help')", optarg);
+            method = optarg;
+            break;
         case ':': return cli_usage("site", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("site", "unknown option '%s'", argv[optind - 1]);
         }
@@ -103,8 +114,13 @@ int cmd_site(int argc, char **argv, const char *db)
     int nargs = argc - optind;
     const char *name = nargs > 0 ? argv[optind] : NULL;
     int add = !strcmp(verb, "add"), list = !strcmp(verb, "list"), show = !strcmp(verb, "show"), rm = !strcmp(verb, "rm");
-    if (!add && !list && !show && !rm)
-        return cli_usage("site", "unknown verb '%s' (add, list, show, rm)", verb);
+    int set = !strcmp(verb, "set");
+    if (!add && !list && !show && !rm && !set)
+        return cli_usage("site", "unknown verb '%s' (add, list, show, set, rm)", verb);
+    if (set && !method)
+        return cli_usage("site", "set needs --method M");
+    if (method && !add && !set)
+        return cli_usage("site", "--method is for add and set");
     if ((list && nargs != 0) || (!list && nargs != 1))
         return cli_usage("site", "%s takes %s", verb, list ? "no name" : "one NAME");
     if (add && !aoi)
@@ -119,9 +135,15 @@ int cmd_site(int argc, char **argv, const char *db)
     if (rc == 0) {
         if (add) {
             rc = sw_site_add(ctx, cat, name, aoi, buffer, res, &s);
+            if (rc == 0 && method)
+                rc = sw_site_set_method(ctx, cat, name, method);
             if (rc == 0)
                 printf("site %s: %.3f km2 around %.5f, %.5f, EPSG:%d, in %s\n", s.name, s.area_m2 / 1e6, s.lon,
                        s.lat, s.crs_epsg, db);
+        } else if (set) {
+            rc = sw_site_set_method(ctx, cat, name, method);
+            if (rc == 0)
+                printf("site %s: analysed with %s from its next analysis\n", name, method);
         } else if (list && json) {
             int n = 0;
             printf("[");
@@ -139,6 +161,9 @@ int cmd_site(int argc, char **argv, const char *db)
                        (long long)s.scenes, s.created, s.aoi_wkt);
             if (rc == 0 && s.resolution_m > 0)
                 printf("resolution  %.3f m\n", s.resolution_m);
+            char m[64];
+            if (rc == 0 && (rc = sw_site_method(ctx, cat, name, m, sizeof m)) == 0)
+                printf("method      %s\n", m);
             if (rc == 0 && s.scenes > 0) {
                 printf("scenes by date:\n");
                 rc = sw_scene_list(ctx, cat, name, print_scene, NULL);

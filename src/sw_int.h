@@ -16,7 +16,11 @@
 struct sw_ctx {
     int code;
     char msg[1024];
+    char warning[512]; /* a default the last call assumed, for the user to know */
 };
+
+/* Records a one-line warning in ctx (the last one wins). */
+void sw__warn(sw_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Records code and a printf-formatted one-line message in ctx (ctx may be
  * NULL); returns code so callers can write `return sw__err(...)`. */

@@ -4,7 +4,14 @@ sitewatch model file (.swm, format in docs/model-format.md).
 
     python3 train/train.py --data train/data/pairs.npz --out OUTDIR
                            [--width 24] [--minutes 6] [--batch 16] [--seed 7]
-                           [--sets levir]
+                           [--sets levir] [--gsd 0.5] [--depth 4]
+                           [--val NAMES] [--heldout NAMES]
+
+--gsd coarser than the data trains a coarse-sensor model: each crop is cut
+sharp and degraded by train/degrade.py's random sensor; validation and
+held-out pairs are area-averaged to --gsd. --val and --heldout move pairs
+or sets (e.g. OSCD cities from train/pack_s2.py) to those splits; training
+pairs of sets not in --sets are held out too.
 
 The network is a Siamese U-Net in the FC-Siam-diff style: one encoder shared
 by both dates (four levels of two 3x3 conv + batch-norm + ReLU, 2x2 max
@@ -46,6 +53,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from swm import FoldedNet  # noqa: E402
+import degrade  # noqa: E402
 
 
 # ---------------------------------------------------------------- the model
@@ -100,22 +108,37 @@ def standardize(x):
 
 # ---------------------------------------------------------------- the data
 
-def load_pairs(path, device):
+def load_pairs(path, device, val=(), heldout=()):
+    """The packed pairs; `val` and `heldout` name pairs (or sets) moved to
+    those splits (a split by city, for the Sentinel-2 pack)."""
     z = np.load(path)
     pairs = []
     for k in range(int(z["count"])):
-        name, set_, split, h, w, up = [str(v) for v in z[f"meta{k}"]]
+        meta = [str(v) for v in z[f"meta{k}"]]
+        name, set_, split, h, w, up = meta[:6]
+        gsd = float(meta[6]) if len(meta) > 6 else 0.5 * int(up)
+        split = "val" if name in val or set_ in val else "heldout" if name in heldout or set_ in heldout else split
         h, w = int(h), int(w)
         L = np.unpackbits(z[f"L{k}"])[: h * w].reshape(h, w)
         to = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(device)
-        pairs.append(dict(name=name, set=set_, split=split, up=int(up),
+        pairs.append(dict(name=name, set=set_, split=split, up=int(up), gsd=gsd,
                           A=to(z[f"A{k}"]).permute(2, 0, 1), B=to(z[f"B{k}"]).permute(2, 0, 1),
                           L=to(L.astype(np.uint8))))
     return pairs
 
 
+def band_names(path):
+    z = np.load(path)
+    return [str(v) for v in z["band_names"]] if "band_names" in z.files else ["red", "green", "blue"]
+
+
 class Sampler:
-    def __init__(self, pairs, crop, gen, weights=None, sets=None):
+    """Training crops of `crop` pixels at the model's pixel size `gsd`: cut
+    from the sharp pairs and, when the model is coarser, degraded by a random
+    sensor (degrade.py) at a pixel size within +-15 % of the model's."""
+
+    def __init__(self, pairs, crop, gen, weights=None, sets=None, gsd=0.5):
+        self.gsd = gsd
         self.pairs = [p for p in pairs if p["split"] == "train" and min(p["L"].shape) >= crop // 2
                       and (sets is None or p["set"] in sets)]
         weights = weights or {}
@@ -125,9 +148,11 @@ class Sampler:
         self.rng = gen
         self.changed = [torch.nonzero(p["L"]) for p in self.pairs]
 
-    def one(self):
+    def one(self, factor=1.0):
+        """A crop of crop * factor sharp pixels."""
         k = self.rng.choice(len(self.pairs), p=self.prob)
-        p, c = self.pairs[k], self.crop
+        p = self.pairs[k]
+        c = int(round(self.crop * factor))
         H, W = p["L"].shape
         if self.rng.random() < 0.5 and len(self.changed[k]):
             y, x = self.changed[k][self.rng.integers(len(self.changed[k]))].tolist()
@@ -139,16 +164,25 @@ class Sampler:
         A, B, L = p["A"][:, sl[0], sl[1]], p["B"][:, sl[0], sl[1]], p["L"][sl]
         if A.shape[1] < c or A.shape[2] < c:  # small images: pad by reflection
             ph, pw = c - A.shape[1], c - A.shape[2]
-            pad = lambda t: F.pad(t.float()[None], (0, pw, 0, ph), mode="reflect")[0]
+            mode = "reflect" if ph < A.shape[1] and pw < A.shape[2] else "replicate"
+            pad = lambda t: F.pad(t.float()[None], (0, pw, 0, ph), mode=mode)[0]
             A, B, L = pad(A), pad(B), pad(L[None])[0]
         return A.float(), B.float(), L.float()
 
     def batch(self, n):
-        As, Bs, Ls = zip(*[self.one() for _ in range(n)])
-        return torch.stack(As), torch.stack(Bs), torch.stack(Ls)[:, None]
+        # the training pairs share one pixel size (FOTBCD resampled to 0.5 m by pack_data.py)
+        src = self.pairs[0]["gsd"]
+        factor = self.gsd * self.rng.uniform(0.85, 1.15) / src if self.gsd > src * 1.01 else 1.0
+        As, Bs, Ls = zip(*[self.one(factor) for _ in range(n)])
+        A, B, L = torch.stack(As), torch.stack(Bs), torch.stack(Ls)[:, None]
+        if factor > 1.0:
+            A = degrade.degrade(A, factor, self.rng, self.crop)
+            B = degrade.degrade(B, factor, self.rng, self.crop)
+            L = degrade.label_down(L, self.crop)
+        return A, B, L
 
 
-def augment(A, B, L, rng, paste_from):
+def augment(A, B, L, rng, paste_from, max_shift=2.0):
     n = A.shape[0]
     dev = A.device
     # copy-paste: changed pixels of another crop's date 2 become change here
@@ -163,17 +197,18 @@ def augment(A, B, L, rng, paste_from):
     A, B = torch.where(sw, B, A), torch.where(sw, A, B)
     # per-date radiometry: gain, offset, gamma per band
     def jitter(X):
-        g = torch.from_numpy(rng.uniform(0.75, 1.3, (n, 3, 1, 1))).float().to(dev)
-        o = torch.from_numpy(rng.uniform(-25, 25, (n, 3, 1, 1))).float().to(dev)
+        c = X.shape[1]
+        g = torch.from_numpy(rng.uniform(0.75, 1.3, (n, c, 1, 1))).float().to(dev)
+        o = torch.from_numpy(rng.uniform(-25, 25, (n, c, 1, 1))).float().to(dev)
         gam = torch.from_numpy(rng.uniform(0.75, 1.35, (n, 1, 1, 1))).float().to(dev)
-        X = 255.0 * (X.clamp(0, 255) / 255.0) ** gam
+        X = 255.0 * (X.clamp_min(0) / 255.0) ** gam
         return X * g + o
     A, B = jitter(A), jitter(B)
     # haze on one date
     hz = torch.from_numpy(rng.uniform(0, 0.35, (n, 1, 1, 1)) * (rng.random((n, 1, 1, 1)) < 0.25)).float().to(dev)
     B = B * (1 - hz) + 200.0 * hz
-    # misregistration of date 2 by up to 2 px (fractional, by bilinear resampling)
-    sh = rng.uniform(-2, 2, (n, 2)) * (rng.random((n, 1)) < 0.5)
+    # misregistration of date 2 by up to max_shift px (fractional, by bilinear resampling)
+    sh = rng.uniform(-max_shift, max_shift, (n, 2)) * (rng.random((n, 1)) < 0.5)
     theta = torch.zeros(n, 2, 3, device=dev)
     theta[:, 0, 0] = theta[:, 1, 1] = 1
     theta[:, 0, 2] = torch.from_numpy(sh[:, 0] * 2 / A.shape[3]).float().to(dev)
@@ -193,7 +228,7 @@ def augment(A, B, L, rng, paste_from):
 
 @torch.no_grad()
 def predict(model, A, B, up=1):
-    """A, B: (3, H, W) uint8 tensors; returns probabilities (H, W)."""
+    """A, B: (C, H, W) tensors; returns probabilities (H, W)."""
     a, b = A.float()[None], B.float()[None]
     H, W = a.shape[2:]
     if up != 1:
@@ -201,7 +236,8 @@ def predict(model, A, B, up=1):
         b = F.interpolate(b, scale_factor=up, mode="bilinear", align_corners=False)
     a, b = standardize(a), standardize(b)
     h, w = a.shape[2:]
-    ph, pw = (-h) % 8, (-w) % 8
+    m = 2 ** (model.depth - 1)
+    ph, pw = (-h) % m, (-w) % m
     a = F.pad(a, (0, pw, 0, ph), mode="reflect")
     b = F.pad(b, (0, pw, 0, ph), mode="reflect")
     p = torch.sigmoid(model(a, b).float())[:, :, :h, :w]
@@ -306,7 +342,8 @@ def write_reference(outdir, folded, pairs):
     """Small tiles for the C parity test: standardized inputs (float32,
     band-sequential) and the folded model's probabilities, float64 arithmetic
     so the reference itself carries no float32 rounding."""
-    p = next(q for q in pairs if q["name"] == "levir/test_5")
+    p = next((q for q in pairs if q["name"] == "levir/test_5"), None) or \
+        next(q for q in pairs if q["split"] != "train")
     # The windows of each size holding the most change, so the reference
     # covers the whole range of probabilities, not just "no change".
     tiles = []
@@ -328,10 +365,35 @@ def write_reference(outdir, folded, pairs):
 
 # ---------------------------------------------------------------- main
 
+def split_names(pairs, split):
+    """The pairs of a split, briefly: 'levir: test_5; szada: 1, 2'."""
+    by = {}
+    for p in pairs:
+        if p["split"] == split:
+            by.setdefault(p["set"], []).append(p["name"].split("/", 1)[-1])
+    return "; ".join(f"{s}: {', '.join(v)}" for s, v in sorted(by.items())) or "none"
+
+
+def coarse(pairs, sets, gsd):
+    """Pairs the model judges at its own pixel size: validation and held-out
+    pairs sharper than `gsd` are area-averaged to it (degrade.py), and
+    training pairs of sets not trained on become held out (never seen, never
+    used to choose). Training pairs stay sharp: the sampler degrades them."""
+    for p in pairs:
+        if p["split"] == "train" and p["set"] not in sets:
+            p["split"] = "heldout"
+        if p["split"] != "train" and gsd > p["gsd"] * 1.01:
+            factor = gsd / p["gsd"]
+            if p["up"] != 1:  # was upsampled for a sharper model: judge at its own pixels
+                p["up"] = 1
+            p["A"], p["B"], p["L"] = degrade.degrade_pair_fixed(p["A"], p["B"], p["L"], factor)
+            p["gsd"] = gsd
+
 def export_only(args, dev):
     """Re-exports an earlier run's model.pt (--export-from) without training."""
     pairs = load_pairs(args.data, "cpu")
-    model = SiamDiffUNet(3, args.width)
+    coarse(pairs, [], args.gsd)
+    model = SiamDiffUNet(len(band_names(args.data)), args.width, args.depth)
     model.load_state_dict(torch.load(args.export_from, map_location="cpu"))
     model.eval()
     layers = folded_layers(model)
@@ -347,6 +409,10 @@ def main():
     ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: the time budget)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--gsd", type=float, default=0.5,
+                    help="the model's pixel size in metres; coarser than the data: degrade.py makes it")
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--shift", type=float, default=2.0, help="largest misregistration augmented, model pixels")
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--dtype", default="f16", choices=("f16", "f32"))
@@ -355,6 +421,9 @@ def main():
     ap.add_argument("--sets", default="levir", help="the sets trained on (labels of one meaning)")
     ap.add_argument("--name", default="sitewatch-buildings")
     ap.add_argument("--export-from", help="only write reference tiles for this model.pt")
+    ap.add_argument("--val", default="", help="pairs or sets (comma-separated) to validate on instead")
+    ap.add_argument("--heldout", default="", help="pairs or sets (comma-separated) to hold out instead")
+    ap.add_argument("--describe", default="", help="the data and split, for the model's provenance")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.export_from:
@@ -367,11 +436,13 @@ def main():
     amp = dev == "cuda"
     if dev == "cuda":
         torch.backends.cudnn.benchmark = True
-    pairs = load_pairs(args.data, dev)
+    pairs = load_pairs(args.data, dev, args.val.split(","), args.heldout.split(","))
+    names = band_names(args.data)
     weights = {k: float(v) for k, v in (kv.split("=") for kv in args.weight.split(",") if kv)}
     sets = args.sets.split(",")
-    sampler = Sampler(pairs, args.crop, rng, weights, sets)
-    model = SiamDiffUNet(3, args.width)
+    sampler = Sampler(pairs, args.crop, rng, weights, sets, args.gsd)
+    coarse(pairs, sets, args.gsd)
+    model = SiamDiffUNet(len(names), args.width, args.depth)
     if args.init:
         model.load_state_dict(torch.load(args.init, map_location="cpu"))
     model = model.to(dev).to(memory_format=torch.channels_last)
@@ -396,8 +467,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         A, B, L = sampler.batch(args.batch)
-        paste = sampler.batch(args.batch)
-        A, B, L = augment(A, B, L, rng, paste)
+        paste = [torch.roll(t, 1, 0) for t in (A, B, L)]  # another crop of the batch
+        A, B, L = augment(A, B, L, rng, paste, args.shift)
         a, b = standardize(A), standardize(B)
         a = a.contiguous(memory_format=torch.channels_last)
         b = b.contiguous(memory_format=torch.channels_last)
@@ -423,7 +494,8 @@ def main():
     model.eval()
     val = probabilities(model, pairs, "val")
     threshold, val_f1 = best_threshold(val) if val else (0.5, float("nan"))
-    say(f"validation: F1 {val_f1:.4f} at threshold {threshold} ({pooled(val, 0.5)['levir']['f1']:.4f} at 0.5)"
+    say(f"validation: F1 {val_f1:.4f} at threshold {threshold} "
+        f"({pooled([('all', p, t) for _, p, t in val], 0.5)['all']['f1']:.4f} at 0.5)"
         if val else "no validation pairs: threshold 0.5")
     held = probabilities(model, pairs, "heldout")
     scores, scores05 = pooled(held, threshold), pooled(held, 0.5)
@@ -435,18 +507,26 @@ def main():
     layers = folded_layers(model)
     folded = Folded(model, layers, args.dtype)
     named = {"levir": "LEVIR-CD full tiles test_2, test_4", "dsifn": "DSIFN 0-6",
-             "fotbcd": "FOTBCD (0.2 m resampled to 0.5 m)", "egy": "EGY-BCD", "cdd": "CDD"}
+             "fotbcd": "FOTBCD (0.2 m resampled to 0.5 m)", "egy": "EGY-BCD", "cdd": "CDD",
+             "oscd": "OSCD Sentinel-2 L1C, 13 bands on the 10 m grid"}
     meta = dict(
-        name=args.name, bands=3, band_names=["red", "green", "blue"], threshold=threshold,
+        name=args.name, bands=len(names), band_names=names, threshold=threshold,
         normalization="per date and band: (x - mean) / sd over the scene's valid pixels",
-        gsd_m=0.5, receptive_halo_px=64, tile_multiple=2 ** (model.depth - 1),
+        gsd_m=args.gsd, receptive_halo_px=8 * 2 ** (model.depth - 1), tile_multiple=2 ** (model.depth - 1),
         provenance=dict(
-            data=("train: " + "; ".join(named[s] for s in sets) + ". validation (threshold, choice of run): "
-                  "the 9 LEVIR-CD crops of other tiles. held out: LEVIR-CD test_5; DSIFN 7-9; "
-                  "SZTAKI Szada (1.5 m, upsampled x3)"),
+            data=args.describe or (
+                "train: " + "; ".join(named.get(s, s) for s in sets)
+                + (" (" + ", ".join(p["name"] for p in pairs if p["split"] == "train" and p["set"] in sets) + ")"
+                   if "oscd" in sets else "")
+                + (f", degraded on the fly to {args.gsd} m (+-15 %) by train/degrade.py's random sensor"
+                   if args.gsd > 0.5 and "oscd" not in sets else "")
+                + ". validation (threshold, choice of run): " + split_names(pairs, "val")
+                + ". held out: " + split_names(pairs, "heldout")
+                + (f"; judged area-averaged to {args.gsd} m" if args.gsd > 0.5 and "oscd" not in sets else "")),
             validation_f1=round(val_f1, 4), threshold=threshold,
             licence=("research use: LEVIR-CD, DSIFN, FOTBCD, EGY-BCD, CDD and SZTAKI imagery and labels are "
-                     "licensed for non-commercial research by their authors; see ../shared/data/*/SOURCE.txt"),
+                     "licensed for non-commercial research by their authors; OSCD's change maps are CC BY-NC-SA "
+                     "on modified Copernicus Sentinel-2 data; see ../shared/data/*/SOURCE.txt"),
             command=" ".join(sys.argv), seed=args.seed, steps=step, train_seconds=round(train_s),
             device=torch.cuda.get_device_name() if dev == "cuda" else "cpu", torch=torch.__version__,
             parameters=nparams,

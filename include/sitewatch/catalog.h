@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 5 };
+enum { SW_CATALOG_SCHEMA = 6 };
 
 typedef struct sw_catalog sw_catalog;
 
@@ -55,6 +55,13 @@ void sw_site_clear(sw_site *s);
  * site (may be NULL) receives the new site. */
 int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_path, double buffer_m,
                 double resolution_m, sw_site *site);
+
+/* The detector a site is analysed with: "auto" (the default: by pixel size,
+ * bands and kind) or a method's name (sitewatch detect --help lists them).
+ * Setting it applies from the next analysis; comparisons made with another
+ * method are made again. */
+int sw_site_method(sw_ctx *ctx, sw_catalog *cat, const char *name, char *buf, size_t n);
+int sw_site_set_method(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *method);
 
 /* Looks a site up by name: 0, or SW_EARG "no site NAME". */
 int sw_site_get(sw_ctx *ctx, sw_catalog *cat, const char *name, sw_site *site);

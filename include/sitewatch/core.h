@@ -56,7 +56,12 @@ const char *sw_ctx_errmsg(const sw_ctx *ctx);
 /* The code of the last error recorded in ctx (0 when none). */
 int sw_ctx_errcode(const sw_ctx *ctx);
 
-/* Clears the recorded error. */
+/* A warning the last call left: a default it had to assume that changes
+ * the result (the pixel size of imagery without georeferencing), one line,
+ * borrowed; NULL when none. Cleared by sw_ctx_clear. */
+const char *sw_ctx_warning(const sw_ctx *ctx);
+
+/* Clears the recorded error and warning. */
 void sw_ctx_clear(sw_ctx *ctx);
 
 /* A short name for an error code ("I/O error", ...); never NULL. */

@@ -35,6 +35,14 @@ const char *sw_model_header(const sw_model *m);
 int sw_model_bands(const sw_model *m);
 double sw_model_gsd(const sw_model *m);      /* metres per pixel it was trained at */
 double sw_model_threshold(const sw_model *m); /* its operating probability (0.5 unless the file sets one) */
+const char *sw_model_band_name(const sw_model *m, int i); /* band i's name in the header, or NULL */
+const char *sw_model_name(const sw_model *m);    /* the header's name, or NULL */
+const char *sw_model_heldout(const sw_model *m); /* "set F1, ..." of its held-out scores, or NULL */
+
+/* The shipped models' names (the .swm files in the model directories,
+ * sorted, the first directory winning); free with sw_model_list_free. */
+int sw_model_list(sw_ctx *ctx, char ***names, int *n);
+void sw_model_list_free(char **names, int n);
 int sw_model_halo(const sw_model *m);        /* context pixels a tile needs on each side */
 int sw_model_multiple(const sw_model *m);    /* tile sides must be multiples of this */
 int64_t sw_model_parameters(const sw_model *m);

@@ -99,6 +99,8 @@ static const char *const migrations[] = {
     "  area_m2 REAL NOT NULL,"
     "  score REAL NOT NULL);"
     "CREATE INDEX comparison_objects_of ON comparison_objects(comparison_id);",
+    /* 6: the detector each site is analysed with */
+    "ALTER TABLE sites ADD COLUMN method TEXT NOT NULL DEFAULT 'auto';",
 };
 enum { NMIGRATIONS = sizeof migrations / sizeof migrations[0] };
 

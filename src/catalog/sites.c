@@ -104,6 +104,41 @@ int sw__store_site_insert(sw_ctx *ctx, sw_catalog *cat, const sw_site *s)
     return sw__db_end(ctx, cat, rc);
 }
 
+int sw__store_site_method(sw_ctx *ctx, sw_catalog *cat, const char *name, char *buf, size_t n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(cat->db, "SELECT method FROM sites WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+        return sw__db_err(ctx, cat, "cannot read sites");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int r = sqlite3_step(st), rc = 0;
+    if (r == SQLITE_ROW)
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    else if (r == SQLITE_DONE)
+        rc = sw__err(ctx, SW_ENOTFOUND, "%s: no site named '%s'", cat->path, name);
+    else
+        rc = sw__db_err(ctx, cat, "cannot read sites");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sw__store_site_set_method(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *method)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sw__db_exec(ctx, cat, "BEGIN IMMEDIATE", "cannot start a transaction");
+    if (rc == 0 && sqlite3_prepare_v2(cat->db, "UPDATE sites SET method = ?2 WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+        rc = sw__db_err(ctx, cat, "cannot change the site");
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, method, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sw__db_err(ctx, cat, "cannot change the site");
+        else if (sqlite3_changes(cat->db) == 0)
+            rc = sw__err(ctx, SW_ENOTFOUND, "%s: no site named '%s'", cat->path, name);
+    }
+    sqlite3_finalize(st);
+    return sw__db_end(ctx, cat, rc);
+}
+
 int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
 {
     sw_site s = {0};

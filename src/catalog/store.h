@@ -18,6 +18,9 @@ int sw__store_site_insert(sw_ctx *ctx, sw_catalog *cat, const sw_site *s);
 /* Deletes a site and all its rows (scenes, objects, alerts, runs); with
  * force 0, SW_ECONFLICT when it holds scenes. */
 int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int force);
+/* The detector a site is analysed with ("auto" unless set); buf of n. */
+int sw__store_site_method(sw_ctx *ctx, sw_catalog *cat, const char *name, char *buf, size_t n);
+int sw__store_site_set_method(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *method);
 /* Where sitewatch keeps what it makes for a site: CATALOG.chips/SITE, then
  * suffix (malloc'd; NULL out of memory). */
 char *sw__store_site_path(const sw_catalog *cat, const char *site, const char *suffix);

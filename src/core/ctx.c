@@ -30,11 +30,27 @@ int sw_ctx_errcode(const sw_ctx *ctx)
     return ctx ? ctx->code : 0;
 }
 
+const char *sw_ctx_warning(const sw_ctx *ctx)
+{
+    return ctx && ctx->warning[0] ? ctx->warning : NULL;
+}
+
+void sw__warn(sw_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->warning, sizeof ctx->warning, fmt, ap);
+    va_end(ap);
+}
+
 void sw_ctx_clear(sw_ctx *ctx)
 {
     if (ctx) {
         ctx->code = 0;
         ctx->msg[0] = '\0';
+        ctx->warning[0] = '\0';
     }
 }
 

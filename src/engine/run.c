@@ -297,7 +297,7 @@ int sw__run_detect(sw__run *r, sw_detect_result *res)
     r->env = (sw__method_env){.nb = r->nb, .band_names = (const char *const *)r->info->band_names,
                               .gsd = g->georef ? 0.5 * (g->pixel_w_m + g->pixel_h_m) : 0.0, .georef = g->georef,
                               .width = r->W, .height = r->H, .opts = o, .before = r->pair->before,
-                              .pair = r->pair->io};
+                              .pair = r->pair->io, .display = r->info->display};
     rc = open_method(r);
     if (rc)
         return rc;

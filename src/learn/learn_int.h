@@ -18,6 +18,9 @@ struct sw_model {
     int ch[SW__MAX_DEPTH];
     double gsd;
     double threshold; /* operating probability: the header's "threshold", else 0.5 */
+    char *band_name[64]; /* the header's band_names (NULL where it has none) */
+    char *name;          /* the header's name, or NULL */
+    char *heldout;       /* "set F1, ..." from provenance.heldout_scores, or NULL */
     int nlayers;
     int64_t params;
     /* execution order: enc0.0 enc0.1 ... enc{d-1}.1, dec{d-2}.0 dec{d-2}.1 ... dec0.1, head */

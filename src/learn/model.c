@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,28 @@ static int get_int(const cJSON *o, const char *key, int *out)
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || fabs(v->valuedouble) > 1e9)
         return -1;
     *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* The header's name and its provenance's held-out F1 per set, for lists. */
+static int read_labels(sw_ctx *ctx, sw_model *m, const cJSON *js)
+{
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(js, "name");
+    if (cJSON_IsString(name) && !(m->name = strdup(name->valuestring)))
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    const cJSON *prov = cJSON_GetObjectItemCaseSensitive(js, "provenance");
+    const cJSON *held = cJSON_GetObjectItemCaseSensitive(prov, "heldout_scores"), *set;
+    char buf[512] = "";
+    size_t len = 0;
+    cJSON_ArrayForEach(set, held)
+    {
+        const cJSON *f1 = cJSON_GetObjectItemCaseSensitive(set, "f1");
+        if (set->string && cJSON_IsNumber(f1) && len < sizeof buf)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.3f", len ? ", " : "", set->string,
+                                    f1->valuedouble);
+    }
+    if (len && !(m->heldout = strdup(buf)))
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -171,6 +194,18 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
     }
     m->gsd = gsd->valuedouble;
     m->threshold = thr ? thr->valuedouble : 0.5;
+    if ((rc = read_labels(ctx, m, js)) != 0) {
+        cJSON_Delete(js);
+        return rc;
+    }
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(js, "band_names");
+    for (int i = 0; cJSON_IsArray(names) && cJSON_GetArraySize(names) == m->bands && i < m->bands; i++) {
+        const cJSON *n = cJSON_GetArrayItem(names, i);
+        if (cJSON_IsString(n) && !(m->band_name[i] = strdup(n->valuestring))) {
+            cJSON_Delete(js);
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
+        }
+    }
     m->multiple = 1 << (m->depth - 1);
     for (int i = 0; i < m->depth; i++) {
         const cJSON *c = cJSON_GetArrayItem(chans, i);
@@ -281,6 +316,10 @@ void sw_model_free(sw_model *m)
         free(m->layer[i].w);
         free(m->layer[i].b);
     }
+    for (int i = 0; i < 64; i++)
+        free(m->band_name[i]);
+    free(m->name);
+    free(m->heldout);
     free(m->header);
     free(m);
 }
@@ -289,6 +328,60 @@ const char *sw_model_header(const sw_model *m) { return m->header; }
 int sw_model_bands(const sw_model *m) { return m->bands; }
 double sw_model_gsd(const sw_model *m) { return m->gsd; }
 double sw_model_threshold(const sw_model *m) { return m->threshold; }
+const char *sw_model_band_name(const sw_model *m, int i) { return i >= 0 && i < m->bands ? m->band_name[i] : NULL; }
+const char *sw_model_name(const sw_model *m) { return m->name; }
+const char *sw_model_heldout(const sw_model *m) { return m->heldout; }
+
+int sw_model_list(sw_ctx *ctx, char ***names, int *n)
+{
+    *names = NULL;
+    *n = 0;
+    for (const char *d = SW_MODEL_DIRS; *d;) {
+        size_t len = strcspn(d, ":");
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", (int)len, d);
+        d += len + (d[len] == ':');
+        DIR *dh = len ? opendir(dir) : NULL;
+        struct dirent *e;
+        while (dh && (e = readdir(dh)) != NULL) {
+            size_t nl = strlen(e->d_name);
+            if (nl <= 4 || strcmp(e->d_name + nl - 4, ".swm") != 0)
+                continue;
+            int dup = 0;
+            for (int i = 0; i < *n && !dup; i++)
+                dup = strncmp((*names)[i], e->d_name, nl - 4) == 0 && (*names)[i][nl - 4] == '\0';
+            char **grown = dup ? *names : realloc(*names, (size_t)(*n + 1) * sizeof **names);
+            if (!grown || (!dup && !(grown[*n] = strndup(e->d_name, nl - 4)))) {
+                closedir(dh);
+                if (grown)
+                    *names = grown;
+                sw_model_list_free(*names, *n);
+                *names = NULL;
+                *n = 0;
+                return sw__err(ctx, SW_ENOMEM, "out of memory");
+            }
+            *names = grown;
+            *n += !dup;
+        }
+        if (dh)
+            closedir(dh);
+    }
+    /* sorted, so the list reads the same everywhere */
+    for (int i = 1; i < *n; i++)
+        for (int j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
+            char *t = (*names)[j];
+            (*names)[j] = (*names)[j - 1];
+            (*names)[j - 1] = t;
+        }
+    return 0;
+}
+
+void sw_model_list_free(char **names, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
 
 const char *sw_model_find(sw_ctx *ctx, const char *name, char *buf, size_t n)
 {

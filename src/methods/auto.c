@@ -3,9 +3,11 @@
  *
  *   SAR (bands named VV, VH, HH, HV) or a gray pair (one band, or bands
  *   that are copies of each other, as in gray BMPs)  -> logratio
- *   three bands at 1 m or finer (or of unknown size without --gsd) and a
- *   model for three bands                             -> learned
- *   anything else (multispectral, coarser RGB)        -> irmad
+ *   the pixel size known (georeferencing or --gsd), and a shipped model
+ *   takes the bands within 2.5x of its pixel size (RGB, or the RGB of
+ *   4- and 8-band PlanetScope, at 0.2-1.25 m and 1.2-7.5 m)  -> learned
+ *   other RGB (or of unknown pixel size: warns)      -> irmad
+ *   other multispectral (Sentinel-2, Landsat)         -> cva
  *
  * docs/accuracy.md has the scores behind each branch.
  */
@@ -59,22 +61,32 @@ int sw__method_auto(sw_ctx *ctx, const sw__method_env *env, const sw__method **m
         *reason = "auto: one gray band per date (SAR amplitude or panchromatic)";
         return 0;
     }
-    double gsd = env->georef ? env->gsd : env->opts->gsd;
+    /* A shipped model for these bands near this pixel size (learned.c
+     * chooses it); never on a guessed pixel size. */
     const sw__method *learned = sw__method_find("learned");
-    if (env->nb == 3 && gsd <= 1.0 && learned) {
+    int size_known = env->georef || env->opts->gsd > 0.0;
+    if (learned && size_known) {
         sw_ctx *quiet = sw_ctx_new();
         if (!quiet)
             return sw__err(ctx, SW_ENOMEM, "out of memory");
-        rc = learned->open(quiet, env, state); /* no usable model: fall back */
+        rc = learned->open(quiet, env, state); /* no model fits: fall back */
         sw_ctx_free(quiet);
         if (rc == 0) {
             *m = learned;
-            *reason = gsd > 0 ? "auto: three bands at 1 m or finer, and a model for them"
-                              : "auto: three bands of unknown pixel size (taken as the model's), and a model for them";
+            *reason = "auto: a shipped model for these bands at this pixel size";
             return 0;
         }
     }
-    *m = sw__method_find("irmad");
-    *reason = "auto: multispectral or coarser imagery";
+    if (!size_known && env->nb == 3)
+        sw__warn(ctx, "%s: no georeferencing and no --gsd: the pixel size is unknown, so no learned model was "
+                      "used (give --gsd to let auto pick one)", env->before);
+    if (env->nb == 3) {
+        *m = sw__method_find("irmad");
+        *reason = size_known ? "auto: RGB at a pixel size no shipped model covers"
+                             : "auto: RGB of unknown pixel size (no --gsd), no model assumed";
+    } else {
+        *m = sw__method_find("cva");
+        *reason = "auto: multispectral imagery no shipped model takes";
+    }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kernels.h"
 #include "method.h"
@@ -54,11 +55,11 @@ void sw__learned_window(const sw_model *net, double scale, int64_t y0, int rows,
     *yb = b < height ? b : height;
 }
 
-int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, double scale,
+int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, const int *sel, double scale,
                       const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
                       int top, int rows_out, float *score)
 {
-    const int nb = m->nb, mult = sw_model_multiple(net);
+    const int nin = m->nb, nb = sw_model_bands(net), mult = sw_model_multiple(net);
     const int64_t halo_in = (int64_t)ceil(sw_model_halo(net) / scale);
     int rc = 0;
     /* The standardized strip, band-sequential, per date. */
@@ -71,9 +72,9 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, doub
     }
     for (size_t i = 0; i < plane; i++)
         for (int b = 0; b < nb; b++) {
-            int ok = valid[i];
-            za[(size_t)b * plane + i] = ok ? (float)((x[i * nb + b] - m->mean[0][b]) * m->isd[0][b]) : 0.0f;
-            zb[(size_t)b * plane + i] = ok ? (float)((y[i * nb + b] - m->mean[1][b]) * m->isd[1][b]) : 0.0f;
+            int ok = valid[i], s = sel ? sel[b] : b;
+            za[(size_t)b * plane + i] = ok ? (float)((x[i * nin + s] - m->mean[0][s]) * m->isd[0][s]) : 0.0f;
+            zb[(size_t)b * plane + i] = ok ? (float)((y[i * nin + s] - m->mean[1][s]) * m->isd[1][s]) : 0.0f;
         }
     float *ta = NULL, *tb = NULL, *tp = NULL;
     size_t tcap = 0;
@@ -147,7 +148,11 @@ typedef struct learned {
     sw_model *net;
     char *path;
     double scale;      /* the input's pixel size over the model's */
+    double gsd;        /* the input's pixel size: known, given, or assumed */
+    int gsd_assumed;   /* no georeferencing and no --gsd */
     int halo;          /* context rows a strip needs */
+    int sel[64];       /* model band b is input band sel[b] */
+    const char *chosen; /* why this model: named, or chosen by pixel size and bands */
 } learned;
 
 static void learned_free(void *state)
@@ -161,34 +166,148 @@ static void learned_free(void *state)
     free(l);
 }
 
-/* Loads the model (--model, $SITEWATCH_MODEL, or the shipped "buildings")
- * and works out the scale between the input's pixels and the model's. */
-/* Loads the model (--model, $SITEWATCH_MODEL, or the shipped "buildings")
- * and works out the scale between the input's pixels and the model's. */
-static int load(learned *l, sw_ctx *ctx, const sw__method_env *env)
+/* The shipped models chosen when none is named, one per kind of imagery
+ * (train/README.md has their data and held-out scores): the one whose
+ * pixel size is nearest the input's and whose bands the input has. */
+static const char *const shipped[] = {"buildings", "buildings-3m"};
+
+/* A model is used for inputs within this factor of its pixel size. */
+#define GSD_RANGE 2.5
+
+/* Names a band may carry for each colour a model reads: plain names (GDAL
+ * descriptions of PlanetScope and most products) and Sentinel-2's. */
+static int same_band(const char *model, const char *input)
 {
-    const sw_detect_opts *o = env->opts;
-    const char *path = o->model_path;
+    static const char *const alias[][2] = {{"red", "B04"}, {"green", "B03"}, {"blue", "B02"}, {"nir", "B08"}};
+    if (!strcasecmp(model, input))
+        return 1;
+    for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+        if ((!strcasecmp(model, alias[i][0]) && !strcasecmp(input, alias[i][1])) ||
+            (!strcasecmp(model, alias[i][1]) && !strcasecmp(input, alias[i][0])))
+            return 1;
+    return 0;
+}
+
+/* Which input band feeds each of the model's: by name; else, for an RGB
+ * model, the input's red, green and blue as the quicklook finds them (names,
+ * colour interpretation, or the B, G, R, NIR order of 4-band sensors); else,
+ * when the counts agree, in order. 0 when the input cannot feed the model. */
+static int map_bands(const sw_model *net, const sw__method_env *env, int *sel)
+{
+    int nb = sw_model_bands(net), found = 0;
+    for (int b = 0; b < nb; b++) {
+        sel[b] = -1;
+        const char *mn = sw_model_band_name(net, b);
+        for (int i = 0; mn && env->band_names && i < env->nb && sel[b] < 0; i++)
+            if (same_band(mn, env->band_names[i]))
+                sel[b] = i;
+        found += sel[b] >= 0;
+    }
+    if (found == nb)
+        return 1;
+    static const char *const rgb[3] = {"red", "green", "blue"};
+    int is_rgb = nb == 3;
+    for (int b = 0; b < nb && is_rgb; b++)
+        is_rgb = sw_model_band_name(net, b) && !strcasecmp(sw_model_band_name(net, b), rgb[b]);
+    const int *d = env->display;
+    if (is_rgb && env->nb >= 3 && d && d[0] >= 0 && d[1] >= 0 && d[2] >= 0 && d[0] < env->nb && d[1] < env->nb &&
+        d[2] < env->nb && d[0] != d[1] && d[1] != d[2] && d[0] != d[2]) { /* three distinct bands, not gray */
+        for (int b = 0; b < 3; b++)
+            sel[b] = env->display[b];
+        return 1;
+    }
+    if (nb == env->nb) {
+        for (int b = 0; b < nb; b++)
+            sel[b] = b;
+        return 1;
+    }
+    return 0;
+}
+
+/* Loads a model file and checks the input can feed it. */
+static int load_one(learned *l, sw_ctx *ctx, const sw__method_env *env, const char *name)
+{
+    char found[4096];
+    const char *path = sw_model_find(ctx, name, found, sizeof found);
     if (!path)
-        path = getenv("SITEWATCH_MODEL");
-    if (!path)
-        path = "buildings";
-    char shipped[4096];
-    if (!(path = sw_model_find(ctx, path, shipped, sizeof shipped)))
         return ctx->code;
+    free(l->path);
+    sw_model_free(l->net);
+    l->net = NULL;
     if (!(l->path = strdup(path)))
         return sw__err(ctx, SW_ENOMEM, "out of memory");
     if (!(l->net = sw_model_load(ctx, path)))
         return ctx->code;
-    if (sw_model_bands(l->net) != env->nb)
+    if (!map_bands(l->net, env, l->sel))
         return sw__err(ctx, SW_EMISMATCH, "%s: %d bands analysed but the model %s takes %d (select them with --bands)",
                        env->before, env->nb, path, sw_model_bands(l->net));
-    double gsd = env->georef ? env->gsd : (o->gsd > 0.0 ? o->gsd : sw_model_gsd(l->net));
-    l->scale = gsd / sw_model_gsd(l->net);
+    return 0;
+}
+
+/* The shipped model nearest the input's pixel size among those it can feed. */
+static int choose(learned *l, sw_ctx *ctx, const sw__method_env *env)
+{
+    const char *best = NULL;
+    double best_d = log(GSD_RANGE) + 1e-9;
+    sw_ctx *quiet = sw_ctx_new();
+    if (!quiet)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        if (load_one(l, quiet, env, shipped[i]) != 0)
+            continue;
+        double d = fabs(log(l->gsd / sw_model_gsd(l->net)));
+        if (d < best_d) {
+            best_d = d;
+            best = shipped[i];
+        }
+    }
+    sw_ctx_free(quiet);
+    if (!best)
+        return sw__err(ctx, SW_EMISMATCH,
+                       "%s: no shipped model for %d bands at %.3g m pixels (they are for RGB at 0.5 m and 3 m); "
+                       "give one with --model",
+                       env->before, env->nb, l->gsd);
+    l->chosen = "the shipped model nearest the input's pixel size, for its bands";
+    return load_one(l, ctx, env, best);
+}
+
+/* Loads the model (--model, $SITEWATCH_MODEL, or the shipped one for the
+ * input's pixel size and bands) and works out the scale between the input's
+ * pixels and the model's. */
+static int load(learned *l, sw_ctx *ctx, const sw__method_env *env)
+{
+    const sw_detect_opts *o = env->opts;
+    const char *name = o->model_path;
+    if (!name)
+        name = getenv("SITEWATCH_MODEL");
+    l->gsd_assumed = !env->georef && !(o->gsd > 0.0);
+    int rc;
+    if (name) {
+        l->chosen = "named";
+        if ((rc = load_one(l, ctx, env, name)) != 0)
+            return rc;
+        /* a named model: imagery of unknown pixel size is taken at its own */
+        l->gsd = env->georef ? env->gsd : o->gsd > 0.0 ? o->gsd : sw_model_gsd(l->net);
+    } else if (l->gsd_assumed) {
+        /* asked for by name (-m learned) on imagery of unknown pixel size:
+         * the default model, at its own pixel size (auto does not do this) */
+        l->chosen = "the default model (pixel size unknown)";
+        if ((rc = load_one(l, ctx, env, shipped[0])) != 0)
+            return rc;
+        l->gsd = sw_model_gsd(l->net);
+    } else {
+        l->gsd = env->georef ? env->gsd : o->gsd;
+        if ((rc = choose(l, ctx, env)) != 0)
+            return rc;
+    }
+    l->scale = l->gsd / sw_model_gsd(l->net);
     if (l->scale < 0.1 || l->scale > 10.0)
         return sw__err(ctx, SW_EARG, "%s: %.3g m pixels are too far from the model's %.3g m (scale %.3g)",
-                       env->before, gsd, sw_model_gsd(l->net), l->scale);
+                       env->before, l->gsd, sw_model_gsd(l->net), l->scale);
     l->halo = (int)ceil(sw_model_halo(l->net) / l->scale) + sw_model_multiple(l->net);
+    if (l->gsd_assumed)
+        sw__warn(ctx, "%s: no georeferencing and no --gsd: pixels taken as %.3g m (model %s); give --gsd",
+                 env->before, l->gsd, l->path);
     return 0;
 }
 
@@ -214,7 +333,7 @@ static int learned_strip(const void *state, sw_ctx *ctx, const sw__strip *in, vo
 {
     (void)scratch;
     const learned *l = state;
-    return sw__learned_score(ctx, &l->m, l->net, l->scale, in->x, in->y, in->valid, in->width, in->rows_in,
+    return sw__learned_score(ctx, &l->m, l->net, l->sel, l->scale, in->x, in->y, in->valid, in->width, in->rows_in,
                              in->top, in->rows_out, score);
 }
 
@@ -243,8 +362,19 @@ static void learned_describe(const void *state, sw__json *j)
     sw__json_str(j, l->path);
     sw__json_key(j, "parameters");
     sw__json_int(j, sw_model_parameters(l->net));
+    sw__json_key(j, "chosen");
+    sw__json_str(j, l->chosen);
     sw__json_key(j, "model_gsd_m");
     sw__json_num(j, sw_model_gsd(l->net));
+    sw__json_key(j, "input_gsd_m");
+    sw__json_num(j, l->gsd);
+    sw__json_key(j, "input_gsd_assumed");
+    sw__json_bool(j, l->gsd_assumed);
+    sw__json_key(j, "bands_used");
+    sw__json_arr(j);
+    for (int b = 0; b < sw_model_bands(l->net); b++)
+        sw__json_int(j, l->sel[b] + 1);
+    sw__json_end(j, ']');
     sw__json_key(j, "input_to_model_scale");
     sw__json_num(j, l->scale);
     sw__json_key(j, "context_rows");

@@ -38,6 +38,7 @@ typedef struct sw__method_env {
     const sw_detect_opts *opts;
     const char *before;            /* for messages */
     const sw__pair *pair;          /* for methods that read rows while fitting */
+    const int *display;            /* the input's red, green, blue bands (-1: unknown) */
 } sw__method_env;
 
 /* A strip of both dates: rows_in full-width rows, nb floats per pixel. */

@@ -60,7 +60,7 @@ static void remove_stale(sw_catalog *cat, const char *site)
 
 /* One scene against the baseline, in memory: its objects go to the
  * tracker and are kept under key. */
-static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char *key, const char *base,
+static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char *method, const char *key, const char *base,
                    const char *base_mask, const char *chip, const char *mask, sw__tracker *k, double *sx, double *sy)
 {
     sw_pair_opts po;
@@ -74,7 +74,7 @@ static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char
      * Kittler-Illingworth's (Otsu splits the noise when nothing changed),
      * and an opening drops the one-pixel slivers resampling leaves along
      * edges. */
-    d.method = "auto";
+    d.method = method;
     d.threshold = SW_THRESHOLD_KI;
     d.morph = SW_MORPH_OPEN;
     d.sliver_width = 3.0;
@@ -243,6 +243,9 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     /* Objects under 25 pixels (and 50 m2) are not told from noise. */
     k.min_area = opts->min_area_m2 >= 0 ? opts->min_area_m2 : fmax(50.0, 25.0 * site.resolution_m * site.resolution_m);
     remove_stale(cat, site.name);
+    char method[64];
+    if ((rc = sw__store_site_method(ctx, cat, site.name, method, sizeof method)) != 0)
+        goto out;
     /* The baseline's mask, hashed once for every pair's key. */
     char mh0[65] = "-";
     if (n > 1 && cloud[use[0]] > 0 && sw__sha256_file(ctx, masks[use[0]], mh0) != 0)
@@ -252,7 +255,8 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         char key[8192], mh[65] = "-", hex[65];
         if (cloud[i] > 0 && sw__sha256_file(ctx, masks[i], mh) != 0)
             snprintf(mh, sizeof mh, "?");
-        snprintf(key, sizeof key, "sitewatch-pair-v1|%s|%s|%s|%s|%.3f", chips[i0], chips[i], mh0, mh, k.min_area);
+        snprintf(key, sizeof key, "sitewatch-pair-v1|%s|%s|%s|%s|%.3f|%s", chips[i0], chips[i], mh0, mh, k.min_area,
+                 method);
         sw__sha256_hex(key, strlen(key), hex);
         snprintf(used[u - 1], sizeof used[u - 1], "%.24s", hex);
         for (int t = 0; t < k.n; t++)
@@ -264,7 +268,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
         if (rc == 0 && k.failed)
             rc = sw__err(ctx, SW_ENOMEM, "out of memory following objects");
         if (rc == 0 && !found)
-            rc = compare(ctx, cat, &site, used[u - 1], chips[i0], cloud[i0] > 0 ? masks[i0] : NULL, chips[i],
+            rc = compare(ctx, cat, &site, method, used[u - 1], chips[i0], cloud[i0] > 0 ? masks[i0] : NULL, chips[i],
                          cloud[i] > 0 ? masks[i] : NULL, &k, &sc[i].sx, &sc[i].sy);
         if (rc == 0)
             sw__track_confirm(&k, confirm, dates[i], chips[i], cloud[i] > 0 ? masks[i] : NULL, chips[i0],
@@ -282,10 +286,10 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
     /* Persist, keeping the ids of objects an earlier analysis found. */
     char params[512];
     snprintf(params, sizeof params,
-             "{\"method\":\"auto\",\"threshold\":\"kittler-illingworth\",\"morphology\":\"open 3x3\",\"sliver_width_px\":3,"
+             "{\"method\":\"%s\",\"threshold\":\"kittler-illingworth\",\"morphology\":\"open 3x3\",\"sliver_width_px\":3,"
              "\"min_area_m2\":%.1f,\"confirm\":%d,\"min_usable\":%.2f,\"baseline\":\"%s\","
              "\"scenes\":%d,\"scenes_usable\":%d,\"cloud_screen\":\"median of the 10 nearest scenes\"}",
-             k.min_area, confirm, min_usable, n > 0 ? dates[use[0]] : "", nall, n);
+             method, k.min_area, confirm, min_usable, n > 0 ? dates[use[0]] : "", nall, n);
     sw__analysis a = {.scenes = sc, .nscenes = nall, .baseline = n > 0 ? sc[use[0]].id : -1, .params = params,
                       .tracks = rows, .ntracks = k.n, .match = match_old, .alert_text = alert_text};
     if ((rc = sw__store_analysis(ctx, cat, &site, &a, &fresh, &nfresh)) != 0)

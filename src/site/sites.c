@@ -54,6 +54,18 @@ int sw_site_add(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *aoi_
     return rc;
 }
 
+int sw_site_method(sw_ctx *ctx, sw_catalog *cat, const char *name, char *buf, size_t n)
+{
+    return sw__store_site_method(ctx, cat, name, buf, n);
+}
+
+int sw_site_set_method(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *method)
+{
+    if (!method || !sw_method_exists(method))
+        return sw__err(ctx, SW_EARG, "method '%s': not a sitewatch method", method ? method : "(null)");
+    return sw__store_site_set_method(ctx, cat, name, method);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;

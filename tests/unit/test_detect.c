@@ -435,17 +435,42 @@ static void test_noise_alone_is_no_change(void **state)
     assert_true(f1_of("look-change") > 0.5);
 }
 
-static void test_auto_picks_irmad_for_multispectral(void **state)
+static char *read_text(const char *path)
 {
-    (void)state;
-    detect(path_before, path_after, "auto", "auto", 0, 0);
-    FILE *f = fopen(out_path("auto", "summary.json"), "r");
+    FILE *f = fopen(path, "r");
     assert_non_null(f);
     char *buf = calloc(1, 1 << 20);
     size_t got = fread(buf, 1, (1 << 20) - 1, f);
     (void)got;
     fclose(f);
-    assert_non_null(strstr(buf, "\"method\":\"irmad\",\"method_requested\":\"auto\""));
+    return buf;
+}
+
+/* auto's rule (src/methods/auto.c): a georeferenced 4-band (B, G, R, NIR)
+ * pair at 0.5 m goes to the shipped 0.5 m model, fed the scene's red, green
+ * and blue; two of its bands (no model takes them) go to CVA. */
+static void test_auto_rule(void **state)
+{
+    (void)state;
+    detect(path_before, path_after, "auto", "auto", 0, 0);
+    char *buf = read_text(out_path("auto", "summary.json"));
+    assert_non_null(strstr(buf, "\"method\":\"learned\",\"method_requested\":\"auto\""));
+    assert_non_null(strstr(buf, "buildings.swm\""));
+    assert_non_null(strstr(buf, "\"bands_used\":[3,2,1]"));
+    assert_non_null(strstr(buf, "\"input_gsd_assumed\":false"));
+    free(buf);
+    sw_detect_opts o;
+    sw_detect_opts_init(&o);
+    o.bands = "1,4";
+    char outdir[400];
+    snprintf(outdir, sizeof outdir, "%s/auto2", dir);
+    sw_ctx *c = sw_ctx_new();
+    sw_detect_result r;
+    assert_int_equal(sw_detect_run(c, path_before, path_after, outdir, &o, &r), 0);
+    assert_null(sw_ctx_warning(c)); /* georeferenced: nothing assumed */
+    sw_ctx_free(c);
+    buf = read_text(out_path("auto2", "summary.json"));
+    assert_non_null(strstr(buf, "\"method\":\"cva\",\"method_requested\":\"auto\""));
     free(buf);
 }
 
@@ -564,7 +589,7 @@ int main(void)
         cmocka_unit_test(test_logratio_gain_is_no_change),
         cmocka_unit_test(test_logratio_speckle_is_no_change),
         cmocka_unit_test(test_noise_alone_is_no_change),
-        cmocka_unit_test(test_auto_picks_irmad_for_multispectral),
+        cmocka_unit_test(test_auto_rule),
         cmocka_unit_test(test_all_nodata_fails_cleanly),
         cmocka_unit_test(test_fill_holes),
     };

@@ -46,38 +46,43 @@ static void spit(const char *path, const unsigned char *b, long n)
     fclose(f);
 }
 
+/* Each shipped model (file, prefix of its reference tiles) run by the C
+ * engine on PyTorch's reference tiles. */
 static void test_matches_pytorch(void **state)
 {
     (void)state;
+    static const char *const models[][2] = {{SW_TEST_MODEL, "ref"}, {SW_TEST_MODEL_3M, "buildings-3m-ref"}};
     sw_ctx *c = sw_ctx_new();
-    sw_model *m = sw_model_load(c, SW_TEST_MODEL);
-    if (!m)
-        fail_msg("%s", sw_ctx_errmsg(c));
-    for (int t = 0; t < 2; t++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/ref%d.bin", SW_TEST_MODEL_REF, t);
-        long size;
-        unsigned char *b = slurp(path, &size);
-        assert_non_null(b);
-        uint32_t h, w;
-        assert_memory_equal(b, "SWRT", 4);
-        memcpy(&h, b + 4, 4);
-        memcpy(&w, b + 8, 4);
-        size_t n = (size_t)h * w, nb = (size_t)sw_model_bands(m);
-        assert_int_equal((size_t)size, 12 + 4 * (2 * nb * n + n));
-        const float *a = (const float *)(b + 12), *bb = a + nb * n, *want = bb + nb * n;
-        float *got = malloc(n * sizeof *got);
-        assert_int_equal(sw_model_run(c, m, a, bb, (int)h, (int)w, got), 0);
-        double maxd = 0;
-        for (size_t i = 0; i < n; i++)
-            maxd = fmax(maxd, fabs((double)got[i] - want[i]));
-        if (maxd >= 1e-4)
-            fail_msg("tile %d (%ux%u): max |C - PyTorch| = %g", t, w, h, maxd);
-        printf("tile %d (%ux%u): max |C - PyTorch| = %.3g\n", t, w, h, maxd);
-        free(got);
-        free(b);
+    for (int k = 0; k < 2; k++) {
+        sw_model *m = sw_model_load(c, models[k][0]);
+        if (!m)
+            fail_msg("%s", sw_ctx_errmsg(c));
+        for (int t = 0; t < 2; t++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s%d.bin", SW_TEST_MODEL_REF, models[k][1], t);
+            long size;
+            unsigned char *b = slurp(path, &size);
+            assert_non_null(b);
+            uint32_t h, w;
+            assert_memory_equal(b, "SWRT", 4);
+            memcpy(&h, b + 4, 4);
+            memcpy(&w, b + 8, 4);
+            size_t n = (size_t)h * w, nb = (size_t)sw_model_bands(m);
+            assert_int_equal((size_t)size, 12 + 4 * (2 * nb * n + n));
+            const float *a = (const float *)(b + 12), *bb = a + nb * n, *want = bb + nb * n;
+            float *got = malloc(n * sizeof *got);
+            assert_int_equal(sw_model_run(c, m, a, bb, (int)h, (int)w, got), 0);
+            double maxd = 0;
+            for (size_t i = 0; i < n; i++)
+                maxd = fmax(maxd, fabs((double)got[i] - want[i]));
+            if (maxd >= 1e-4)
+                fail_msg("%s tile %d (%ux%u): max |C - PyTorch| = %g", models[k][0], t, w, h, maxd);
+            printf("%s tile %d (%ux%u): max |C - PyTorch| = %.3g\n", models[k][1], t, w, h, maxd);
+            free(got);
+            free(b);
+        }
+        sw_model_free(m);
     }
-    sw_model_free(m);
     sw_ctx_free(c);
 }
 
@@ -111,12 +116,12 @@ static void test_tiles_do_not_seam(void **state)
     }
     /* Whole image in one strip versus strips of 20 rows with context. */
     float *whole = malloc(sizeof(float) * W * H), *strips = malloc(sizeof(float) * W * H);
-    assert_int_equal(sw__learned_score(c, &st, m, 1.0, x, y, v, W, H, 0, H, whole), 0);
+    assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, x, y, v, W, H, 0, H, whole), 0);
     for (int y0 = 0; y0 < H; y0 += 20) {
         int rows = H - y0 < 20 ? H - y0 : 20;
         int64_t ya, yb;
         sw__learned_window(m, 1.0, y0, rows, H, &ya, &yb);
-        assert_int_equal(sw__learned_score(c, &st, m, 1.0, x + (size_t)ya * W * nb, y + (size_t)ya * W * nb,
+        assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, x + (size_t)ya * W * nb, y + (size_t)ya * W * nb,
                                            v + (size_t)ya * W, W, (int)(yb - ya), (int)(y0 - ya), rows,
                                            strips + (size_t)y0 * W), 0);
     }
