@@ -150,7 +150,8 @@ def main():
                                             [p[2] for p in pairs], pairs[0][3])
                     note = (" (seen in training)" if m.endswith("*") else
                             " (2 crops seen in training, 9 chose the run)" if m.endswith("+") else "")
-                    label = {"learned": "learned (buildings)", "learned:change": "learned --model change"}.get(method, method)
+                    label = {"learned": "learned (the shipped model for the pixel size)",
+                             "learned:change": "learned --model change"}.get(method, method)
                     rows.append((name, f"sitewatch {label}{note}", *scores(total), best, auc))
                     print(f"{name:45} {method:10} F1 {rows[-1][2]:.3f} best-threshold F1 {best:.3f} AUC {auc:.3f}",
                           file=sys.stderr)
@@ -169,8 +170,8 @@ def main():
                 rows.append((label, f"{model} (published deep model)", *scores(total), None, None))
     print("# Accuracy table\n")
     print("Made by `python3 bench/accuracy.py` on ../shared/data: pooled over each set's pairs, defaults")
-    print("of every method, one setting for all pairs. `learned (buildings)` is the shipped default model")
-    print("(trained on LEVIR-CD building labels), `learned --model change` the shipped model for any")
+    print("of every method, one setting for all pairs. `learned` runs the shipped model nearest the pixel size")
+    print("(buildings at 0.5 m, buildings-3m for Szada's 1.5 m; LEVIR-CD building labels), `learned --model change` the shipped model for any")
     print("land-cover change (trained on LEVIR-CD, DSIFN 0-6, FOTBCD, EGY-BCD, CDD); where a model saw")
     print("a set (marked), its score is no evidence of accuracy. Deep models: the predictions that ship")
     print("with the samples, scored by `sitewatch eval` on the same crops.\n")

@@ -182,6 +182,25 @@ static void test_bad_files_refused(void **state)
     uint32_t crc = (uint32_t)crc32(0L, c, (uInt)(n - 4));
     memcpy(c + n - 4, &crc, 4);
     expect_refused(c, n, "layer 0 should be enc0.0");
+    /* Header values out of range, each with a valid checksum: the first
+     * occurrence of `from` (the header's, before the provenance's) becomes
+     * `to`, of the same length. */
+    static const char *const bad[][3] = {
+        {"\"threshold\": 0.2", "\"threshold\": 2.0", "threshold must be a probability"},
+        {"\"bands\": 3", "\"bands\": 0", "bad depth, bands"},
+        {"\"gsd_m\": 0.5", "\"gsd_m\": 0.0", "bad depth, bands, halo, gsd"},
+        {"\"depth\": 4", "\"depth\": 9", "bad depth"},
+        {"\"dtype\": \"f16\"", "\"dtype\": \"i16\"", "weights must be f16 or f32"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        memcpy(c, b, (size_t)n);
+        char *q = strstr((char *)c + 16, bad[k][0]);
+        assert_non_null(q);
+        memcpy(q, bad[k][1], strlen(bad[k][1]));
+        crc = (uint32_t)crc32(0L, c, (uInt)(n - 4));
+        memcpy(c + n - 4, &crc, 4);
+        expect_refused(c, n, bad[k][2]);
+    }
     /* A version from the future. */
     memcpy(c, b, (size_t)n);
     c[8] = 9;
