@@ -87,7 +87,7 @@ static int truth_class(sw_truth_encoding e, unsigned v)
 static int detect_encoding(sw_ctx *ctx, sw__band *t, int64_t w, int64_t h, uint16_t *vals,
                            uint8_t *valid, int ignore, sw_truth_encoding *out)
 {
-    int seen0 = 0, seen1 = 0, seen2 = 0, other = 0;
+    int seen2 = 0, other = 0;
     unsigned maxv = 0;
     for (int64_t y0 = 0; y0 < h; y0 += ROWS) {
         int rows = (int)(h - y0 < ROWS ? h - y0 : ROWS);
@@ -98,8 +98,6 @@ static int detect_encoding(sw_ctx *ctx, sw__band *t, int64_t w, int64_t h, uint1
             if (!valid[i] || (int)vals[i] == ignore)
                 continue;
             unsigned v = vals[i];
-            seen0 |= v == 0;
-            seen1 |= v == 1;
             seen2 |= v == 2;
             other |= v > 2;
             if (v > maxv)
