@@ -77,7 +77,3 @@ def degrade_pair_fixed(A, B, L, factor):
     l = label_down(L.float()[None, None], tuple(a.shape[-2:]))[0, 0]
     return a, b, l.to(torch.uint8)
 
-
-def seed_noise(seed):
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)

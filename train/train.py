@@ -384,8 +384,7 @@ def coarse(pairs, sets, gsd):
             p["split"] = "heldout"
         if p["split"] != "train" and gsd > p["gsd"] * 1.01:
             factor = gsd / p["gsd"]
-            if p["up"] != 1:  # was upsampled for a sharper model: judge at its own pixels
-                p["up"] = 1
+            p["up"] = 1  # judged at the coarse pixels, never upsampled
             p["A"], p["B"], p["L"] = degrade.degrade_pair_fixed(p["A"], p["B"], p["L"], factor)
             p["gsd"] = gsd
 

@@ -332,6 +332,11 @@ const char *sw_model_band_name(const sw_model *m, int i) { return i >= 0 && i < 
 const char *sw_model_name(const sw_model *m) { return m->name; }
 const char *sw_model_heldout(const sw_model *m) { return m->heldout; }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int sw_model_list(sw_ctx *ctx, char ***names, int *n)
 {
     *names = NULL;
@@ -366,13 +371,8 @@ int sw_model_list(sw_ctx *ctx, char ***names, int *n)
         if (dh)
             closedir(dh);
     }
-    /* sorted, so the list reads the same everywhere */
-    for (int i = 1; i < *n; i++)
-        for (int j = i; j > 0 && strcmp((*names)[j - 1], (*names)[j]) > 0; j--) {
-            char *t = (*names)[j];
-            (*names)[j] = (*names)[j - 1];
-            (*names)[j - 1] = t;
-        }
+    if (*n > 1) /* sorted, so the list reads the same everywhere */
+        qsort(*names, (size_t)*n, sizeof **names, by_name);
     return 0;
 }
 

@@ -247,28 +247,37 @@ static int load_one(learned *l, sw_ctx *ctx, const sw__method_env *env, const ch
 /* The shipped model nearest the input's pixel size among those it can feed. */
 static int choose(learned *l, sw_ctx *ctx, const sw__method_env *env)
 {
-    const char *best = NULL;
     double best_d = log(GSD_RANGE) + 1e-9;
+    learned cand = {.gsd = l->gsd};
     sw_ctx *quiet = sw_ctx_new();
     if (!quiet)
         return sw__err(ctx, SW_ENOMEM, "out of memory");
+    /* Each candidate is loaded once; the nearest so far is kept in l. */
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
-        if (load_one(l, quiet, env, shipped[i]) != 0)
+        if (load_one(&cand, quiet, env, shipped[i]) != 0)
             continue;
-        double d = fabs(log(l->gsd / sw_model_gsd(l->net)));
+        double d = fabs(log(l->gsd / sw_model_gsd(cand.net)));
         if (d < best_d) {
             best_d = d;
-            best = shipped[i];
+            sw_model_free(l->net);
+            free(l->path);
+            l->net = cand.net;
+            l->path = cand.path;
+            memcpy(l->sel, cand.sel, sizeof l->sel);
+            cand.net = NULL;
+            cand.path = NULL;
         }
     }
+    sw_model_free(cand.net);
+    free(cand.path);
     sw_ctx_free(quiet);
-    if (!best)
+    if (!l->net)
         return sw__err(ctx, SW_EMISMATCH,
                        "%s: no shipped model for %d bands at %.3g m pixels (they are for RGB at 0.5 m and 3 m); "
                        "give one with --model",
                        env->before, env->nb, l->gsd);
     l->chosen = "the shipped model nearest the input's pixel size, for its bands";
-    return load_one(l, ctx, env, best);
+    return 0;
 }
 
 /* Loads the model (--model, $SITEWATCH_MODEL, or the shipped one for the
