@@ -18,6 +18,13 @@ int cmd_alerts(int argc, char **argv, const char *db);
 int cmd_export(int argc, char **argv, const char *db);
 int cmd_demo(int argc, char **argv);
 int cmd_report(int argc, char **argv, const char *db);
+int cmd_jobs(int argc, char **argv, const char *db);
+int cmd_enqueue(int argc, char **argv, const char *db);
+int cmd_worker(int argc, char **argv, const char *db);
+
+/* Opens the catalog db (a path or a postgresql:// URL) and records the chip
+ * store --chips gave, if any; NULL with the message in ctx. */
+sw_catalog *cli_catalog_open(sw_ctx *ctx, const char *db, int create);
 
 /* Prints "sitewatch: error: MSG" on one line; returns the exit status for
  * code (2 for SW_EARG, else 1). */

@@ -67,7 +67,7 @@ int cmd_alerts(int argc, char **argv, const char *db)
             sw_ctx_free(ctx);
             return cli_usage("alerts", "%s needs one alert ID", argv[1]);
         }
-        sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+        sw_catalog *cat = cli_catalog_open(ctx, db, 0);
         rc = cat ? sw_alert_set(ctx, cat, id, !strcmp(argv[1], "ack") ? "acknowledged" : "dismissed")
                  : sw_ctx_errcode(ctx);
         if (rc == 0)
@@ -104,7 +104,7 @@ int cmd_alerts(int argc, char **argv, const char *db)
             sw_ctx_free(ctx);
             return cli_usage("alerts", "unexpected '%s'", argv[optind]);
         }
-        sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+        sw_catalog *cat = cli_catalog_open(ctx, db, 0);
         int n = 0;
         if (cat && json)
             printf("[");

@@ -27,7 +27,7 @@ int cmd_export(int argc, char **argv, const char *db)
     if (!site || !out)
         return cli_usage("export", "needs SITE and -o OUT");
     sw_ctx *ctx = sw_ctx_new();
-    sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+    sw_catalog *cat = cli_catalog_open(ctx, db, 0);
     int64_t n = 0;
     int rc = cat ? sw_site_export(ctx, cat, site, format, out, &n) : sw_ctx_errcode(ctx);
     int status = rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;

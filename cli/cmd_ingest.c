@@ -128,7 +128,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
         return cli_usage("ingest", "needs SITE and at least one SCENE");
     const char *site = argv[optind];
     sw_ctx *ctx = sw_ctx_new();
-    sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+    sw_catalog *cat = cli_catalog_open(ctx, db, 0);
     if (!cat) {
         int st = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
         sw_ctx_free(ctx);

@@ -36,7 +36,7 @@ int cmd_report(int argc, char **argv, const char *db)
     if (!out)
         return cli_usage("report", "needs -o REPORT.html");
     sw_ctx *ctx = sw_ctx_new();
-    sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+    sw_catalog *cat = cli_catalog_open(ctx, db, 0);
     int64_t n = 0;
     int rc = cat ? sw_site_report(ctx, cat, argv[optind], out, &n) : sw_ctx_errcode(ctx);
     int status = rc ? cli_fail(rc, sw_ctx_errmsg(ctx)) : 0;

@@ -129,7 +129,7 @@ int cmd_site(int argc, char **argv, const char *db)
     /* A catalog this add creates goes again if the add fails: a failed
      * first add leaves nothing behind. */
     int existed = access(db, F_OK) == 0;
-    sw_catalog *cat = sw_catalog_open(ctx, db, add);
+    sw_catalog *cat = cli_catalog_open(ctx, db, add);
     int rc = cat ? 0 : sw_ctx_errcode(ctx);
     sw_site s = {0};
     if (rc == 0) {

@@ -51,7 +51,7 @@ int cmd_timeline(int argc, char **argv, const char *db)
     if (!site)
         return cli_usage("timeline", "needs SITE");
     sw_ctx *ctx = sw_ctx_new();
-    sw_catalog *cat = sw_catalog_open(ctx, db, 0);
+    sw_catalog *cat = cli_catalog_open(ctx, db, 0);
     int rc = cat ? 0 : sw_ctx_errcode(ctx);
     if (rc == 0) {
         if (o.mode == 1)

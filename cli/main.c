@@ -243,10 +243,31 @@ void cli_free_list(char **v, int n)
     free(v);
 }
 
+static const char *chips; /* --chips DIR or $SITEWATCH_CHIPS */
+
+sw_catalog *cli_catalog_open(sw_ctx *ctx, const char *db, int create)
+{
+    sw_catalog *cat = sw_catalog_open(ctx, db, create);
+    if (!cat || !chips || !*chips)
+        return cat;
+    /* Recorded absolute: workers start in other folders. */
+    char abs[4096];
+    if (chips[0] == '/' || !getcwd(abs, sizeof abs - strlen(chips) - 2))
+        snprintf(abs, sizeof abs, "%s", chips);
+    else
+        snprintf(abs + strlen(abs), sizeof abs - strlen(abs), "/%s", chips);
+    const char *now = sw_catalog_chip_store(cat);
+    if ((!now || strcmp(now, abs)) && sw_catalog_set_chip_store(ctx, cat, abs) != 0) {
+        sw_catalog_close(cat);
+        return NULL;
+    }
+    return cat;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sitewatch [--db CATALOG] [--config KEY VALUE] COMMAND [options]\n"
+            "usage: sitewatch [--db CATALOG] [--chips DIR] [--config KEY VALUE] COMMAND [options]\n"
             "\n"
             "commands:\n"
             "  detect BEFORE AFTER -o OUTDIR   change between two images: score.tif, mask.tif,\n"
@@ -255,13 +276,16 @@ static void usage(FILE *f)
             "  synth OUTDIR                    a synthetic georeferenced pair with its truth\n"
             "  model list | info FILE          the shipped models; check a model file and say what it is\n"
             "  site add|list|show|set|rm       the watched sites in the catalog (--db, $SITEWATCH_DB,\n"
-            "                                  or ./sitewatch.db)\n"
+            "                                  or ./sitewatch.db; postgresql://... for PostgreSQL)\n"
             "  ingest SITE SCENE...            cut scenes to a site's grid, record them, follow\n"
             "                                  change objects across dates, raise alerts\n"
             "  timeline SITE                   per date: usable fraction, change, new objects\n"
             "  alerts [ack|dismiss ID]         list alerts, or acknowledge or dismiss one\n"
             "  export SITE -f smart|geojson|gpkg -o OUT   a site's change objects\n"
             "  report SITE -o REPORT.html      the site's evidence report, one self-contained HTML file\n"
+            "  enqueue SITE SCENE...           queue scenes as jobs instead of ingesting them now\n"
+            "  worker                          do queued jobs (many at once: contrib/slurm/)\n"
+            "  jobs                            the queue: queued, running, done, failed, with reasons\n"
             "  demo [DIR]                      the built-in example: a plant that grows over a year\n"
             "                                  of scenes, watched as a site, with its report\n"
             "  version                         versions of sitewatch and its libraries\n"
@@ -293,12 +317,16 @@ int main(int argc, char **argv)
     }
     /* Global options, before the command. */
     const char *db = getenv("SITEWATCH_DB");
-    while (argc >= 2 && strcmp(argv[1], "--db") == 0) {
+    chips = getenv("SITEWATCH_CHIPS");
+    while (argc >= 2 && (strcmp(argv[1], "--db") == 0 || strcmp(argv[1], "--chips") == 0)) {
         if (argc < 3) {
-            fprintf(stderr, "sitewatch: --db needs a path\n");
+            fprintf(stderr, "sitewatch: %s needs a %s\n", argv[1], argv[1][2] == 'd' ? "catalog" : "folder");
             return EXIT_USAGE;
         }
-        db = argv[2];
+        if (argv[1][2] == 'd')
+            db = argv[2];
+        else
+            chips = argv[2];
         argc -= 2;
         argv += 2;
     }
@@ -329,6 +357,12 @@ int main(int argc, char **argv)
         return cmd_export(argc - 1, argv + 1, db);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "enqueue") == 0)
+        return cmd_enqueue(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "worker") == 0)
+        return cmd_worker(argc - 1, argv + 1, db);
+    if (strcmp(cmd, "jobs") == 0)
+        return cmd_jobs(argc - 1, argv + 1, db);
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -24,6 +24,7 @@ LAYERS = [
 NAMES = {0: "core", 1: "io", 2: "engine", 3: "catalog", 4: "site", 5: "cli"}
 GDAL = re.compile(r'#include\s*<(gdal[^>]*|cpl_[^>]*|ogr_[^>]*)>')
 SQLITE = re.compile(r'#include\s*<sqlite3\.h>')
+LIBPQ = re.compile(r'#include\s*<libpq-fe\.h>')
 LOCAL = re.compile(r'#include\s*"([^"]+)"')
 
 
@@ -54,6 +55,9 @@ def main():
                     bad += 1
                 if SQLITE.search(text) and not rel.startswith("src/catalog/"):
                     print(f"{rel}: includes SQLite outside src/catalog/")
+                    bad += 1
+                if LIBPQ.search(text) and not rel.startswith("src/catalog/"):
+                    print(f"{rel}: includes libpq outside src/catalog/")
                     bad += 1
                 mine = layer(rel)
                 for inc in LOCAL.findall(text):

@@ -1,5 +1,7 @@
 /*
- * sitewatch/catalog.h: the catalog of watched sites, one SQLite database.
+ * sitewatch/catalog.h: the catalog of watched sites: one SQLite file (the
+ * default), or a PostgreSQL database with PostGIS for a team's thousands of
+ * sites and the workers that share them (same calls, same behaviour).
  *
  * A site is a named area of interest with its own working grid (a local
  * UTM zone and a pixel size). The catalog keeps sites, the scenes ingested
@@ -17,20 +19,36 @@
 extern "C" {
 #endif
 
-enum { SW_CATALOG_SCHEMA = 6 };
+enum { SW_CATALOG_SCHEMA = 7 };
 
 typedef struct sw_catalog sw_catalog;
 
-/* Opens the catalog at path, creating it (and bringing its schema up to
- * date) when create is non-zero; a missing file without create, a file
+/* Opens the catalog at db: a file path (SQLite), or a `postgresql://` URL
+ * or `postgres:SERVICE` (PostgreSQL with PostGIS; the database must exist,
+ * an empty one becomes a catalog), creating it (and bringing its schema up
+ * to date) when create is non-zero; a missing file without create, a file
  * that is not a SQLite database, or one that is not a sitewatch catalog is
  * an error, and nothing is written to it. Returns new (close with
  * sw_catalog_close) or NULL with the message in ctx. */
-sw_catalog *sw_catalog_open(sw_ctx *ctx, const char *path, int create);
+sw_catalog *sw_catalog_open(sw_ctx *ctx, const char *db, int create);
 void sw_catalog_close(sw_catalog *cat);
+
+/* Does db name a PostgreSQL catalog (rather than a SQLite file)? */
+int sw_catalog_is_url(const char *db);
 
 /* The catalog's schema version (SW_CATALOG_SCHEMA once open). */
 int sw_catalog_schema(const sw_catalog *cat);
+
+/* Its database engine and version, e.g. "SQLite 3.40.1" (static). */
+const char *sw_catalog_engine(const sw_catalog *cat);
+
+/* Where the catalog keeps chips and masks (files, not rows): a SQLite
+ * catalog's default is CATALOG.chips beside the file; a PostgreSQL catalog
+ * has none until one is set (a folder every worker reaches, e.g. on a
+ * cluster's shared file system). Setting it is refused (SW_ECONFLICT) once
+ * scenes are recorded elsewhere. NULL when none. */
+const char *sw_catalog_chip_store(const sw_catalog *cat);
+int sw_catalog_set_chip_store(sw_ctx *ctx, sw_catalog *cat, const char *dir);
 
 typedef struct sw_site {
     int64_t id;
@@ -119,6 +137,7 @@ typedef struct sw_analyze_opts {
     double min_area_m2;  /* objects smaller than this neither count nor alert; < 0: 25 pixels
                             of the site, at least 50 m2 */
     double min_usable;   /* scenes covering less of the site are skipped; < 0: 0.5 */
+    int threads;         /* for each comparison; 0: all cores (a worker among others: its share) */
 } sw_analyze_opts;
 
 typedef struct sw_alert {

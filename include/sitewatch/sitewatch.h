@@ -4,6 +4,7 @@
 #include "sitewatch/core.h"
 #include "sitewatch/pair.h"
 #include "sitewatch/catalog.h"
+#include "sitewatch/queue.h"
 #include "sitewatch/detect.h"
 #include "sitewatch/eval.h"
 #include "sitewatch/model.h"

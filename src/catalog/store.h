@@ -12,6 +12,10 @@
 #include "../io/io.h"
 #include "sitewatch/catalog.h"
 
+/* An analysis that read the site's scenes before another scene was
+ * recorded: stale, to be made again (never leaves the library). */
+enum { SW__ESTALE = -62 };
+
 /* ---- sites (sites.c) ---- */
 /* Records a new site; SW_ECONFLICT when the name is taken. */
 int sw__store_site_insert(sw_ctx *ctx, sw_catalog *cat, const sw_site *s);
@@ -21,9 +25,10 @@ int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int fo
 /* The detector a site is analysed with ("auto" unless set); buf of n. */
 int sw__store_site_method(sw_ctx *ctx, sw_catalog *cat, const char *name, char *buf, size_t n);
 int sw__store_site_set_method(sw_ctx *ctx, sw_catalog *cat, const char *name, const char *method);
-/* Where sitewatch keeps what it makes for a site: CATALOG.chips/SITE, then
- * suffix (malloc'd; NULL out of memory). */
-char *sw__store_site_path(const sw_catalog *cat, const char *site, const char *suffix);
+/* Where sitewatch keeps what it makes for a site: CHIPSTORE/SITE, then
+ * suffix (malloc'd; NULL with an error in ctx: out of memory, or a
+ * PostgreSQL catalog given no chip store yet; ctx NULL: no message). */
+char *sw__store_site_path(sw_ctx *ctx, const sw_catalog *cat, const char *site, const char *suffix);
 /* The database engine's name and version ("SQLite 3.40.1"); static. */
 const char *sw__store_engine_version(void);
 /* The catalog's path (for messages); borrowed. */
@@ -123,5 +128,38 @@ int sw__store_alert_states(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
 /* Calls fn for each observation of the site's objects, by object id then date. */
 int sw__store_observations(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
                            void (*fn)(void *user, int64_t object, const char *date, double area_m2), void *user);
+
+/* ---- the job queue (jobs.c) ---- */
+typedef struct sw__job_row {
+    int64_t id, site_id, token;
+    int attempts, max_attempts;
+    char site[128], state[16], worker[128], created[32], started[32], finished[32];
+    char *scene, *options, *result, *error; /* malloc'd */
+    int64_t lease_until;    /* Unix seconds; 0 when none */
+} sw__job_row;
+void sw__job_row_clear(sw__job_row *j);
+
+/* Queues a job; *added 0 when the same (site, scene) already waits or runs. */
+int sw__store_job_enqueue(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, const char *scene, const char *options,
+                          int max_attempts, int64_t *id, int *added);
+/* Claims the oldest job that waits, or runs under a lapsed lease, for
+ * `worker` for lease_s seconds (PostgreSQL: SELECT ... FOR UPDATE SKIP
+ * LOCKED, so workers never wait on each other; SQLite: the one writer).
+ * Jobs whose lease lapsed max_attempts times fail first. 1 with *job
+ * filled (its token new), 0 when none, < 0 an error. */
+int sw__store_job_claim(sw_ctx *ctx, sw_catalog *cat, const char *worker, int lease_s, sw__job_row *job);
+/* Extends the lease; SW_ECONFLICT when it is no longer this token's. */
+int sw__store_job_renew(sw_ctx *ctx, sw_catalog *cat, int64_t id, int64_t token, int lease_s);
+/* The job failed: queued again when retry and attempts remain, else
+ * failed, with the reason. Nothing when the token is no longer its. */
+int sw__store_job_fail(sw_ctx *ctx, sw_catalog *cat, int64_t id, int64_t token, const char *error, int retry);
+/* Calls fn for each job (of one state, or all when state is NULL), in id order. */
+int sw__store_jobs(sw_ctx *ctx, sw_catalog *cat, const char *state, int (*fn)(const sw__job_row *j, void *user),
+                   void *user);
+/* A handle's current job: the next analysis of this handle completes it
+ * (in its transaction, only while the lease is the token's); 0 clears. */
+void sw__store_set_job(sw_catalog *cat, int64_t id, int64_t token, const char *result);
+/* A second connection to the same catalog (for a lease renewer). */
+sw_catalog *sw__store_reopen(sw_ctx *ctx, const sw_catalog *cat);
 
 #endif

@@ -26,6 +26,7 @@
 
 void sw_analyze_opts_init(sw_analyze_opts *o)
 {
+    memset(o, 0, sizeof *o);
     o->confirm = 2;
     o->min_area_m2 = -1;
     o->min_usable = -1;
@@ -37,7 +38,7 @@ void sw_analyze_opts_init(sw_analyze_opts *o)
  * catalog). */
 static void remove_stale(sw_catalog *cat, const char *site)
 {
-    char *base = sw__store_site_path(cat, site, "");
+    char *base = sw__store_site_path(NULL, cat, site, "");
     DIR *d = base ? opendir(base) : NULL;
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -61,7 +62,8 @@ static void remove_stale(sw_catalog *cat, const char *site)
 /* One scene against the baseline, in memory: its objects go to the
  * tracker and are kept under key. */
 static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char *method, const char *key, const char *base,
-                   const char *base_mask, const char *chip, const char *mask, sw__tracker *k, double *sx, double *sy)
+                   const char *base_mask, const char *chip, const char *mask, int threads, sw__tracker *k, double *sx,
+                   double *sy)
 {
     sw_pair_opts po;
     sw_pair_opts_init(&po);
@@ -75,6 +77,7 @@ static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char
      * and an opening drops the one-pixel slivers resampling leaves along
      * edges. */
     d.method = method;
+    d.threads = threads > 0 ? threads : 0;
     d.threshold = SW_THRESHOLD_KI;
     d.morph = SW_MORPH_OPEN;
     d.sliver_width = 3.0;
@@ -182,14 +185,9 @@ static sw__track_row *track_rows(sw__tracker *k, const char *last_date)
     return rows;
 }
 
-int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const sw_analyze_opts *opts,
-                    void (*fn)(const sw_alert *a, void *user), void *user, int64_t *nobjects)
+static int analyze_once(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const sw_analyze_opts *opts,
+                        void (*fn)(const sw_alert *a, void *user), void *user, int64_t *nobjects)
 {
-    sw_analyze_opts def;
-    if (!opts) {
-        sw_analyze_opts_init(&def);
-        opts = &def;
-    }
     int confirm = opts->confirm > 0 ? opts->confirm : 2;
     double min_usable = opts->min_usable >= 0 ? opts->min_usable : 0.5;
     sw_site site = {0};
@@ -269,7 +267,7 @@ int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const s
             rc = sw__err(ctx, SW_ENOMEM, "out of memory following objects");
         if (rc == 0 && !found)
             rc = compare(ctx, cat, &site, method, used[u - 1], chips[i0], cloud[i0] > 0 ? masks[i0] : NULL, chips[i],
-                         cloud[i] > 0 ? masks[i] : NULL, &k, &sc[i].sx, &sc[i].sy);
+                         cloud[i] > 0 ? masks[i] : NULL, opts->threads, &k, &sc[i].sx, &sc[i].sy);
         if (rc == 0)
             sw__track_confirm(&k, confirm, dates[i], chips[i], cloud[i] > 0 ? masks[i] : NULL, chips[i0],
                               cloud[i0] > 0 ? masks[i0] : NULL);
@@ -313,5 +311,25 @@ out:
     sw__tracks_free(&k);
     sw__scene_rows_free(sc, nall);
     sw_site_clear(&site);
+    return rc;
+}
+
+int sw_site_analyze(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const sw_analyze_opts *opts,
+                    void (*fn)(const sw_alert *a, void *user), void *user, int64_t *nobjects)
+{
+    sw_analyze_opts def;
+    if (!opts) {
+        sw_analyze_opts_init(&def);
+        opts = &def;
+    }
+    /* A scene recorded while this analysis ran (another ingest, another
+     * worker) makes it stale: it is made again, with that scene; the
+     * comparisons already kept make that cheap. */
+    int rc = SW__ESTALE;
+    for (int attempt = 0; attempt < 20 && rc == SW__ESTALE; attempt++)
+        rc = analyze_once(ctx, cat, site_name, opts, fn, user, nobjects);
+    if (rc == SW__ESTALE)
+        rc = sw__err(ctx, SW_ECONFLICT, "site '%s': scenes kept arriving during 20 analyses; analyse it again later",
+                     site_name);
     return rc;
 }

@@ -87,12 +87,12 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
     /* The chip, under a temporary name until it is whole. */
     char name[64];
     snprintf(name, sizeof name, "/%s_%.12s.tif", date, hex);
-    char *dir = sw__store_site_path(cat, site.name, ""), *chip = sw__store_site_path(cat, site.name, name);
+    char *dir = sw__store_site_path(ctx, cat, site.name, ""), *chip = dir ? sw__store_site_path(ctx, cat, site.name, name) : NULL;
     char *tmpdir = NULL, *tmp = NULL;
     if (!dir || !chip) {
         free(dir);
         free(chip);
-        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        rc = ctx->code ? ctx->code : sw__err(ctx, SW_ENOMEM, "out of memory");
         goto out;
     }
     /* A site's grid is set by its first scene: a Sentinel-2 band set's is

@@ -82,7 +82,7 @@ int sw_site_remove(sw_ctx *ctx, sw_catalog *cat, const char *name, int force)
     int rc = sw__store_site_delete(ctx, cat, name, force);
     /* Then what sitewatch made for it: its chips, masks and kept
      * comparisons (never the scenes they were cut from). */
-    char *dir = rc == 0 && valid_name(name) ? sw__store_site_path(cat, name, "") : NULL;
+    char *dir = rc == 0 && valid_name(name) ? sw__store_site_path(NULL, cat, name, "") : NULL;
     if (dir)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);

@@ -9,6 +9,12 @@ A case is a block of lines:
     stdout TEXT | stdout~ REGEX | stderr TEXT | stderr~ REGEX   (any number; \\n in TEXT is a newline)
     nooutput PATH              (a folder must hold no file after the run, a file must not exist)
 {tmp} in a case is the folder of fixtures this script makes first.
+
+With --pg SOCKETDIR (a test PostgreSQL server, tests/servers/pg.sh), the
+catalog cases run again on PostgreSQL: each catalog {tmp}/NAME.db becomes a
+fresh database NAME on that server, its chips in {tmp}/NAME.chips, and the
+same outputs are expected with the URL where the path was. A case marked
+`only sqlite` (a file that is not a database, say) is not run there.
 """
 import os
 import re
@@ -214,19 +220,57 @@ def parse(path):
             cur["exit"] = int(line[5:])
         elif line.startswith("nooutput "):
             cur["nooutput"].append(line[9:])
+        elif line.startswith("only "):
+            cur["only"] = line[5:].strip()
         elif line.strip():
             key, _, val = line.partition(" ")
             cur["checks"].append((key, val))
     return cases
 
 
+CATALOG = re.compile(r"\{tmp\}/(\w+)\\?\.db(\\?\.chips)?")
+
+
+def on_postgres(cases, sockdir):
+    """The catalog cases, each catalog a database of the server at sockdir."""
+    names, out = set(), []
+    for c in cases:
+        if "--db" not in c.get("args", "") or c.get("only") == "sqlite":
+            continue
+        names.update(m.group(1) for m in CATALOG.finditer(c["args"]))
+
+        def sub(text, regex=False):
+            def one(m):
+                url = (f"{{tmp}}/{m.group(1)}.chips" if m.group(2) else
+                       f"postgresql:///{m.group(1)}?host={sockdir}&user=postgres")
+                return re.escape(url).replace(re.escape("{tmp}"), "{tmp}") if regex else url
+            return CATALOG.sub(one, text)
+        c = dict(c, checks=[(k, sub(v, k.endswith("~"))) for k, v in c["checks"]],
+                 nooutput=[sub(d) for d in c["nooutput"]])
+        db = CATALOG.search(c["args"])
+        c["args"] = sub(c["args"]).replace("--db ", f"--chips {{tmp}}/{db.group(1)}.chips --db ", 1)
+        out.append(c)
+    for n in sorted(names):
+        subprocess.run(["psql", "-h", sockdir, "-U", "postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {n}",
+                        "-c", f"CREATE DATABASE {n}", "postgres"], check=True, capture_output=True)
+    return out
+
+
 def main():
     sw, cases_file = sys.argv[1], sys.argv[2]
+    pg = sys.argv[sys.argv.index("--pg") + 1] if "--pg" in sys.argv else None
+    if pg and not os.path.exists(os.path.join(pg, "up")):
+        print(f"skipped: no test PostgreSQL server at {pg} ({open(os.path.join(pg, 'down')).read().strip()})"
+              if os.path.exists(os.path.join(pg, "down")) else f"skipped: no test PostgreSQL server at {pg}")
+        return 77
     tmp = tempfile.mkdtemp(prefix="sw-golden-")
     failed = 0
     try:
         make_fixtures(sw, tmp)
         cases = parse(cases_file)
+        if pg:
+            cases = on_postgres(cases, pg)
+            print(f"{len(cases)} catalog cases on PostgreSQL")
         for c in cases:
             if "{model}" in c["args"] and not os.path.exists(MODEL):
                 print(f"skip {c['name']}: no shipped model")
@@ -283,6 +327,8 @@ def main():
         print(("ok   " if ok else "FAIL ") + f"SMART export: {len(smart)} site models with their phases")
         cases.append({})
         failed += not ok
+        if pg:
+            return 1 if failed else 0
         # --cloud-screen masks the cloud of the cloudy AFTER (and nothing of
         # BEFORE), so the cloud is no change
         fr, area = None, {}

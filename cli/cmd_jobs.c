@@ -1,0 +1,323 @@
+/*
+ * cmd_jobs.c: the job queue from the command line:
+ *   `sitewatch [--db DB] enqueue SITE SCENE...`  record work instead of doing it
+ *   `sitewatch [--db DB] worker [--lease S] [--idle S] [--max-jobs N]`  do it
+ *   `sitewatch [--db DB] jobs [--state S] [--json]`  what is queued, running, done, failed
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+static int open_or_fail(sw_ctx *ctx, const char *db, sw_catalog **cat)
+{
+    *cat = cli_catalog_open(ctx, db, 0);
+    return *cat ? 0 : cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+}
+
+/* ---- enqueue ---- */
+
+static int enqueue_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o,
+                       int attempts, int *queued)
+{
+    int64_t id = 0;
+    int added = 0;
+    if (sw_job_enqueue(ctx, cat, site, path, o, attempts, &id, &added) != 0)
+        return cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+    if (added) {
+        printf("job %lld: %s -> %s\n", (long long)id, path, site);
+        (*queued)++;
+    } else {
+        printf("%s -> %s: already queued\n", path, site);
+    }
+    return 0;
+}
+
+int cmd_enqueue(int argc, char **argv, const char *db)
+{
+    static const struct option longopts[] = {{"date", required_argument, 0, 'd'},
+                                             {"sensor", required_argument, 0, 's'},
+                                             {"margin", required_argument, 0, 'm'},
+                                             {"mask", required_argument, 0, 'k'},
+                                             {"attempts", required_argument, 0, 'a'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    sw_ingest_opts o;
+    sw_ingest_opts_init(&o);
+    long long attempts = 3;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":d:s:m:k:a:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.date = optarg; break;
+        case 's': o.sensor = optarg; break;
+        case 'k': o.mask = optarg; break;
+        case 'm':
+            if (cli_number(optarg, 0, 1e6, &o.margin_m))
+                return cli_usage("enqueue", "--margin needs metres >= 0, got '%s'", optarg);
+            break;
+        case 'a':
+            if (cli_count(optarg, 1, 100, &attempts))
+                return cli_usage("enqueue", "--attempts needs a count 1-100, got '%s'", optarg);
+            break;
+        case 'h':
+            printf("usage: sitewatch [--db DB] enqueue SITE SCENE... [--date D] [--sensor S] [--mask F]\n"
+                   "                 [--margin M] [--attempts N]\n"
+                   "\n"
+                   "Records one job per scene (a file, a Sentinel-2 band folder, or a folder of\n"
+                   "scenes) for SITE instead of ingesting it now; `sitewatch worker` does the jobs\n"
+                   "(on this machine, or many: contrib/slurm/). A scene already queued or running\n"
+                   "for the site is not queued twice. A job is tried at most --attempts times\n"
+                   "(default 3) when its worker dies or the catalog fails; a bad scene fails at once.\n");
+            return 0;
+        case ':': return cli_usage("enqueue", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("enqueue", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (argc - optind < 2)
+        return cli_usage("enqueue", "needs SITE and at least one SCENE");
+    const char *site = argv[optind];
+    sw_ctx *ctx = sw_ctx_new();
+    sw_catalog *cat;
+    int failed = open_or_fail(ctx, db, &cat), queued = 0;
+    for (int i = optind + 1; !failed && i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(argv[i])) {
+            int n = 0;
+            char **names = cli_list_rasters(argv[i], 1, &n);
+            for (int k = 0; k < n && !failed; k++) {
+                char full[4096];
+                snprintf(full, sizeof full, "%s/%s", argv[i], names[k]);
+                failed = enqueue_one(ctx, cat, site, full, &o, (int)attempts, &queued);
+            }
+            cli_free_list(names, n);
+        } else {
+            failed = enqueue_one(ctx, cat, site, argv[i], &o, (int)attempts, &queued);
+        }
+    }
+    if (!failed)
+        printf("%d job%s queued\n", queued, queued == 1 ? "" : "s");
+    sw_catalog_close(cat);
+    sw_ctx_free(ctx);
+    return failed;
+}
+
+/* ---- jobs ---- */
+
+static int job_json(const sw_job *j, void *user)
+{
+    int *n = user;
+    printf("%s{\"id\":%lld,\"site\":", (*n)++ ? ",\n " : "", (long long)j->id);
+    cli_json_str(j->site);
+    printf(",\"scene\":");
+    cli_json_str(j->scene);
+    printf(",\"state\":");
+    cli_json_str(j->state);
+    printf(",\"attempts\":%d,\"max_attempts\":%d,\"worker\":", j->attempts, j->max_attempts);
+    cli_json_str(j->worker[0] ? j->worker : NULL);
+    printf(",\"created\":");
+    cli_json_str(j->created);
+    printf(",\"started\":");
+    cli_json_str(j->started[0] ? j->started : NULL);
+    printf(",\"finished\":");
+    cli_json_str(j->finished[0] ? j->finished : NULL);
+    if (!strcmp(j->state, "running"))
+        printf(",\"lease_left_s\":%lld", (long long)j->lease_left_s);
+    printf(",\"result\":");
+    cli_json_str(j->result);
+    printf(",\"error\":");
+    cli_json_str(j->error);
+    printf("}");
+    return 0;
+}
+
+typedef struct tally {
+    int n[4];
+} tally;
+
+static int job_row(const sw_job *j, void *user)
+{
+    tally *t = user;
+    static const char *const states[] = {"queued", "running", "done", "failed"};
+    for (int i = 0; i < 4; i++)
+        t->n[i] += !strcmp(j->state, states[i]);
+    const char *tail = j->error ? j->error : j->result ? j->result : "";
+    printf("%6lld  %-8s %-20s %d/%d  %s%s%s\n", (long long)j->id, j->state, j->site, j->attempts, j->max_attempts,
+           j->scene, *tail ? ": " : "", tail);
+    return 0;
+}
+
+int cmd_jobs(int argc, char **argv, const char *db)
+{
+    static const struct option longopts[] = {
+        {"state", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *state = NULL;
+    int json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":s:jh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': state = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf("usage: sitewatch [--db DB] jobs [--state queued|running|done|failed] [--json]\n"
+                   "\n"
+                   "The job queue: each job's site, state, attempts, scene, and what it did or why it\n"
+                   "failed; then the count in each state.\n");
+            return 0;
+        case ':': return cli_usage("jobs", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("jobs", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("jobs", "unexpected argument '%s'", argv[optind]);
+    sw_ctx *ctx = sw_ctx_new();
+    sw_catalog *cat;
+    int failed = open_or_fail(ctx, db, &cat), n = 0;
+    tally t = {{0}};
+    if (!failed) {
+        if (json)
+            printf("[");
+        if (sw_job_list(ctx, cat, state, json ? job_json : job_row, json ? (void *)&n : (void *)&t) != 0)
+            failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+        else if (json)
+            printf("]\n");
+        else
+            printf("%d queued, %d running, %d done, %d failed\n", t.n[0], t.n[1], t.n[2], t.n[3]);
+    }
+    sw_catalog_close(cat);
+    sw_ctx_free(ctx);
+    return failed;
+}
+
+/* ---- worker ---- */
+
+static volatile sig_atomic_t stopping;
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+    stop_flag = 1;
+}
+
+static void worker_alert(const sw_alert *a, void *user)
+{
+    (void)user;
+    printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
+           (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
+    fflush(stdout);
+}
+
+static void worker_job(const sw_job *j, int rc, const char *msg, void *user)
+{
+    (void)user;
+    if (rc)
+        printf("job %lld (%s, %s): %s, attempt %d/%d: %s\n", (long long)j->id, j->site, j->scene,
+               !strcmp(j->state, "queued") ? "will be tried again" : "failed", j->attempts, j->max_attempts, msg);
+    else
+        printf("job %lld (%s, %s): done\n", (long long)j->id, j->site, j->scene);
+    fflush(stdout);
+}
+
+int cmd_worker(int argc, char **argv, const char *db)
+{
+    static const struct option longopts[] = {{"lease", required_argument, 0, 'l'},
+                                             {"idle", required_argument, 0, 'i'},
+                                             {"max-jobs", required_argument, 0, 'n'},
+                                             {"name", required_argument, 0, 'w'},
+                                             {"confirm", required_argument, 0, 'c'},
+                                             {"min-area", required_argument, 0, 'a'},
+                                             {"threads", required_argument, 0, 't'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    sw_worker_opts o;
+    sw_worker_opts_init(&o);
+    sw_analyze_opts ao;
+    sw_analyze_opts_init(&ao);
+    long long count;
+    double v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":l:i:n:w:c:a:t:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (cli_count(optarg, 3, 86400, &count))
+                return cli_usage("worker", "--lease needs seconds 3-86400, got '%s'", optarg);
+            o.lease_s = (int)count;
+            break;
+        case 'i':
+            if (cli_number(optarg, 0, 1e7, &v))
+                return cli_usage("worker", "--idle needs seconds >= 0, got '%s'", optarg);
+            o.idle_exit_s = v;
+            break;
+        case 'n':
+            if (cli_count(optarg, 1, 1000000000, &count))
+                return cli_usage("worker", "--max-jobs needs a count >= 1, got '%s'", optarg);
+            o.max_jobs = (int)count;
+            break;
+        case 'w': o.name = optarg; break;
+        case 't':
+            if (cli_count(optarg, 1, 1024, &count))
+                return cli_usage("worker", "--threads needs a count 1-1024, got '%s'", optarg);
+            ao.threads = (int)count;
+            break;
+        case 'c':
+            if (cli_count(optarg, 1, 100, &count))
+                return cli_usage("worker", "--confirm needs a count 1-100, got '%s'", optarg);
+            ao.confirm = (int)count;
+            break;
+        case 'a':
+            if (cli_number(optarg, 0, 1e15, &ao.min_area_m2))
+                return cli_usage("worker", "--min-area needs m2 >= 0, got '%s'", optarg);
+            break;
+        case 'h':
+            printf("usage: sitewatch [--db DB] worker [--lease S] [--idle S] [--max-jobs N] [--name NAME]\n"
+                   "                 [--confirm N] [--min-area M2] [--threads N]\n"
+                   "\n"
+                   "Does queued jobs (sitewatch enqueue) until the queue has been empty for --idle\n"
+                   "seconds (default 0: exit when it is empty): claims one (PostgreSQL: FOR UPDATE\n"
+                   "SKIP LOCKED, so workers never wait on each other), ingests the scene, analyses\n"
+                   "the site and commits the job with the analysis. A job's lease (--lease, default\n"
+                   "60 s) is renewed while it runs; a job whose worker died is taken again when the\n"
+                   "lease lapses. SIGTERM or SIGINT stops the worker after the job at hand.\n"
+                   "Prints a line per job and ALERT lines; exits 1 when a job failed.\n");
+            return 0;
+        case ':': return cli_usage("worker", "option %s needs a value", argv[optind - 1]);
+        default: return cli_usage("worker", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("worker", "unexpected argument '%s'", argv[optind]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.analyze = &ao;
+    o.on_alert = worker_alert;
+    o.on_job = worker_job;
+    o.stop = &stop_flag;
+    sw_ctx *ctx = sw_ctx_new();
+    sw_catalog *cat;
+    int failed = open_or_fail(ctx, db, &cat);
+    int64_t done = 0, nfailed = 0;
+    if (!failed) {
+        if (sw_worker_run(ctx, cat, &o, &done, &nfailed) != 0)
+            failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+        printf("worker: %lld job%s done, %lld failed%s\n", (long long)done, done == 1 ? "" : "s", (long long)nfailed,
+               stopping ? " (stopped by a signal)" : "");
+        if (!failed && nfailed)
+            failed = EXIT_JOB;
+    }
+    sw_catalog_close(cat);
+    sw_ctx_free(ctx);
+    return failed;
+}

@@ -1,0 +1,69 @@
+/*
+ * sitewatch/queue.h: work recorded in the catalog and done by workers, so
+ * that many machines (Slurm array tasks, Kubernetes pods) share one
+ * catalog's sites. A job is one scene for one site: ingest it, then
+ * analyse the site. Workers claim jobs under a lease they renew; a job
+ * whose worker died is taken again when its lease lapses; an alert is
+ * raised once however often a job is tried.
+ */
+#ifndef SITEWATCH_QUEUE_H
+#define SITEWATCH_QUEUE_H
+
+#include "sitewatch/catalog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sw_job {
+    int64_t id;
+    char site[128];
+    const char *scene;      /* borrowed, valid during the callback */
+    char state[16];         /* queued, running, done, failed */
+    int attempts, max_attempts;
+    char worker[128];       /* who runs or ran it */
+    char created[32], started[32], finished[32];
+    int64_t lease_left_s;   /* running: seconds its lease has left (< 0: lapsed) */
+    const char *result;     /* done: what it did; NULL otherwise */
+    const char *error;      /* failed (or about to be tried again): why; NULL otherwise */
+} sw_job;
+
+/* Queues the ingest of one scene (a file, or a band-set folder) into a
+ * site; *added (may be NULL) is 0 when the same scene already waits or
+ * runs for that site. opts' date, sensor, mask and margin go with it
+ * (NULL: from the scene). A job is tried at most max_attempts times (0: 3). */
+int sw_job_enqueue(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *scene, const sw_ingest_opts *opts,
+                   int max_attempts, int64_t *id, int *added);
+
+/* Calls fn for each job of state (NULL: all) in id order; stops early when
+ * fn returns non-zero. */
+int sw_job_list(sw_ctx *ctx, sw_catalog *cat, const char *state, int (*fn)(const sw_job *j, void *user), void *user);
+
+typedef struct sw_worker_opts {
+    const char *name;        /* in the jobs table; NULL: host:pid (and the Slurm job and task) */
+    int lease_s;             /* a job's lease, renewed every third of it; 0: 60 s */
+    double idle_exit_s;      /* exit after the queue stayed empty this long; 0: at once */
+    int max_jobs;            /* exit after this many jobs; 0: no limit */
+    const sw_analyze_opts *analyze; /* NULL: defaults */
+    void (*on_alert)(const sw_alert *a, void *user);                     /* may be NULL */
+    void (*on_job)(const sw_job *j, int rc, const char *message, void *user); /* after each; may be NULL */
+    void *user;
+    volatile int *stop;      /* set non-zero (e.g. by a signal) to stop after the job at hand; may be NULL */
+} sw_worker_opts;
+
+void sw_worker_opts_init(sw_worker_opts *o);
+
+/* Drains the queue: claims a job, ingests its scene, analyses its site
+ * (the job is completed in the analysis' transaction, and only while its
+ * lease is still this worker's), and so on until the queue is empty (for
+ * idle_exit_s), max_jobs are done or *stop is set. A job that fails is
+ * tried again while attempts remain unless its input is at fault (a bad
+ * file, a scene that misses the site): that fails at once, with the
+ * reason. *done and *failed (may be NULL) count this worker's jobs.
+ * Returns 0, or an error that stopped the worker (the catalog lost). */
+int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int64_t *done, int64_t *failed);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
