@@ -308,13 +308,18 @@ int cmd_worker(int argc, char **argv, const char *db)
     sw_ctx *ctx = sw_ctx_new();
     sw_catalog *cat;
     int failed = open_or_fail(ctx, db, &cat);
-    int64_t done = 0, nfailed = 0;
+    sw_worker_stats ws = {0};
     if (!failed) {
-        if (sw_worker_run(ctx, cat, &o, &done, &nfailed) != 0)
+        if (sw_worker_run(ctx, cat, &o, &ws) != 0)
             failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
-        printf("worker: %lld job%s done, %lld failed%s\n", (long long)done, done == 1 ? "" : "s", (long long)nfailed,
-               stopping ? " (stopped by a signal)" : "");
-        if (!failed && nfailed)
+        int64_t n = ws.done + ws.failed;
+        printf("worker: %lld job%s done, %lld failed%s\n", (long long)ws.done, ws.done == 1 ? "" : "s",
+               (long long)ws.failed, stopping ? " (stopped by a signal)" : "");
+        if (n > 0)
+            printf("worker: per job %.1f ms in all, of which the catalog's: claim %.2f ms, commit %.2f ms (%s)\n",
+                   1e3 * ws.busy_s / (double)n, 1e3 * ws.claim_s / (double)n, 1e3 * ws.commit_s / (double)n,
+                   sw_catalog_engine(cat));
+        if (!failed && ws.failed)
             failed = EXIT_JOB;
     }
     sw_catalog_close(cat);

@@ -53,15 +53,21 @@ typedef struct sw_worker_opts {
 
 void sw_worker_opts_init(sw_worker_opts *o);
 
+typedef struct sw_worker_stats {
+    int64_t done, failed;     /* this worker's jobs */
+    double claim_s, commit_s; /* the catalog's own share: claiming, and the analysis' transaction that commits */
+    double busy_s;            /* in jobs, all told */
+} sw_worker_stats;
+
 /* Drains the queue: claims a job, ingests its scene, analyses its site
  * (the job is completed in the analysis' transaction, and only while its
  * lease is still this worker's), and so on until the queue is empty (for
  * idle_exit_s), max_jobs are done or *stop is set. A job that fails is
  * tried again while attempts remain unless its input is at fault (a bad
  * file, a scene that misses the site): that fails at once, with the
- * reason. *done and *failed (may be NULL) count this worker's jobs.
+ * reason. *stats (may be NULL) counts this worker's jobs and times.
  * Returns 0, or an error that stopped the worker (the catalog lost). */
-int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int64_t *done, int64_t *failed);
+int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, sw_worker_stats *stats);
 
 #ifdef __cplusplus
 }

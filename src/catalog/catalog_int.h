@@ -20,6 +20,7 @@ struct sw_catalog {
     int schema;
     int64_t job, job_token; /* the job this handle works for (its analysis completes it) */
     char job_result[512];   /* what the job did, recorded with it */
+    double commit_s;        /* time in the transactions that completed jobs */
 };
 
 /* Runs sql (statements, no results); 0 or an error naming `what`. */

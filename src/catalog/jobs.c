@@ -30,6 +30,11 @@ void sw__store_set_job(sw_catalog *cat, int64_t id, int64_t token, const char *r
     snprintf(cat->job_result, sizeof cat->job_result, "%s", result ? result : "");
 }
 
+double sw__store_commit_seconds(const sw_catalog *cat)
+{
+    return cat->commit_s;
+}
+
 sw_catalog *sw__store_reopen(sw_ctx *ctx, const sw_catalog *cat)
 {
     return sw_catalog_open(ctx, cat->conninfo, 0);

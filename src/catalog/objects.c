@@ -233,6 +233,7 @@ int sw__store_analysis(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     int64_t nold = 0;
     uint8_t *taken = NULL;
     sw__stmt *q[NSTMT] = {0};
+    double t0 = sw__now();
     int rc = sw__db_begin(ctx, cat);
     if (rc)
         return rc;
@@ -276,6 +277,8 @@ int sw__store_analysis(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const 
     free(taken);
     sw__objects_free(old, nold);
     rc = sw__db_end(ctx, cat, rc);
+    if (cat->job > 0)
+        cat->commit_s += sw__now() - t0;
     if (rc) {
         free(*fresh);
         *fresh = NULL;

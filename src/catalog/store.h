@@ -159,6 +159,8 @@ int sw__store_jobs(sw_ctx *ctx, sw_catalog *cat, const char *state, int (*fn)(co
 /* A handle's current job: the next analysis of this handle completes it
  * (in its transaction, only while the lease is the token's); 0 clears. */
 void sw__store_set_job(sw_catalog *cat, int64_t id, int64_t token, const char *result);
+/* Seconds this handle spent in transactions that completed jobs. */
+double sw__store_commit_seconds(const sw_catalog *cat);
 /* A second connection to the same catalog (for a lease renewer). */
 sw_catalog *sw__store_reopen(sw_ctx *ctx, const sw_catalog *cat);
 

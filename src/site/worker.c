@@ -214,7 +214,7 @@ static int run_job(sw_ctx *ctx, sw_catalog *cat, const sw__job_row *job, const s
     return rc;
 }
 
-int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int64_t *done, int64_t *failed)
+int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, sw_worker_stats *stats)
 {
     sw_worker_opts def;
     if (!opts) {
@@ -228,6 +228,7 @@ int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int6
     else
         default_name(name, sizeof name);
     int64_t ndone = 0, nfailed = 0;
+    double claim_s = 0, busy_s = 0, commit0 = sw__store_commit_seconds(cat);
     renewer r;
     memset(&r, 0, sizeof r);
     r.ctx = sw_ctx_new();
@@ -239,25 +240,24 @@ int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int6
     }
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    struct timespec idle_since;
-    clock_gettime(CLOCK_MONOTONIC, &idle_since);
+    double idle_since = sw__now();
     int rc = 0;
     while (!(opts->stop && *opts->stop) && !(opts->max_jobs > 0 && ndone + nfailed >= opts->max_jobs)) {
         sw__job_row job;
+        double t0 = sw__now();
         int got = sw__store_job_claim(ctx, cat, name, lease, &job);
+        double t1 = sw__now();
         if (got < 0) {
             rc = got; /* the catalog is gone: the worker stops, its jobs' leases lapse */
             break;
         }
         if (!got) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            double idle = (double)(now.tv_sec - idle_since.tv_sec) + 1e-9 * (double)(now.tv_nsec - idle_since.tv_nsec);
-            if (idle >= opts->idle_exit_s)
+            if (sw__now() - idle_since >= opts->idle_exit_s)
                 break;
             usleep(200000);
             continue;
         }
+        claim_s += t1 - t0;
         r.id = job.id;
         r.token = job.token;
         r.lease_s = lease;
@@ -282,15 +282,19 @@ int sw_worker_run(sw_ctx *ctx, sw_catalog *cat, const sw_worker_opts *opts, int6
             opts->on_job(&pj, jrc, msg, opts->user);
         }
         sw__job_row_clear(&job);
-        clock_gettime(CLOCK_MONOTONIC, &idle_since);
+        idle_since = sw__now();
+        busy_s += idle_since - t0;
     }
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
     sw_catalog_close(r.cat);
     sw_ctx_free(r.ctx);
-    if (done)
-        *done = ndone;
-    if (failed)
-        *failed = nfailed;
+    if (stats) {
+        stats->done = ndone;
+        stats->failed = nfailed;
+        stats->claim_s = claim_s;
+        stats->commit_s = sw__store_commit_seconds(cat) - commit0;
+        stats->busy_s = busy_s;
+    }
     return rc;
 }
