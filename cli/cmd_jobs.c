@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -37,6 +38,47 @@ static int enqueue_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const cha
     return 0;
 }
 
+static void discovered(const char *scene, const char *site, int64_t job, int added, void *user)
+{
+    (void)user;
+    if (!site)
+        printf("%s: meets no site\n", scene);
+    else if (added)
+        printf("job %lld: %s -> %s\n", (long long)job, scene, site);
+    else
+        printf("%s -> %s: already queued\n", scene, site);
+}
+
+/* --discover: each PATH a scene, a folder of scenes or a STAC JSON. */
+static int discover(sw_ctx *ctx, sw_catalog *cat, char **paths, int n, const sw_ingest_opts *o, int attempts,
+                    int *queued)
+{
+    int failed = 0;
+    for (int i = 0; i < n && !failed; i++) {
+        struct stat st;
+        size_t len = strlen(paths[i]);
+        int rc = 0;
+        if ((len > 5 && !strcasecmp(paths[i] + len - 5, ".json")) ||
+            (len > 8 && !strcasecmp(paths[i] + len - 8, ".geojson"))) {
+            rc = sw_job_enqueue_stac(ctx, cat, paths[i], o, attempts, discovered, NULL, queued);
+        } else if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(paths[i])) {
+            int k = 0;
+            char **names = cli_list_rasters(paths[i], 1, &k);
+            for (int j = 0; j < k && rc == 0; j++) {
+                char full[4096];
+                snprintf(full, sizeof full, "%s/%s", paths[i], names[j]);
+                rc = sw_job_enqueue_meeting(ctx, cat, full, o, attempts, discovered, NULL, queued);
+            }
+            cli_free_list(names, k);
+        } else {
+            rc = sw_job_enqueue_meeting(ctx, cat, paths[i], o, attempts, discovered, NULL, queued);
+        }
+        if (rc)
+            failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+    }
+    return failed;
+}
+
 int cmd_enqueue(int argc, char **argv, const char *db)
 {
     static const struct option longopts[] = {{"date", required_argument, 0, 'd'},
@@ -44,16 +86,18 @@ int cmd_enqueue(int argc, char **argv, const char *db)
                                              {"margin", required_argument, 0, 'm'},
                                              {"mask", required_argument, 0, 'k'},
                                              {"attempts", required_argument, 0, 'a'},
+                                             {"discover", no_argument, 0, 'D'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     sw_ingest_opts o;
     sw_ingest_opts_init(&o);
     long long attempts = 3;
-    int c;
+    int c, disc = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":d:s:m:k:a:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":d:s:m:k:a:Dh", longopts, NULL)) != -1) {
         switch (c) {
+        case 'D': disc = 1; break;
         case 'd': o.date = optarg; break;
         case 's': o.sensor = optarg; break;
         case 'k': o.mask = optarg; break;
@@ -68,6 +112,13 @@ int cmd_enqueue(int argc, char **argv, const char *db)
         case 'h':
             printf("usage: sitewatch [--db DB] enqueue SITE SCENE... [--date D] [--sensor S] [--mask F]\n"
                    "                 [--margin M] [--attempts N]\n"
+                   "       sitewatch [--db DB] enqueue --discover PATH... [options]\n"
+                   "\n"
+                   "--discover: each PATH is a scene, a folder of scenes or a STAC ItemCollection\n"
+                   "(.json); one job is queued for every site whose area of interest the scene's\n"
+                   "footprint meets (PostgreSQL: one query on the spatial index of the AOIs). A\n"
+                   "STAC item gives its footprint, its date and its scene (asset `analytic`, else\n"
+                   "one with role `data`, else a GeoTIFF).\n"
                    "\n"
                    "Records one job per scene (a file, a Sentinel-2 band folder, or a folder of\n"
                    "scenes) for SITE instead of ingesting it now; `sitewatch worker` does the jobs\n"
@@ -79,13 +130,15 @@ int cmd_enqueue(int argc, char **argv, const char *db)
         default: return cli_usage("enqueue", "unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (argc - optind < 2)
-        return cli_usage("enqueue", "needs SITE and at least one SCENE");
+    if (disc ? argc - optind < 1 : argc - optind < 2)
+        return cli_usage("enqueue", disc ? "--discover needs at least one PATH" : "needs SITE and at least one SCENE");
     const char *site = argv[optind];
     sw_ctx *ctx = sw_ctx_new();
     sw_catalog *cat;
     int failed = open_or_fail(ctx, db, &cat), queued = 0;
-    for (int i = optind + 1; !failed && i < argc; i++) {
+    if (disc && !failed)
+        failed = discover(ctx, cat, argv + optind, argc - optind, &o, (int)attempts, &queued);
+    for (int i = optind + 1; !disc && !failed && i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(argv[i])) {
             int n = 0;

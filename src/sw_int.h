@@ -102,6 +102,9 @@ void sw__tmpdir_clean(const char *dir);
 /* Writes data to path through a temporary file in a private folder beside
  * it and a rename, so the file is whole or absent. */
 int sw__file_write_atomic(sw_ctx *ctx, const char *path, const char *data, size_t len);
+/* Reads a whole file of at most max bytes into *data (malloc'd, NUL added;
+ * *len without it); an error names the file. */
+int sw__read_file(sw_ctx *ctx, const char *path, size_t max, char **data, size_t *len);
 /* Creates a folder (and its parents) if missing. */
 int sw__mkdir_p(sw_ctx *ctx, const char *path);
 

@@ -35,6 +35,27 @@ typedef struct sw_job {
 int sw_job_enqueue(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *scene, const sw_ingest_opts *opts,
                    int max_attempts, int64_t *id, int *added);
 
+/* Scene discovery: what a new scene means for the watched sites. fn (may
+ * be NULL) hears of each (scene, site) pair: the job's id, and added 0 when
+ * it was already queued; site NULL when the scene meets no site. */
+typedef void (*sw_discover_fn)(const char *scene, const char *site, int64_t job, int added, void *user);
+
+/* Queues one job for every site whose AOI meets the scene's footprint (a
+ * georeferenced raster, or a band-set folder: its first band's). On
+ * PostgreSQL the sites are found by one query on the AOIs' spatial index.
+ * *queued (may be NULL) counts the jobs added. */
+int sw_job_enqueue_meeting(sw_ctx *ctx, sw_catalog *cat, const char *scene, const sw_ingest_opts *opts,
+                           int max_attempts, sw_discover_fn fn, void *user, int *queued);
+
+/* The same for each item of a STAC ItemCollection (or one Item) in the
+ * JSON file at path: the item's geometry is its footprint, its scene the
+ * asset keyed "analytic" (else the first with role "data", else the first
+ * GeoTIFF asset; a relative href is taken from the file's folder, an http
+ * one read through GDAL's /vsicurl/), its date the item's datetime unless
+ * opts give one. An item without either is an error naming it. */
+int sw_job_enqueue_stac(sw_ctx *ctx, sw_catalog *cat, const char *path, const sw_ingest_opts *opts,
+                        int max_attempts, sw_discover_fn fn, void *user, int *queued);
+
 /* Calls fn for each job of state (NULL: all) in id order; stops early when
  * fn returns non-zero. */
 int sw_job_list(sw_ctx *ctx, sw_catalog *cat, const char *state, int (*fn)(const sw_job *j, void *user), void *user);

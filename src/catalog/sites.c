@@ -165,3 +165,31 @@ int sw__store_site_delete(sw_ctx *ctx, sw_catalog *cat, const char *name, int fo
     sw_site_clear(&s);
     return sw__db_end(ctx, cat, rc);
 }
+
+int sw__store_sites_meeting(sw_ctx *ctx, sw_catalog *cat, const char *wkt_ll,
+                            int (*fn)(void *user, const char *site), void *user)
+{
+    int pg = sw__sql_pg(cat);
+    sw__stmt *st;
+    int rc = sw__sql_prepare(ctx, cat, &st,
+                             pg ? "SELECT name, '' FROM sites WHERE ST_Intersects(aoi, ST_GeomFromText(?1, 4326)) "
+                                  "ORDER BY name"
+                                : "SELECT name, aoi_wkt FROM sites ORDER BY name",
+                             "cannot find the sites a scene meets");
+    if (rc)
+        return rc;
+    sw__sql_bind_text(st, 1, wkt_ll);
+    int r = 0;
+    while (rc == 0 && (r = sw__sql_step(st)) == 1) {
+        int meets = pg ? 1 : sw__wkt_intersects(sw__sql_text(st, 1), wkt_ll);
+        if (meets < 0)
+            rc = sw__err(ctx, SW_EFORMAT, "%s: site '%s': its AOI or the footprint cannot be read", cat->path,
+                         sw__sql_text(st, 0));
+        else if (meets)
+            rc = fn(user, sw__sql_text(st, 0));
+    }
+    if (rc == 0 && r < 0)
+        rc = r;
+    sw__sql_finalize(st);
+    return rc;
+}

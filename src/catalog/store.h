@@ -34,6 +34,12 @@ const char *sw__store_engine_version(void);
 /* The catalog's path (for messages); borrowed. */
 const char *sw__store_path(const sw_catalog *cat);
 
+/* Calls fn for each site whose AOI meets a WGS84 lon/lat geometry, in
+ * name order (PostgreSQL: one query on the GiST index of the AOIs; SQLite:
+ * each AOI tested). fn returning non-zero stops, with that status. */
+int sw__store_sites_meeting(sw_ctx *ctx, sw_catalog *cat, const char *wkt_ll,
+                            int (*fn)(void *user, const char *site), void *user);
+
 /* ---- scenes (scenes.c) ---- */
 typedef struct sw__scene_row {
     int64_t id;

@@ -209,3 +209,46 @@ void sw__sha256_hex(const void *data, size_t n, char hex[65])
     for (unsigned i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", dig[i]);
 }
+
+int sw__read_file(sw_ctx *ctx, const char *path, size_t max, char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sw__err(ctx, SW_EIO, "%s: %s", path, strerror(errno));
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap + 1);
+    int rc = buf ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
+    while (rc == 0) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = sw__err(ctx, SW_EIO, "%s: cannot read: %s", path, strerror(errno));
+            break;
+        }
+        if (n == cap) {
+            if (cap >= max) {
+                rc = sw__err(ctx, SW_EFORMAT, "%s: larger than %zu bytes", path, max);
+                break;
+            }
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}

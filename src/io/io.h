@@ -299,6 +299,15 @@ typedef struct sw__rings {
 int sw__wkt_rings(const char *wkt, sw__rings *r);
 void sw__rings_free(sw__rings *r);
 
+/* ---- footprints (footprint.c) ---- */
+/* A georeferenced raster's footprint, a WGS84 lon/lat polygon as WKT
+ * (malloc'd into *wkt); an error names the file. */
+int sw__raster_footprint(sw_ctx *ctx, const char *path, char **wkt);
+/* A GeoJSON geometry as WKT (malloc'd), or NULL when it is none. */
+char *sw__geojson_to_wkt(const char *geojson);
+/* Do two WKT geometries (same CRS) meet? 1, 0, or -1 when unreadable. */
+int sw__wkt_intersects(const char *a, const char *b);
+
 /* Area of the intersection of two WKT geometries (same CRS) over the
  * smaller one's area: 0 when apart, 1 when one lies inside the other. */
 double sw__wkt_overlap(const char *a, const char *b);

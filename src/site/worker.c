@@ -6,6 +6,7 @@
  * transaction), and say why when a job fails.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,16 +29,15 @@ int sw_job_enqueue(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
     int rc = sw_site_get(ctx, cat, site_name, &site);
     if (rc)
         return rc;
-    if (access(scene, R_OK) != 0) {
+    if (strncmp(scene, "/vsi", 4) != 0 && access(scene, R_OK) != 0) { /* /vsicurl/...: GDAL reads it */
         rc = sw__err(ctx, SW_EIO, "%s: %s", scene, strerror(errno));
         goto out;
     }
-    /* Recorded absolute: the worker may start in another folder. */
-    char full[4096];
-    if (scene[0] == '/' || !getcwd(full, sizeof full - strlen(scene) - 2))
+    /* Recorded as the file's real path: the worker may start in another
+     * folder, and one file reached by two paths is one scene. */
+    char full[PATH_MAX];
+    if (strncmp(scene, "/vsi", 4) == 0 || !realpath(scene, full))
         snprintf(full, sizeof full, "%s", scene);
-    else
-        snprintf(full + strlen(full), sizeof full - strlen(full), "/%s", scene);
     cJSON *j = cJSON_CreateObject();
     if (j && o) {
         if (o->date)

@@ -200,6 +200,26 @@ def make_fixtures(sw, tmp):
         f.write('<?xml version="1.0"?><ps:EarthObservation><eop:acquisitionParameters><ps:Acquisition>'
                 '<ps:acquisitionDateTime>2024-06-03T01:02:03+00:00</ps:acquisitionDateTime>'
                 '</ps:Acquisition></eop:acquisitionParameters></ps:EarthObservation>')
+    # A STAC ItemCollection: an item over the site (its scene one of those
+    # above, reached by another path), one at Paris, one in the ocean.
+    os.makedirs(f"{tmp}/stac")
+    def item(iid, lon, lat, href, date):
+        d = 0.002
+        ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+        return {"type": "Feature", "stac_version": "1.0.0", "id": iid,
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"datetime": f"{date}T02:15:33Z"},
+                "assets": {"thumbnail": {"href": "thumb.png", "type": "image/png"},
+                           "analytic": {"href": href, "type": "image/tiff; application=geotiff", "roles": ["data"]}}}
+    import json as _json
+    with open(f"{tmp}/stac/items.json", "w") as f:
+        _json.dump({"type": "FeatureCollection", "features": [
+            item("a", lon, lat, "../scenes/20240301_021533_1035_3B_AnalyticMS_SR.tif", "2024-03-01"),
+            item("b", 2.35, 48.85, "../undated.tif", "2024-05-01"),
+            item("c", -30.0, 0.0, "../undated.tif", "2024-05-02")]}, f)
+    with open(f"{tmp}/stac/noasset.json", "w") as f:
+        _json.dump({"type": "Feature", "id": "x", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+                    "properties": {}, "assets": {}}, f)
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
     shutil.copy(f"{tmp}/syn/truth.tif", f"{tmp}/preds/a.tif")
