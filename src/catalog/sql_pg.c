@@ -207,8 +207,21 @@ int sw__pg_schema(sw_ctx *ctx, sw_catalog *cat, int *version)
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         rc = pg_err(ctx, cat, r, "cannot read");
     PQclear(r);
-    if (rc || !t)
-        return rc; /* no meta table: an empty database, or one with other tables (the first migration says) */
+    if (rc)
+        return rc;
+    if (!t) {
+        /* No meta table: an empty database (PostGIS's own table aside) is
+         * a new catalog; one holding tables is someone else's. */
+        t = one_value(cat, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                           "AND tablename <> 'spatial_ref_sys'", &r);
+        int others = t ? atoi(t) : -1;
+        PQclear(r);
+        if (others != 0)
+            return others < 0 ? pg_err(ctx, cat, NULL, "cannot read")
+                              : sw__err(ctx, SW_EFORMAT, "%s: a PostgreSQL database, but not a sitewatch catalog",
+                                        cat->path);
+        return 0;
+    }
     t = one_value(cat, "SELECT value FROM meta WHERE key = 'format'", &r);
     int ok = t && !strcmp(t, "sitewatch-catalog");
     PQclear(r);

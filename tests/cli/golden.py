@@ -255,7 +255,7 @@ def on_postgres(cases, sockdir):
     """The catalog cases, each catalog a database of the server at sockdir."""
     names, out = set(), []
     for c in cases:
-        if "--db" not in c.get("args", "") or c.get("only") == "sqlite":
+        if "--db" not in c.get("args", "") or c.get("only", "pg") != "pg":
             continue
         names.update(m.group(1) for m in CATALOG.finditer(c["args"]))
 
@@ -273,6 +273,9 @@ def on_postgres(cases, sockdir):
     for n in sorted(names):
         subprocess.run(["psql", "-h", sockdir, "-U", "postgres", "-q", "-c", f"DROP DATABASE IF EXISTS {n}",
                         "-c", f"CREATE DATABASE {n}", "postgres"], check=True, capture_output=True)
+    # someone else's database
+    subprocess.run(["psql", "-h", sockdir, "-U", "postgres", "-q", "-c", "CREATE TABLE birds(name text)", "birds"],
+                   check=True, capture_output=True)
     return out
 
 
@@ -291,6 +294,8 @@ def main():
         if pg:
             cases = on_postgres(cases, pg)
             print(f"{len(cases)} catalog cases on PostgreSQL")
+        else:
+            cases = [c for c in cases if c.get("only", "sqlite") == "sqlite"]
         for c in cases:
             if "{model}" in c["args"] and not os.path.exists(MODEL):
                 print(f"skip {c['name']}: no shipped model")
