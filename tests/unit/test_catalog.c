@@ -1,5 +1,8 @@
-/* test_catalog.c: sites in the SQLite catalog: creation and migration,
- * AOIs (polygon, buffered point), names, refusals that change nothing. */
+/* test_catalog.c: sites in the catalog: creation and migration, AOIs
+ * (polygon, buffered point, across the antimeridian), names, refusals that
+ * change nothing. With a PostgreSQL server's socket folder as argv[1] (the
+ * `pg` label), the tests that do not open SQLite files themselves run on a
+ * fresh database of that server. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,21 @@
 #include "sitewatch/catalog.h"
 
 static char dir[64];
+static const char *pg; /* a test PostgreSQL server's socket folder, or NULL */
+
+/* The catalog called name: a file in dir, or a fresh PostgreSQL database. */
+static void catalog_name(const char *name, char *out, size_t n)
+{
+    if (!pg) {
+        snprintf(out, n, "%s/%s.db", dir, name);
+        return;
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "psql -h '%s' -U postgres -q -c 'DROP DATABASE IF EXISTS %s' -c 'CREATE DATABASE %s' "
+             "postgres >/dev/null", pg, name, name);
+    assert_int_equal(system(cmd), 0);
+    snprintf(out, n, "postgresql:///%s?host=%s&user=postgres", name, pg);
+}
 
 static void spit(const char *name, const char *text, char *path, size_t n)
 {
@@ -149,7 +167,7 @@ static void test_foreign_files_refused_untouched(void **state)
 static void test_antimeridian_aoi(void **state)
 {
     (void)state;
-    char ring[160], parts[160], db[160];
+    char ring[160], parts[160], db[320];
     spit("am-ring.geojson", "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\","
                             "\"coordinates\":[[[179.9,-16.9],[-179.9,-16.9],[-179.9,-16.7],[179.9,-16.7],[179.9,-16.9]]]}}",
          ring, sizeof ring);
@@ -158,7 +176,7 @@ static void test_antimeridian_aoi(void **state)
          "[[[179.9,-16.9],[180,-16.9],[180,-16.7],[179.9,-16.7],[179.9,-16.9]]],"
          "[[[-180,-16.9],[-179.9,-16.9],[-179.9,-16.7],[-180,-16.7],[-180,-16.9]]]]}}",
          parts, sizeof parts);
-    snprintf(db, sizeof db, "%s/am.db", dir);
+    catalog_name("am", db, sizeof db);
     sw_ctx *c = sw_ctx_new();
     sw_catalog *cat = sw_catalog_open(c, db, 1);
     assert_non_null(cat);
@@ -209,10 +227,70 @@ static void test_damaged_catalogs_refused(void **state)
     }
 }
 
-int main(void)
+/* What any catalog does with sites: add (area, zone), refuse a taken name
+ * and a bad AOI, set the method, remove. */
+static void test_sites_any(void **state)
 {
+    (void)state;
+    char db[320], poly[128], bad[128];
+    catalog_name("sites", db, sizeof db);
+    spit("poly2.geojson",
+         "{\"type\":\"Feature\",\"properties\":{},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
+         "[[[127.50,40.00],[127.51,40.00],[127.51,40.01],[127.50,40.01],[127.50,40.00]]]}}", poly, sizeof poly);
+    spit("bad2.geojson", "{\"type\":", bad, sizeof bad);
+    sw_ctx *c = sw_ctx_new();
+    sw_catalog *cat = sw_catalog_open(c, db, 1);
+    assert_non_null(cat);
+    assert_int_equal(sw_catalog_schema(cat), SW_CATALOG_SCHEMA);
+    sw_site s = {0};
+    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 3.0, &s), 0);
+    assert_int_equal(s.crs_epsg, 32652);
+    double want = 0.01 * 111320.0 * cos(40.005 * M_PI / 180.0) * 0.01 * 111035.0;
+    assert_true(fabs(s.area_m2 - want) < 0.01 * want);
+    sw_site_clear(&s);
+    assert_int_equal(sw_site_add(c, cat, "plant-1", poly, 0, 0, NULL), SW_ECONFLICT);
+    assert_int_equal(sw_site_add(c, cat, "plant-2", bad, 0, 0, NULL), SW_EFORMAT);
+    assert_int_equal(sw_site_get(c, cat, "plant-2", &s), SW_ENOTFOUND);
+    /* the AOI comes back as it went in */
+    assert_int_equal(sw_site_get(c, cat, "plant-1", &s), 0);
+    assert_non_null(strstr(s.aoi_wkt, "POLYGON"));
+    assert_true(fabs(s.lon - 127.505) < 1e-6 && fabs(s.lat - 40.005) < 1e-6);
+    sw_site_clear(&s);
+    char m[32];
+    assert_int_equal(sw_site_set_method(c, cat, "plant-1", "irmad"), 0);
+    assert_int_equal(sw_site_method(c, cat, "plant-1", m, sizeof m), 0);
+    assert_string_equal(m, "irmad");
+    assert_int_equal(sw_site_set_method(c, cat, "nowhere", "irmad"), SW_ENOTFOUND);
+    assert_int_equal(sw_site_remove(c, cat, "plant-1", 0), 0);
+    assert_int_equal(sw_site_get(c, cat, "plant-1", &s), SW_ENOTFOUND);
+    sw_catalog_close(cat);
+    /* reopened: the schema is there, nothing migrated twice */
+    cat = sw_catalog_open(c, db, 0);
+    assert_non_null(cat);
+    assert_int_equal(sw_catalog_schema(cat), SW_CATALOG_SCHEMA);
+    sw_catalog_close(cat);
+    sw_ctx_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        pg = argv[1];
+        char up[300];
+        snprintf(up, sizeof up, "%s/up", pg);
+        if (access(up, F_OK) != 0) {
+            printf("skipped: no test PostgreSQL server at %s\n", pg);
+            return 77;
+        }
+        const struct CMUnitTest on_pg[] = {
+            cmocka_unit_test(test_sites_any),
+            cmocka_unit_test(test_antimeridian_aoi),
+        };
+        return cmocka_run_group_tests(on_pg, setup, teardown);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sites),
+        cmocka_unit_test(test_sites_any),
         cmocka_unit_test(test_foreign_files_refused_untouched),
         cmocka_unit_test(test_damaged_catalogs_refused),
         cmocka_unit_test(test_antimeridian_aoi),
