@@ -59,6 +59,12 @@ int64_t cli_parse_size(const char *s);
  * cannot be read. Free with cli_free_list. */
 char **cli_list_rasters(const char *dir, int scenes, int *n);
 void cli_free_list(char **v, int n);
+/* Calls fn on arg when it is a scene (a file, or a Sentinel-2 band folder),
+ * else on each scene of the folder arg, going on after a failure; returns
+ * the first failure's status. */
+int cli_each_scene(const char *arg, int (*fn)(const char *path, void *user), void *user);
+/* The ALERT line of a new alert, on stdout. */
+void cli_print_alert(const sw_alert *a);
 
 /* The command line as one string, for summaries (static buffer). */
 const char *cli_command_line(void);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -41,8 +40,7 @@ static const char *on_alert; /* --on-alert CMD */
 static void print_alert(const sw_alert *a, void *user)
 {
     (void)user;
-    printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
-           (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
+    cli_print_alert(a);
     if (!on_alert)
         return;
     fflush(stdout);
@@ -61,12 +59,20 @@ static void print_alert(const sw_alert *a, void *user)
 
 static int ingested_new;
 
-static int ingest_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o)
+typedef struct ingest_job {
+    sw_ctx *ctx;
+    sw_catalog *cat;
+    const char *site;
+    const sw_ingest_opts *o;
+} ingest_job;
+
+static int ingest_one(const char *path, void *user)
 {
+    ingest_job *j = user;
     sw_ingest_result res;
-    int rc = sw_ingest_scene(ctx, cat, site, path, o, &res);
+    int rc = sw_ingest_scene(j->ctx, j->cat, j->site, path, j->o, &res);
     if (rc)
-        return cli_fail(rc, sw_ctx_errmsg(ctx));
+        return cli_fail(rc, sw_ctx_errmsg(j->ctx));
     if (res.skipped) {
         printf("%s: already ingested (scene %lld, %s): skipped\n", path, (long long)res.scene_id, res.date);
         return 0;
@@ -143,28 +149,10 @@ int cmd_ingest(int argc, char **argv, const char *db)
         return failed;
     }
     sw_site_clear(&s);
+    ingest_job job = {ctx, cat, site, &o};
     for (int i = optind + 1; i < argc; i++) {
-        struct stat st;
-        /* A band set (a Sentinel-2 folder of band files) is one scene; any
-         * other folder holds scenes. */
-        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(argv[i])) {
-            int n = 0;
-            char **names = cli_list_rasters(argv[i], 1, &n);
-            for (int k = 0; k < n; k++) {
-                size_t len = strlen(argv[i]) + strlen(names[k]) + 2;
-                char *full = malloc(len);
-                if (!full)
-                    break;
-                snprintf(full, len, "%s/%s", argv[i], names[k]);
-                int one = ingest_one(ctx, cat, site, full, &o);
-                failed = failed ? failed : one;
-                free(full);
-            }
-            cli_free_list(names, n);
-        } else {
-            int one = ingest_one(ctx, cat, site, argv[i], &o);
-            failed = failed ? failed : one;
-        }
+        int one = cli_each_scene(argv[i], ingest_one, &job);
+        failed = failed ? failed : one;
     }
     /* Compare the site's scenes anew when any arrived (in any order). */
     if (ingested_new && !no_analyze) {

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -22,23 +21,8 @@ static int open_or_fail(sw_ctx *ctx, const char *db, sw_catalog **cat)
 
 /* ---- enqueue ---- */
 
-static int enqueue_one(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *path, const sw_ingest_opts *o,
-                       int attempts, int *queued)
-{
-    int64_t id = 0;
-    int added = 0;
-    if (sw_job_enqueue(ctx, cat, site, path, o, attempts, &id, &added) != 0)
-        return cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
-    if (added) {
-        printf("job %lld: %s -> %s\n", (long long)id, path, site);
-        (*queued)++;
-    } else {
-        printf("%s -> %s: already queued\n", path, site);
-    }
-    return 0;
-}
-
-static void discovered(const char *scene, const char *site, int64_t job, int added, void *user)
+/* What was queued: a job, one already waiting, or a scene that meets no site. */
+static void queued_line(const char *scene, const char *site, int64_t job, int added, void *user)
 {
     (void)user;
     if (!site)
@@ -49,34 +33,33 @@ static void discovered(const char *scene, const char *site, int64_t job, int add
         printf("%s -> %s: already queued\n", scene, site);
 }
 
-/* --discover: each PATH a scene, a folder of scenes or a STAC JSON. */
-static int discover(sw_ctx *ctx, sw_catalog *cat, char **paths, int n, const sw_ingest_opts *o, int attempts,
-                    int *queued)
+typedef struct enqueue_job {
+    sw_ctx *ctx;
+    sw_catalog *cat;
+    const char *site;         /* NULL: every site the scene meets (--discover) */
+    const sw_ingest_opts *o;
+    int attempts, queued;
+} enqueue_job;
+
+static int enqueue_one(const char *path, void *user)
 {
-    int failed = 0;
-    for (int i = 0; i < n && !failed; i++) {
-        struct stat st;
-        size_t len = strlen(paths[i]);
-        int rc = 0;
-        if ((len > 5 && !strcasecmp(paths[i] + len - 5, ".json")) ||
-            (len > 8 && !strcasecmp(paths[i] + len - 8, ".geojson"))) {
-            rc = sw_job_enqueue_stac(ctx, cat, paths[i], o, attempts, discovered, NULL, queued);
-        } else if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(paths[i])) {
-            int k = 0;
-            char **names = cli_list_rasters(paths[i], 1, &k);
-            for (int j = 0; j < k && rc == 0; j++) {
-                char full[4096];
-                snprintf(full, sizeof full, "%s/%s", paths[i], names[j]);
-                rc = sw_job_enqueue_meeting(ctx, cat, full, o, attempts, discovered, NULL, queued);
-            }
-            cli_free_list(names, k);
-        } else {
-            rc = sw_job_enqueue_meeting(ctx, cat, paths[i], o, attempts, discovered, NULL, queued);
+    enqueue_job *e = user;
+    int64_t id = 0;
+    int added = 0, rc;
+    if (e->site) {
+        rc = sw_job_enqueue(e->ctx, e->cat, e->site, path, e->o, e->attempts, &id, &added);
+        if (rc == 0) {
+            queued_line(path, e->site, id, added, NULL);
+            e->queued += added;
         }
-        if (rc)
-            failed = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
+    } else {
+        size_t len = strlen(path);
+        int stac = (len > 5 && !strcasecmp(path + len - 5, ".json")) ||
+                   (len > 8 && !strcasecmp(path + len - 8, ".geojson"));
+        rc = stac ? sw_job_enqueue_stac(e->ctx, e->cat, path, e->o, e->attempts, queued_line, NULL, &e->queued)
+                  : sw_job_enqueue_meeting(e->ctx, e->cat, path, e->o, e->attempts, queued_line, NULL, &e->queued);
     }
-    return failed;
+    return rc ? cli_fail(sw_ctx_errcode(e->ctx), sw_ctx_errmsg(e->ctx)) : 0;
 }
 
 int cmd_enqueue(int argc, char **argv, const char *db)
@@ -132,29 +115,15 @@ int cmd_enqueue(int argc, char **argv, const char *db)
     }
     if (disc ? argc - optind < 1 : argc - optind < 2)
         return cli_usage("enqueue", disc ? "--discover needs at least one PATH" : "needs SITE and at least one SCENE");
-    const char *site = argv[optind];
     sw_ctx *ctx = sw_ctx_new();
     sw_catalog *cat;
-    int failed = open_or_fail(ctx, db, &cat), queued = 0;
-    if (disc && !failed)
-        failed = discover(ctx, cat, argv + optind, argc - optind, &o, (int)attempts, &queued);
-    for (int i = optind + 1; !disc && !failed && i < argc; i++) {
-        struct stat st;
-        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode) && !sw_path_is_band_set(argv[i])) {
-            int n = 0;
-            char **names = cli_list_rasters(argv[i], 1, &n);
-            for (int k = 0; k < n && !failed; k++) {
-                char full[4096];
-                snprintf(full, sizeof full, "%s/%s", argv[i], names[k]);
-                failed = enqueue_one(ctx, cat, site, full, &o, (int)attempts, &queued);
-            }
-            cli_free_list(names, n);
-        } else {
-            failed = enqueue_one(ctx, cat, site, argv[i], &o, (int)attempts, &queued);
-        }
-    }
+    int failed = open_or_fail(ctx, db, &cat);
+    enqueue_job e = {ctx, cat, disc ? NULL : argv[optind], &o, (int)attempts, 0};
+    /* --discover: each PATH a scene, a folder of scenes or a STAC JSON */
+    for (int i = optind + !disc; !failed && i < argc; i++)
+        failed = cli_each_scene(argv[i], enqueue_one, &e);
     if (!failed)
-        printf("%d job%s queued\n", queued, queued == 1 ? "" : "s");
+        printf("%d job%s queued\n", e.queued, e.queued == 1 ? "" : "s");
     sw_catalog_close(cat);
     sw_ctx_free(ctx);
     return failed;
@@ -263,8 +232,7 @@ static void on_signal(int sig)
 static void worker_alert(const sw_alert *a, void *user)
 {
     (void)user;
-    printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
-           (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
+    cli_print_alert(a);
     fflush(stdout);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -241,6 +242,37 @@ void cli_free_list(char **v, int n)
     for (int i = 0; v && i < n; i++)
         free(v[i]);
     free(v);
+}
+
+int cli_each_scene(const char *arg, int (*fn)(const char *path, void *user), void *user)
+{
+    struct stat st;
+    /* A band set (a Sentinel-2 folder of band files) is one scene; any
+     * other folder holds scenes. */
+    if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode) || sw_path_is_band_set(arg))
+        return fn(arg, user);
+    int n = 0, failed = 0;
+    char **names = cli_list_rasters(arg, 1, &n);
+    for (int k = 0; k < n; k++) {
+        size_t len = strlen(arg) + strlen(names[k]) + 2;
+        char *full = malloc(len);
+        if (!full) {
+            failed = failed ? failed : cli_fail(SW_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(full, len, "%s/%s", arg, names[k]);
+        int one = fn(full, user);
+        failed = failed ? failed : one;
+        free(full);
+    }
+    cli_free_list(names, n);
+    return failed;
+}
+
+void cli_print_alert(const sw_alert *a)
+{
+    printf("ALERT %s: new object %lld, %.0f m2, first seen %s, confirmed %s (alert %lld)\n", a->site,
+           (long long)a->object_id, a->area_m2, a->first_seen, a->date, (long long)a->id);
 }
 
 static const char *chips; /* --chips DIR or $SITEWATCH_CHIPS */

@@ -27,7 +27,7 @@ static int pg_err(sw_ctx *ctx, sw_catalog *cat, const PGresult *res, const char 
     char one[512];
     snprintf(one, sizeof one, "%s", msg && *msg ? msg : "no answer from the server");
     one[strcspn(one, "\n")] = '\0';
-    if (state && !strncmp(state, "53", 2) && !strcmp(state, "53200"))
+    if (state && !strcmp(state, "53200")) /* out_of_memory */
         return sw__err(ctx, SW_ENOMEM, "%s: %s: the server is out of memory (%s)", cat->path, what, one);
     return sw__err(ctx, SW_EIO, "%s: %s: %s", cat->path, what, one);
 }

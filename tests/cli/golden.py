@@ -16,6 +16,7 @@ fresh database NAME on that server, its chips in {tmp}/NAME.chips, and the
 same outputs are expected with the URL where the path was. A case marked
 `only sqlite` (a file that is not a database, say) is not run there.
 """
+import json
 import os
 import re
 import shlex
@@ -211,14 +212,13 @@ def make_fixtures(sw, tmp):
                 "properties": {"datetime": f"{date}T02:15:33Z"},
                 "assets": {"thumbnail": {"href": "thumb.png", "type": "image/png"},
                            "analytic": {"href": href, "type": "image/tiff; application=geotiff", "roles": ["data"]}}}
-    import json as _json
     with open(f"{tmp}/stac/items.json", "w") as f:
-        _json.dump({"type": "FeatureCollection", "features": [
+        json.dump({"type": "FeatureCollection", "features": [
             item("a", lon, lat, "../scenes/20240301_021533_1035_3B_AnalyticMS_SR.tif", "2024-03-01"),
             item("b", 2.35, 48.85, "../undated.tif", "2024-05-01"),
             item("c", -30.0, 0.0, "../undated.tif", "2024-05-02")]}, f)
     with open(f"{tmp}/stac/noasset.json", "w") as f:
-        _json.dump({"type": "Feature", "id": "x", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
+        json.dump({"type": "Feature", "id": "x", "geometry": {"type": "Point", "coordinates": [2.35, 48.85]},
                     "properties": {}, "assets": {}}, f)
     os.makedirs(f"{tmp}/preds")
     os.makedirs(f"{tmp}/truths")
@@ -331,7 +331,6 @@ def main():
             else:
                 print(f"ok   {c['name']}")
         # --on-alert wrote one JSON line per alert of the monitored series
-        import json
         hook = f"{tmp}/hook.jsonl"
         lines = open(hook).read().splitlines() if os.path.exists(hook) else []
         ok = len(lines) >= 1 and all(json.loads(l)["site"] == "mon" and json.loads(l)["first_seen"] == "2024-02-01"
