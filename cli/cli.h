@@ -33,6 +33,8 @@ int cli_fail(int code, const char *msg);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a JSON string on stdout, escaped; NULL as null. */
 void cli_json_str(const char *s);
+/* The same to f. */
+void cli_json_fstr(FILE *f, const char *s);
 /* Strict values: the whole of s, finite, within [lo, hi]; 0 and *out, or
  * -1 (NaN, Inf, trailing text, overflow or out of range). */
 int cli_number(const char *s, double lo, double hi, double *out);
@@ -65,6 +67,9 @@ void cli_free_list(char **v, int n);
 int cli_each_scene(const char *arg, int (*fn)(const char *path, void *user), void *user);
 /* The ALERT line of a new alert, on stdout. */
 void cli_print_alert(const sw_alert *a);
+/* An alert as one JSON object (alerts --json, ingest --json, --on-alert):
+ * its state and its object's as they are now. */
+void cli_alert_json(FILE *f, const sw_alert_row *a);
 
 /* The command line as one string, for summaries (static buffer). */
 const char *cli_command_line(void);

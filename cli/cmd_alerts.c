@@ -15,31 +15,8 @@
 static int json_row(const sw_alert_row *a, void *user)
 {
     int *n = user;
-    printf("%s{\"id\":%lld,\"object_id\":%lld,\"site\":", (*n)++ ? ",\n " : "", (long long)a->id,
-           (long long)a->object_id);
-    cli_json_str(a->site);
-    printf(",\"state\":");
-    cli_json_str(a->state);
-    printf(",\"created\":");
-    cli_json_str(a->created);
-    printf(",\"message\":");
-    cli_json_str(a->message);
-    printf(",\"object\":{\"status\":");
-    cli_json_str(a->status);
-    printf(",\"first_seen\":");
-    cli_json_str(a->first_seen[0] ? a->first_seen : NULL);
-    printf(",\"last_seen\":");
-    cli_json_str(a->last_seen[0] ? a->last_seen : NULL);
-    printf(",\"confirmed\":");
-    cli_json_str(a->confirmed[0] ? a->confirmed : NULL);
-    printf(",\"area_m2\":%.1f", a->area_m2);
-    if (isnan(a->lon))
-        printf(",\"lon\":null,\"lat\":null}");
-    else
-        printf(",\"lon\":%.6f,\"lat\":%.6f}", a->lon, a->lat);
-    printf(",\"raised\":");
-    cli_json_str(a->raised);
-    printf("}");
+    printf("%s", (*n)++ ? ",\n " : "");
+    cli_alert_json(stdout, a);
     return 0;
 }
 

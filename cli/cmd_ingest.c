@@ -16,48 +16,35 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: sitewatch [--db PATH] ingest SITE SCENE... [--date YYYY-MM-DD] [--sensor NAME]\n"
             "                 [--margin M] [--confirm N] [--min-area M2] [--no-analyze]\n"
-            "                 [--mask FILE] [--on-alert CMD]\n"
+            "                 [--mask FILE] [--on-alert CMD] [--json]\n"
             "\n"
-            "Cuts each scene (a georeferenced raster, or a folder of them) to the site's grid\n"
-            "as a COG beside the catalog and records it. The date and sensor come from the\n"
-            "file name (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the\n"
-            "TIFF date tag, else from --date/--sensor. A scene ingested before is skipped.\n"
-            "Its usability mask (--mask FILE, band 1 non-zero where usable; else a\n"
-            "PlanetScope _udm2.tif beside it) goes onto the site's grid with it; clouds\n"
-            "and their shadows are also screened against the site's other scenes.\n"
+            "Cuts each scene to the site's grid as a COG beside the catalog and records it.\n"
+            "A scene is a georeferenced raster, a Sentinel-2 band folder, or a product as\n"
+            "delivered: a Sentinel-2 .SAFE (L1C, L2A; or its MTD_MSIL*.xml), a Landsat\n"
+            "Collection 2 folder (or its _MTL file), a PlanetScope scene (its AnalyticMS\n"
+            "GeoTIFF or the folder holding it), a STAC Item (FILE.json, or COLLECTION.json#ID\n"
+            "for one item of an ItemCollection). A folder of anything else holds scenes.\n"
+            "The date and sensor come from the product's metadata, the file name\n"
+            "(PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar or the TIFF\n"
+            "date tag, else from --date/--sensor. A scene ingested before is skipped.\n"
+            "Its usability mask goes onto the site's grid with it: --mask FILE (band 1\n"
+            "non-zero where usable), else the product's own (Sentinel-2 scene\n"
+            "classification or L1C cloud mask, Landsat QA_PIXEL, PlanetScope UDM2); clouds\n"
+            "and their shadows are also screened against the site's other scenes. Scenes of\n"
+            "different sensors are compared on the bands both name.\n"
             "Then every usable scene is compared with the site's first (the baseline);\n"
             "change objects are followed across dates and confirmed when seen in --confirm\n"
             "consecutive usable scenes (default 2); each confirmed object of at least\n"
             "--min-area m2 (default 25 pixels, at least 50 m2) raises one alert, printed as\n"
             "ALERT lines and given as JSON on the standard input of --on-alert CMD (run by\n"
-            "the shell).\n");
+            "the shell).\n"
+            "--json prints one JSON object per line: each scene ({\"event\":\"scene\"...}),\n"
+            "each alert as 'alerts --json' gives it ({\"event\":\"alert\"...}), and the\n"
+            "analysis ({\"event\":\"analysis\"...}).\n");
 }
 
 static const char *on_alert; /* --on-alert CMD */
-
-/* Prints an alert, and runs the user's hook with the alert as JSON on its
- * standard input; a failing hook is reported, not fatal. */
-static void print_alert(const sw_alert *a, void *user)
-{
-    (void)user;
-    cli_print_alert(a);
-    if (!on_alert)
-        return;
-    fflush(stdout);
-    FILE *h = popen(on_alert, "w");
-    int st = -1;
-    if (h) {
-        fprintf(h, "{\"site\":\"%s\",\"alert_id\":%lld,\"object_id\":%lld,\"kind\":\"new\",\"area_m2\":%.1f,"
-                   "\"first_seen\":\"%s\",\"confirmed\":\"%s\"}\n",
-                a->site, (long long)a->id, (long long)a->object_id, a->area_m2, a->first_seen, a->date);
-        st = pclose(h);
-    }
-    if (st != 0)
-        fprintf(stderr, "sitewatch: warning: --on-alert command failed for alert %lld (status %d)\n",
-                (long long)a->id, st);
-}
-
-static int ingested_new;
+static int as_json;           /* --json */
 
 typedef struct ingest_job {
     sw_ctx *ctx;
@@ -66,6 +53,58 @@ typedef struct ingest_job {
     const sw_ingest_opts *o;
 } ingest_job;
 
+typedef struct alert_find {
+    int64_t id;
+    int found;
+} alert_find;
+
+/* Gives the alert as it stands now (its object's state, MGRS) to the
+ * standard output (--json) and to the hook. */
+static int alert_out(const sw_alert_row *a, void *user)
+{
+    alert_find *f = user;
+    if (a->id != f->id)
+        return 0;
+    f->found = 1;
+    if (as_json) {
+        fputs("{\"event\":\"alert\",\"alert\":", stdout);
+        cli_alert_json(stdout, a);
+        fputs("}\n", stdout);
+    }
+    if (!on_alert)
+        return 1;
+    fflush(stdout);
+    FILE *h = popen(on_alert, "w");
+    int st = -1;
+    if (h) {
+        cli_alert_json(h, a);
+        fputc('\n', h);
+        st = pclose(h);
+    }
+    if (st != 0)
+        fprintf(stderr, "sitewatch: warning: --on-alert command failed for alert %lld (status %d)\n",
+                (long long)a->id, st);
+    return 1;
+}
+
+/* Prints an alert as raised (text), or as it stands now (--json), and runs
+ * the user's hook with it as JSON on its standard input; a failing hook is
+ * reported, not fatal. */
+static void print_alert(const sw_alert *a, void *user)
+{
+    ingest_job *j = user;
+    if (!as_json)
+        cli_print_alert(a);
+    if (!as_json && !on_alert)
+        return;
+    alert_find f = {a->id, 0};
+    if (sw_alert_list(j->ctx, j->cat, j->site, NULL, alert_out, &f) != 0 || !f.found)
+        fprintf(stderr, "sitewatch: warning: alert %lld: cannot read it back: %s\n", (long long)a->id,
+                sw_ctx_errmsg(j->ctx));
+}
+
+static int ingested_new;
+
 static int ingest_one(const char *path, void *user)
 {
     ingest_job *j = user;
@@ -73,14 +112,25 @@ static int ingest_one(const char *path, void *user)
     int rc = sw_ingest_scene(j->ctx, j->cat, j->site, path, j->o, &res);
     if (rc)
         return cli_fail(rc, sw_ctx_errmsg(j->ctx));
+    if (as_json) {
+        fputs("{\"event\":\"scene\",\"path\":", stdout);
+        cli_json_str(path);
+        printf(",\"scene_id\":%lld,\"skipped\":%s,\"date\":\"%s\",\"sensor\":", (long long)res.scene_id,
+               res.skipped ? "true" : "false", res.date);
+        cli_json_str(res.sensor[0] ? res.sensor : NULL);
+        printf(",\"usable_fraction\":%.4f,\"chip\":", res.usable_fraction);
+        cli_json_str(res.skipped ? NULL : res.chip);
+        puts("}");
+        ingested_new |= !res.skipped;
+        return 0;
+    }
     if (res.skipped) {
         printf("%s: already ingested (scene %lld, %s): skipped\n", path, (long long)res.scene_id, res.date);
         return 0;
     }
     ingested_new = 1;
-        printf("%s: %s %s, %.0f%% of the site covered -> scene %lld\n", path, res.date,
-               res.sensor[0] ? res.sensor : "(sensor unknown)", 100.0 * res.usable_fraction,
-               (long long)res.scene_id);
+    printf("%s: %s %s, %.0f%% of the site covered -> scene %lld\n", path, res.date,
+           res.sensor[0] ? res.sensor : "(sensor unknown)", 100.0 * res.usable_fraction, (long long)res.scene_id);
     return 0;
 }
 
@@ -94,6 +144,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
                                              {"no-analyze", no_argument, 0, 'n'},
                                              {"mask", required_argument, 0, 'k'},
                                              {"on-alert", required_argument, 0, 'o'},
+                                             {"json", no_argument, 0, 'j'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     sw_ingest_opts o;
@@ -104,6 +155,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
     optind = 1;
     opterr = 0;
     on_alert = NULL;
+    as_json = 0;
     ingested_new = 0;
     while ((c = getopt_long(argc, argv, ":d:s:m:c:a:no:k:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -125,6 +177,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
         case 'n': no_analyze = 1; break;
         case 'k': o.mask = optarg; break;
         case 'o': on_alert = optarg; break;
+        case 'j': as_json = 1; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage("ingest", "option %s needs a value", argv[optind - 1]);
         default: return cli_usage("ingest", "unknown option '%s'", argv[optind - 1]);
@@ -162,9 +215,13 @@ int cmd_ingest(int argc, char **argv, const char *db)
         if (min_area >= 0)
             ao.min_area_m2 = min_area;
         int64_t nobj = 0;
-        if (sw_site_analyze(ctx, cat, site, &ao, print_alert, NULL, &nobj) != 0) {
+        if (sw_site_analyze(ctx, cat, site, &ao, print_alert, &job, &nobj) != 0) {
             int st = cli_fail(sw_ctx_errcode(ctx), sw_ctx_errmsg(ctx));
             failed = failed ? failed : st;
+        } else if (as_json) {
+            fputs("{\"event\":\"analysis\",\"site\":", stdout);
+            cli_json_str(site);
+            printf(",\"objects\":%lld}\n", (long long)nobj);
         } else {
             printf("%s: %lld change objects\n", site, (long long)nobj);
         }

@@ -16,7 +16,7 @@ static void usage(FILE *f)
             "usage: sitewatch [--db PATH] site add NAME --aoi AOI.geojson [--buffer M] [--resolution M]\n"
             "                                      [--method M]\n"
             "       sitewatch [--db PATH] site list [--json]\n"
-            "       sitewatch [--db PATH] site show NAME\n"
+            "       sitewatch [--db PATH] site show NAME [--json]\n"
             "       sitewatch [--db PATH] site set NAME --method M\n"
             "       sitewatch [--db PATH] site rm NAME [--force]\n"
             "\n"
@@ -42,11 +42,10 @@ static int print_row(const sw_site *s, void *user)
     return 0;
 }
 
-/* One site as a JSON object (site list --json: an array of them). */
-static int json_row(const sw_site *s, void *user)
+/* One site's fields as an open JSON object (closed by the caller). */
+static void json_site(const sw_site *s)
 {
-    int *n = user;
-    printf("%s{\"name\":", (*n)++ ? ",\n " : "");
+    printf("{\"name\":");
     cli_json_str(s->name);
     printf(",\"area_m2\":%.1f,\"crs\":\"EPSG:%d\",\"resolution_m\":", s->area_m2, s->crs_epsg);
     if (s->resolution_m > 0)
@@ -58,6 +57,28 @@ static int json_row(const sw_site *s, void *user)
     cli_json_str(s->created);
     printf(",\"aoi_wkt\":");
     cli_json_str(s->aoi_wkt);
+}
+
+/* One site as a JSON object (site list --json: an array of them). */
+static int json_row(const sw_site *s, void *user)
+{
+    int *n = user;
+    printf("%s", (*n)++ ? ",\n " : "");
+    json_site(s);
+    printf("}");
+    return 0;
+}
+
+static int json_scene(const sw_scene *sc, void *user)
+{
+    int *n = user;
+    printf("%s{\"id\":%lld,\"date\":\"%s\",\"sensor\":", (*n)++ ? "," : "", (long long)sc->id, sc->acquired);
+    cli_json_str(sc->sensor[0] ? sc->sensor : NULL);
+    printf(",\"usable_fraction\":%.4f,\"cloud_fraction\":%.4f,\"source\":", sc->usable_fraction,
+           sc->cloud_fraction);
+    cli_json_str(sc->source);
+    printf(",\"chip\":");
+    cli_json_str(sc->chip);
     printf("}");
     return 0;
 }
@@ -151,6 +172,17 @@ int cmd_site(int argc, char **argv, const char *db)
             printf("]\n");
         } else if (list) {
             rc = sw_site_list(ctx, cat, print_row, NULL);
+        } else if (show && json) {
+            char m[64];
+            int k = 0;
+            if ((rc = sw_site_get(ctx, cat, name, &s)) == 0 && (rc = sw_site_method(ctx, cat, name, m, sizeof m)) == 0) {
+                json_site(&s);
+                printf(",\"method\":");
+                cli_json_str(m);
+                printf(",\"scene_list\":[");
+                rc = sw_scene_list(ctx, cat, name, json_scene, &k);
+                printf("]}\n");
+            }
         } else if (show) {
             rc = sw_site_get(ctx, cat, name, &s);
             if (rc == 0)

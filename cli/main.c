@@ -103,23 +103,28 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\n"); /* cut short: what follows starts a line */
 }
 
-void cli_json_str(const char *s)
+void cli_json_fstr(FILE *f, const char *s)
 {
     if (!s) {
-        printf("null");
+        fputs("null", f);
         return;
     }
-    putchar('"');
+    fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
+            fprintf(f, "\\%c", ch);
         else if (ch < 0x20)
-            printf("\\u%04x", ch);
+            fprintf(f, "\\u%04x", ch);
         else
-            putchar(ch);
+            fputc(ch, f);
     }
-    putchar('"');
+    fputc('"', f);
+}
+
+void cli_json_str(const char *s)
+{
+    cli_json_fstr(stdout, s);
 }
 
 int cli_number(const char *s, double lo, double hi, double *out)
@@ -247,9 +252,10 @@ void cli_free_list(char **v, int n)
 int cli_each_scene(const char *arg, int (*fn)(const char *path, void *user), void *user)
 {
     struct stat st;
-    /* A band set (a Sentinel-2 folder of band files) is one scene; any
-     * other folder holds scenes. */
-    if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode) || sw_path_is_band_set(arg))
+    /* A band set (a Sentinel-2 folder of band files) or a product folder
+     * (.SAFE, Landsat, PlanetScope) is one scene; any other folder holds
+     * scenes. */
+    if (stat(arg, &st) != 0 || !S_ISDIR(st.st_mode) || sw_path_is_product(arg))
         return fn(arg, user);
     int n = 0, failed = 0;
     char **names = cli_list_rasters(arg, 1, &n);
@@ -267,6 +273,36 @@ int cli_each_scene(const char *arg, int (*fn)(const char *path, void *user), voi
     }
     cli_free_list(names, n);
     return failed;
+}
+
+void cli_alert_json(FILE *f, const sw_alert_row *a)
+{
+    fprintf(f, "{\"id\":%lld,\"object_id\":%lld,\"site\":", (long long)a->id, (long long)a->object_id);
+    cli_json_fstr(f, a->site);
+    fputs(",\"state\":", f);
+    cli_json_fstr(f, a->state);
+    fputs(",\"created\":", f);
+    cli_json_fstr(f, a->created);
+    fputs(",\"message\":", f);
+    cli_json_fstr(f, a->message);
+    fputs(",\"object\":{\"status\":", f);
+    cli_json_fstr(f, a->status);
+    fputs(",\"first_seen\":", f);
+    cli_json_fstr(f, a->first_seen[0] ? a->first_seen : NULL);
+    fputs(",\"last_seen\":", f);
+    cli_json_fstr(f, a->last_seen[0] ? a->last_seen : NULL);
+    fputs(",\"confirmed\":", f);
+    cli_json_fstr(f, a->confirmed[0] ? a->confirmed : NULL);
+    fprintf(f, ",\"area_m2\":%.1f", a->area_m2);
+    if (isnan(a->lon))
+        fputs(",\"lon\":null,\"lat\":null", f);
+    else
+        fprintf(f, ",\"lon\":%.6f,\"lat\":%.6f", a->lon, a->lat);
+    fputs(",\"mgrs\":", f);
+    cli_json_fstr(f, a->mgrs[0] ? a->mgrs : NULL);
+    fputs("},\"raised\":", f);
+    cli_json_fstr(f, a->raised);
+    fputc('}', f);
 }
 
 void cli_print_alert(const sw_alert *a)

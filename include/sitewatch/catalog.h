@@ -171,6 +171,7 @@ typedef struct sw_alert_row {
     char first_seen[11], last_seen[11], confirmed[11]; /* "" when not */
     double area_m2;
     double lon, lat;     /* the object's centre, WGS84; NAN when unknown */
+    char mgrs[24];       /* its MGRS reference to 1 m ("52SCK 7412 2020" as "52SCK7412320204"); "" when unknown */
 } sw_alert_row;
 
 /* Lists alerts, newest first, of one site (NULL: all) created on or after

@@ -63,6 +63,11 @@ int sw_pair_shift(const sw_pair *pair, double *dx, double *dy);
  * program passes the folder as one scene rather than its files. */
 int sw_path_is_band_set(const char *path);
 
+/* 1 when path is a folder the library reads as one scene: a band set, a
+ * Sentinel-2 .SAFE product, a Landsat Collection 2 product folder, or a
+ * PlanetScope scene's delivery folder (one analytic GeoTIFF). */
+int sw_path_is_product(const char *path);
+
 /* A window of a pair's grid, in pixels. */
 typedef struct sw_window {
     int64_t x, y, width, height;

@@ -49,20 +49,28 @@ int sw_alert_list(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *si
         a.area_m2 = sw__sql_double(st, 10);
         const char *wkt = sw__sql_is_null(st, 11) ? NULL : sw__sql_text(st, 11);
         a.lon = a.lat = NAN;
-        if (wkt && sw__wkt_centroid(wkt, &a.lon, &a.lat) == 0 &&
-            sw__to_lonlat((int)sw__sql_int64(st, 12), &a.lon, &a.lat, 1) != 0)
-            a.lon = a.lat = NAN;
+        double cx, cy;
+        int epsg = (int)sw__sql_int64(st, 12);
+        if (wkt && sw__wkt_centroid(wkt, &cx, &cy) == 0) {
+            a.lon = cx;
+            a.lat = cy;
+            if (sw__to_lonlat(epsg, &a.lon, &a.lat, 1) != 0)
+                a.lon = a.lat = NAN;
+            else if (sw__mgrs(epsg % 100, a.lat, cx, cy >= 0 ? cy : cy + 10000000.0, 5, a.mgrs, sizeof a.mgrs) != 0)
+                a.mgrs[0] = '\0';
+        }
         /* The text from what is known of the object now. */
         char msg[512];
         if (!wkt)
             snprintf(msg, sizeof msg, "%s", a.raised ? a.raised : "");
         else if (a.confirmed[0])
-            snprintf(msg, sizeof msg, "%s object of %.0f m2, first seen %s, confirmed %s, last seen %s, at %.5f, %.5f",
-                     a.status, a.area_m2, a.first_seen, a.confirmed, a.last_seen, a.lat, a.lon);
+            snprintf(msg, sizeof msg, "%s object of %.0f m2, first seen %s, confirmed %s, last seen %s, at %.5f, %.5f%s%s",
+                     a.status, a.area_m2, a.first_seen, a.confirmed, a.last_seen, a.lat, a.lon, a.mgrs[0] ? ", MGRS " : "",
+                     a.mgrs);
         else
             snprintf(msg, sizeof msg, "%s object of %.0f m2, first seen %s, no longer confirmed, last seen %s, at "
-                                      "%.5f, %.5f",
-                     a.status, a.area_m2, a.first_seen, a.last_seen, a.lat, a.lon);
+                                      "%.5f, %.5f%s%s",
+                     a.status, a.area_m2, a.first_seen, a.last_seen, a.lat, a.lon, a.mgrs[0] ? ", MGRS " : "", a.mgrs);
         a.message = msg;
         if (fn(&a, user))
             break;

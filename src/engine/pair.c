@@ -40,10 +40,17 @@ int sw_pair_open(sw_ctx *ctx, const char *before, const char *after, const sw_pa
     int rc = !p->before || !p->after ? sw__err(ctx, SW_ENOMEM, "out of memory") : 0;
     if (rc == 0 && !(p->io = sw__pair_open(ctx, before, after, o->bands, o->resampling)))
         rc = ctx->code;
+    /* Each date's mask: the one given, else its delivery's own (a
+     * Sentinel-2 scene classification, Landsat's QA_PIXEL, a UDM2). */
     const char *masks[2] = {o->mask_before, o->mask_after};
-    for (int d = 0; d < 2 && rc == 0; d++)
+    for (int d = 0; d < 2 && rc == 0; d++) {
+        const sw__side *side = d ? &sw__pair_get_info(p->io)->after : &sw__pair_get_info(p->io)->before;
         if (masks[d])
-            rc = sw__pair_set_mask(ctx, p->io, d, masks[d], o->mask_band > 0 ? o->mask_band : 1, o->mask_cloudy);
+            rc = sw__pair_set_mask(ctx, p->io, d, masks[d], o->mask_band > 0 ? o->mask_band : 1,
+                                   o->mask_cloudy ? SW__MASK_CLOUDY : SW__MASK_CLEAR);
+        else if (side->mask)
+            rc = sw__pair_set_mask(ctx, p->io, d, side->mask, 1, side->mask_rule);
+    }
     if (rc == 0 && sw__pair_get_info(p->io)->nbands > 64)
         rc = sw__err(ctx, SW_EARG, "%s: %d bands; at most 64 can be analysed (select with --bands)", before,
                      sw__pair_get_info(p->io)->nbands);

@@ -280,6 +280,10 @@ int sw__bandset_stack(sw_ctx *ctx, side *s, const char *resampling)
             GDALSetMetadata(GDALGetRasterBand(vrt, i + 1), md, "new_vrt_sources");
         }
     }
+    /* Sentinel-2 bands keep their names (B04 ...) in the stack. */
+    for (int i = 0; vrt && i < n; i++)
+        if (sw__s2_band_of(s->pub.files[i]) >= 0)
+            GDALSetDescription(GDALGetRasterBand(vrt, i + 1), sw__s2_order[sw__s2_band_of(s->pub.files[i])]);
     if (vrt)
         GDALClose(vrt);
     sw__gdal_pop();
@@ -305,37 +309,99 @@ int sw_path_is_band_set(const char *path)
     return n >= 2;
 }
 
+/* Names the bands of s's raster (a VRT made for it when it has none). */
+static int name_bands(sw_ctx *ctx, side *s, char *const *names, int n)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    if (!s->vsimem) {
+        s->vsimem = sw__vsimem_name("named");
+        GDALDatasetH src = s->vsimem ? GDALOpen(s->pub.files[0], GA_ReadOnly) : NULL;
+        char *argv[] = {"-of", "VRT", NULL};
+        GDALTranslateOptions *o = src ? GDALTranslateOptionsNew(argv, NULL) : NULL;
+        GDALDatasetH vrt = o ? GDALTranslate(s->vsimem, src, o, NULL) : NULL;
+        GDALTranslateOptionsFree(o);
+        if (vrt)
+            GDALClose(vrt);
+        if (src)
+            GDALClose(src);
+    }
+    GDALDatasetH ds = s->vsimem ? GDALOpen(s->vsimem, GA_Update) : NULL;
+    sw__gdal_pop();
+    if (!ds)
+        return sw__err(ctx, SW_EFORMAT, "%s: cannot open its bands: %s", s->pub.given, sw__gdal_msg(&e, "unknown error"));
+    int nb = GDALGetRasterCount(ds), rc = 0;
+    if (nb != n)
+        rc = sw__err(ctx, SW_EMISMATCH, "%s: its metadata lists %d bands but %s has %d", s->pub.given, n,
+                     s->pub.files[0], nb);
+    for (int b = 0; b < nb && rc == 0; b++)
+        GDALSetDescription(GDALGetRasterBand(ds, b + 1), names[b]);
+    GDALClose(ds);
+    return rc;
+}
+
+int sw__side_source(sw_ctx *ctx, side *s, const char *given, const char *resampling, sw__delivery *meta)
+{
+    sw__delivery d;
+    int rc = sw__delivery_open(ctx, given, &d);
+    if (rc)
+        return rc;
+    if (!(s->pub.given = strdup(given)))
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    struct stat st;
+    int is_list = given[0] == '@', is_dir = !is_list && stat(given, &st) == 0 && S_ISDIR(st.st_mode);
+    if (rc == 0 && d.kind) {
+        /* a delivery: its band files, stacked and named */
+        s->pub.files = d.files;
+        s->pub.nfiles = d.nfiles;
+        d.files = NULL;
+        d.nfiles = 0;
+        if (s->pub.nfiles > 1)
+            rc = sw__bandset_stack(ctx, s, resampling);
+        if (rc == 0 && d.nnames)
+            rc = name_bands(ctx, s, d.names, d.nnames);
+    } else if (rc == 0 && (is_list || is_dir)) {
+        if ((rc = sw__bandset_list(ctx, s, given, is_dir)) == 0 && s->pub.nfiles > 1)
+            rc = sw__bandset_stack(ctx, s, resampling);
+    } else if (rc == 0) {
+        s->pub.files = malloc(sizeof *s->pub.files);
+        if (!s->pub.files || !(s->pub.files[0] = strdup(given)))
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        else
+            s->pub.nfiles = 1;
+    }
+    if (rc == 0 && !(s->path = strdup(s->vsimem ? s->vsimem : s->pub.files[0])))
+        rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (meta && rc == 0) {
+        *meta = d;
+        memset(&d, 0, sizeof d);
+    }
+    sw__delivery_clear(&d);
+    return rc;
+}
+
 int sw__scene_open(sw_ctx *ctx, const char *given, sw__scene_src *out)
 {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    int is_list = given[0] == '@', is_dir = !is_list && stat(given, &st) == 0 && S_ISDIR(st.st_mode);
-    if (!is_list && !is_dir) {
-        out->path = strdup(given);
-        out->files = malloc(sizeof *out->files);
-        if (!out->path || !out->files || !(out->files[0] = strdup(given))) {
-            sw__scene_close(out);
-            return sw__err(ctx, SW_ENOMEM, "out of memory");
-        }
-        out->nfiles = 1;
-        return 0;
-    }
     side s = {0};
-    s.pub.given = strdup(given);
-    int rc = s.pub.given ? sw__bandset_list(ctx, &s, given, is_dir) : sw__err(ctx, SW_ENOMEM, "out of memory");
-    if (rc == 0 && s.pub.nfiles > 1)
-        rc = sw__bandset_stack(ctx, &s, "bilinear");
+    sw__delivery d = {0};
+    int rc = sw__side_source(ctx, &s, given, "bilinear", &d);
     if (rc == 0) {
-        out->path = strdup(s.pub.nfiles > 1 ? s.vsimem : s.pub.files[0]);
+        out->path = s.path;
         out->vsimem = s.vsimem;
-        s.vsimem = NULL;
         out->files = s.pub.files;
         out->nfiles = s.pub.nfiles;
+        s.path = s.vsimem = NULL;
         s.pub.files = NULL;
         s.pub.nfiles = 0;
-        if (!out->path)
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        out->kind = d.kind;
+        snprintf(out->date, sizeof out->date, "%s", d.date);
+        snprintf(out->sensor, sizeof out->sensor, "%s", d.sensor);
+        out->mask = d.mask;
+        out->mask_rule = d.mask_rule;
+        d.mask = NULL;
     }
+    sw__delivery_clear(&d);
     sw__side_close(&s);
     if (rc)
         sw__scene_close(out);
@@ -350,6 +416,7 @@ void sw__scene_close(sw__scene_src *s)
     }
     sw__free_strv(s->files, s->nfiles);
     free(s->path);
+    free(s->mask);
     memset(s, 0, sizeof *s);
 }
 

@@ -317,7 +317,7 @@ int sw__udm_sidecar(const char *scene, char *out, size_t n)
     return VSIStatL(out, &st) == 0;
 }
 
-int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char *out_path, double *unusable)
+int sw__mask_to_chip(sw_ctx *ctx, const char *mask, int rule, const char *chip, const char *out_path, double *unusable)
 {
     *unusable = 0.0;
     GDALDatasetH m = sw__open_raster(ctx, mask, "mask");
@@ -339,7 +339,8 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     }
     sw__gdal_err e;
     sw__gdal_push(&e);
-    /* Band 1 (UDM2's "clear") on the chip's grid, nearest neighbour. */
+    /* Band 1 (UDM2's "clear", a scene classification, QA bits) on the
+     * chip's grid, nearest neighbour. */
     char te[4][64], tr[2][64];
     snprintf(te[0], 64, "%.12g", gt[0]);
     snprintf(te[1], 64, "%.12g", gt[3] + h * gt[5]);
@@ -359,9 +360,10 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     GDALWarpAppOptionsFree(wo);
     /* Row by row: a site of any size in a few rows of memory. */
     enum { ROWS = 64 };
+    uint16_t *vals = malloc((size_t)w * ROWS * sizeof *vals);
     uint8_t *clear = malloc((size_t)w * ROWS), *valid = malloc((size_t)w * ROWS);
     char *opts[] = {"COMPRESS=DEFLATE", "TILED=YES", NULL};
-    GDALDatasetH o = warped && clear && valid ? GDALCreate(GDALGetDriverByName("GTiff"), tmp, w, h, 1, GDT_Byte, opts)
+    GDALDatasetH o = warped && vals && clear && valid ? GDALCreate(GDALGetDriverByName("GTiff"), tmp, w, h, 1, GDT_Byte, opts)
                                               : NULL;
     CPLErr err = o ? CE_None : CE_Failure;
     int64_t bad = 0, nv = 0;
@@ -372,12 +374,12 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     }
     for (int y = 0; y < h && err == CE_None; y += ROWS) {
         int n = h - y < ROWS ? h - y : ROWS;
-        err = GDALRasterIO(GDALGetRasterBand(warped, 1), GF_Read, 0, y, w, n, clear, w, n, GDT_Byte, 0, 0);
+        err = GDALRasterIO(GDALGetRasterBand(warped, 1), GF_Read, 0, y, w, n, vals, w, n, GDT_UInt16, 0, 0);
         if (err == CE_None)
             err = GDALRasterIO(GDALGetMaskBand(GDALGetRasterBand(c, 1)), GF_Read, 0, y, w, n, valid, w, n, GDT_Byte,
                                0, 0);
         for (size_t p = 0; err == CE_None && p < (size_t)w * n; p++) {
-            clear[p] = valid[p] && !clear[p]; /* now: 1 = seen but not clear */
+            clear[p] = valid[p] && !sw__mask_usable(rule, vals[p]); /* 1 = seen but not usable */
             bad += clear[p];
             nv += valid[p] != 0;
         }
@@ -394,6 +396,7 @@ int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char
     sw__tmpdir_remove(tmpdir);
     free(tmpdir);
     free(tmp);
+    free(vals);
     free(clear);
     free(valid);
     if (warped)

@@ -34,6 +34,9 @@ typedef struct sw__side {
     char **files;      /* the files read, for hashing */
     int64_t width, height; /* native size (finest band) */
     int nbands_total;
+    const char *kind;  /* the delivery it is, or NULL (sw__delivery) */
+    char *mask;        /* the delivery's own usability mask, or NULL */
+    int mask_rule;     /* how to read it: SW__MASK_... */
 } sw__side;
 
 typedef struct sw__pair_info {
@@ -62,12 +65,13 @@ const sw__pair_info *sw__pair_get_info(const sw__pair *p);
  * when the grid has no georeferencing. Not thread-safe. */
 int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat);
 
-/* Adds a usability mask to date 0 (BEFORE) or 1 (AFTER): band `band` of
- * the raster at path, usable where non-zero (PlanetScope UDM2's band 1,
- * "clear"), or where zero when cloudy is set (cloud masks). A mask of the
- * image's size is used as it is; a georeferenced one of another grid is put
- * on the image's grid (nearest neighbour). Before readers are opened. */
-int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy);
+/* Sets date's (0 BEFORE, 1 AFTER) usability mask: band of the raster at
+ * path, read by rule (SW__MASK_CLEAR: usable where non-zero, PlanetScope
+ * UDM2's band 1 "clear"; SW__MASK_CLOUDY: usable where zero; Sentinel-2's
+ * scene classification; Landsat's QA_PIXEL bits). A mask of the image's
+ * size is used as it is; a georeferenced one of another grid is put on the
+ * image's grid (nearest neighbour). Before readers are opened. */
+int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int rule);
 
 /* From now on readers see the window (x, y, w, h) of the whole grid as
  * their grid: sw__pair_get_info's grid becomes the window's (its size and
@@ -100,14 +104,68 @@ int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows,
 int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *before,
                          float *after, uint8_t *valid);
 
-/* A scene as one raster: a file, or a folder (or "@list") of single-band
- * files stacked as detect stacks them (Sentinel-2 bands by name, on the
- * finest band's grid). path is what GDAL opens (the file, or a /vsimem/
+/* ---- band names (bandnames.c) ---- */
+/* The common name (STAC's: blue, red, nir08, swir16 ...) a band name
+ * stands for: itself, a Sentinel-2 band (B04), or a description products
+ * write ("Red", "Near-Infrared"); NULL when it names no known band. The
+ * string is static. */
+const char *sw__band_common(const char *name);
+/* A common name's place in band order (coastal first, swir22 last), or -1. */
+int sw__band_rank(const char *common_name);
+/* 1 when have names the band want asks for: the same name or common name;
+ * with loose, near-infrared broad or narrow (nir, nir08) are one. */
+int sw__band_same(const char *want, const char *have, int loose);
+/* The bands two dates share, by common name in band order, written to out
+ * as "blue,green,red,nir" (nir matching nir08 when a date has only that).
+ * Returns how many, or -1 when out is too small. */
+int sw__band_shared(char *const *a, int na, char *const *b, int nb, char *out, size_t n);
+
+/* ---- deliveries: products as they come (delivery.c) ---- */
+/* How a usability mask's band 1 is read. */
+enum {
+    SW__MASK_CLEAR = 0,     /* usable where non-zero (UDM2's "clear", --mask) */
+    SW__MASK_CLOUDY = 1,    /* usable where zero (cloud masks) */
+    SW__MASK_S2_SCL = 2,    /* Sentinel-2 L2A scene classification */
+    SW__MASK_LANDSAT_QA = 3 /* Landsat Collection 2 QA_PIXEL bits */
+};
+/* 1 when a mask value v means usable ground under rule. */
+int sw__mask_usable(int rule, unsigned v);
+const char *sw__mask_rule_name(int rule);
+
+typedef struct sw__delivery {
+    const char *kind;  /* "Sentinel-2 product", ...; NULL: not a delivery */
+    char **files;      /* nfiles band files in band order (or one raster) */
+    int nfiles;
+    char **names;      /* nnames band names (common names); NULL: the raster's own */
+    int nnames;
+    char date[11];     /* acquisition date from its metadata, or "" */
+    char sensor[32];
+    char *mask;        /* its usability mask, or NULL */
+    int mask_rule;     /* SW__MASK_... */
+} sw__delivery;
+/* Recognises a delivery at given: a Sentinel-2 .SAFE (or MTD_MSIL*.xml), a
+ * Landsat Collection 2 folder (or _MTL file), a PlanetScope analytic
+ * GeoTIFF (or a folder holding one), a STAC Item JSON (or FILE.json#ID of an
+ * ItemCollection). Returns 0 with d->kind NULL when given is none of them
+ * (a plain raster or band folder), 0 with d filled when it is one, or an
+ * error naming the file when it is one but broken. Free with
+ * sw__delivery_clear (which takes NULL). */
+int sw__delivery_open(sw_ctx *ctx, const char *given, sw__delivery *d);
+void sw__delivery_clear(sw__delivery *d);
+
+/* A scene as one raster: a delivery (sw__delivery_open), a file, or a
+ * folder (or "@list") of single-band files stacked as detect stacks them
+ * (Sentinel-2 bands by name, on the finest band's grid). path is what GDAL opens (the file, or a /vsimem/
  * VRT), files what it is made of (for hashing), in band order. */
 typedef struct sw__scene_src {
     char *path, *vsimem;
     char **files;
     int nfiles;
+    const char *kind;  /* the delivery it is (sw__delivery), or NULL */
+    char date[11];     /* from the delivery's metadata, or "" */
+    char sensor[32];
+    char *mask;        /* the delivery's usability mask, or NULL */
+    int mask_rule;
 } sw__scene_src;
 int sw__scene_open(sw_ctx *ctx, const char *given, sw__scene_src *out);
 void sw__scene_close(sw__scene_src *s);
@@ -201,10 +259,12 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
 /* A PlanetScope scene's UDM2 file beside it (..._3B_udm2.tif for
  * ..._3B_AnalyticMS_SR.tif); 1 and its path in out when it exists. */
 int sw__udm_sidecar(const char *scene, char *out, size_t n);
-/* Puts a usability mask (band 1 non-zero where usable: UDM2's "clear") on a
- * chip's grid as out_path (uint8, 1 = seen but not usable); *unusable
- * receives that share of the chip's valid pixels. */
-int sw__mask_to_chip(sw_ctx *ctx, const char *mask, const char *chip, const char *out_path, double *unusable);
+/* Puts a usability mask (band 1, read by rule: SW__MASK_CLEAR for UDM2's
+ * "clear", a scene classification, QA bits) on a chip's grid as out_path
+ * (uint8, 1 = seen but not usable); *unusable receives that share of the
+ * chip's valid pixels. */
+int sw__mask_to_chip(sw_ctx *ctx, const char *mask, int rule, const char *chip, const char *out_path,
+                     double *unusable);
 
 /* ---- clouds over a site's chips (cloudmask.c) ---- */
 /* Screens the n chips of one site (one grid, in date order) for clouds and

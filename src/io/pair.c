@@ -71,27 +71,18 @@ GDALDatasetH sw__open_raster(sw_ctx *ctx, const char *path, const char *role)
 static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
                      const char *resampling)
 {
-    s->pub.given = strdup(given);
-    struct stat st;
-    int is_list = given[0] == '@';
-    int is_dir = !is_list && stat(given, &st) == 0 && S_ISDIR(st.st_mode);
-    int rc;
-    if (is_list || is_dir) {
-        if ((rc = sw__bandset_list(ctx, s, given, is_dir)) != 0)
-            return rc;
-        if (s->pub.nfiles == 1) {
-            s->path = strdup(s->pub.files[0]);
-        } else {
-            if ((rc = sw__bandset_stack(ctx, s, resampling)) != 0)
-                return rc;
-            s->path = strdup(s->vsimem);
-        }
-    } else {
-        s->pub.files = malloc(sizeof(char *));
-        s->pub.files[0] = strdup(given);
-        s->pub.nfiles = 1;
-        s->path = strdup(given);
+    sw__delivery d = {0};
+    int rc = sw__side_source(ctx, s, given, resampling, &d);
+    if (rc == 0) {
+        /* a delivery's own mask, used when no other is given */
+        s->pub.kind = d.kind;
+        s->pub.mask = d.mask;
+        s->pub.mask_rule = d.mask_rule;
+        d.mask = NULL;
     }
+    sw__delivery_clear(&d);
+    if (rc)
+        return rc;
     s->ds = sw__open_raster(ctx, s->path, role);
     if (!s->ds)
         return ctx->code;
@@ -108,7 +99,7 @@ static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
         GDALRasterBandH band = GDALGetRasterBand(s->ds, b + 1);
         char buf[64];
         const char *desc = GDALGetDescription(band);
-        if (s->pub.nfiles > 1 && sw__s2_band_of(s->pub.files[b]) >= 0)
+        if ((!desc || !*desc) && s->pub.nfiles > 1 && sw__s2_band_of(s->pub.files[b]) >= 0)
             desc = sw__s2_order[sw__s2_band_of(s->pub.files[b])];
         if (!desc || !*desc) {
             snprintf(buf, sizeof buf, "%d", b + 1);
@@ -130,6 +121,7 @@ void sw__side_close(side *s)
     }
     free(s->path);
     free(s->pub.given);
+    free(s->pub.mask);
     sw__free_strv(s->pub.files, s->pub.nfiles);
     sw__free_strv(s->names, s->nb);
     free(s->alpha);
@@ -163,6 +155,12 @@ static int side_select(sw_ctx *ctx, side *s, const char *bands)
             for (int b = 0; b < s->nb && found < 0; b++)
                 if (strcasecmp(s->names[b], tok) == 0)
                     found = b;
+            /* "red" also names B04 and "Red"; "nir", a narrow nir08
+             * when there is no broad one */
+            for (int loose = 0; loose < 2 && found < 0; loose++)
+                for (int b = 0; b < s->nb && found < 0; b++)
+                    if (sw__band_same(tok, s->names[b], loose))
+                        found = b;
             /* "B2" also names "B02". */
             if (found < 0 && (tok[0] == 'B' || tok[0] == 'b') && isdigit((unsigned char)tok[1]) &&
                 tok[2] == '\0') {
@@ -183,6 +181,17 @@ static int side_select(sw_ctx *ctx, side *s, const char *bands)
     if (rc == 0 && s->nsel == 0)
         rc = sw__err(ctx, SW_EARG, "--bands '%s' names no band", bands);
     return rc;
+}
+
+/* 1 when both dates have the same bands (count and names). */
+static int same_names(const side *a, const side *b)
+{
+    if (a->nb != b->nb)
+        return 0;
+    for (int i = 0; i < a->nb; i++)
+        if (strcasecmp(a->names[i], b->names[i]))
+            return 0;
+    return 1;
 }
 
 static int same_grid(const sw__grid *a, const sw__grid *b)
@@ -279,10 +288,10 @@ static void pick_display(sw__pair *p)
     side *s = &p->s[0];
     int n = s->nsel, *d = p->info.display;
     d[0] = d[1] = d[2] = -1;
-    static const char *const s2rgb[3] = {"B04", "B03", "B02"};
+    static const char *const rgb[3] = {"red", "green", "blue"};
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < n; i++)
-            if (strcasecmp(s->names[s->sel[i] - 1], s2rgb[c]) == 0)
+            if (sw__band_same(rgb[c], s->names[s->sel[i] - 1], 0))
                 d[c] = i;
     if (d[0] >= 0 && d[1] >= 0 && d[2] >= 0)
         return;
@@ -316,8 +325,17 @@ sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
     }
     sw__grid ga = {0};
     if (side_open(ctx, &p->s[0], before, "BEFORE", resampling) != 0 ||
-        side_open(ctx, &p->s[1], after, "AFTER", resampling) != 0 ||
-        side_select(ctx, &p->s[0], bands) != 0 || side_select(ctx, &p->s[1], bands) != 0)
+        side_open(ctx, &p->s[1], after, "AFTER", resampling) != 0)
+        goto fail;
+    /* Dates from different sensors (Sentinel-2 and Landsat, PlanetScope
+     * and Sentinel-2) are compared on the bands they share by name. */
+    char shared[256];
+    if (!bands && !same_names(&p->s[0], &p->s[1]) &&
+        sw__band_shared(p->s[0].names, p->s[0].nb, p->s[1].names, p->s[1].nb, shared, sizeof shared) > 0) {
+        bands = shared;
+        sw__warn(ctx, "%s and %s have different bands: compared on those both name (%s)", before, after, shared);
+    }
+    if (side_select(ctx, &p->s[0], bands) != 0 || side_select(ctx, &p->s[1], bands) != 0)
         goto fail;
     if (p->s[0].nsel != p->s[1].nsel) {
         sw__err(ctx, SW_EMISMATCH, "%s has %d bands but %s has %d: select matching bands with --bands",
@@ -427,7 +445,7 @@ int sw__pair_lonlat(sw__pair *p, double x, double y, double *lon, double *lat)
 
 /* ---- readers ---- */
 
-int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int cloudy)
+int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int band, int rule)
 {
     const sw__grid *g = &p->info.grid;
     GDALDatasetH ds = sw__open_raster(ctx, path, "mask");
@@ -457,7 +475,7 @@ int sw__pair_set_mask(sw_ctx *ctx, sw__pair *p, int date, const char *path, int 
     sw__grid_clear(&mg);
     GDALClose(ds);
     p->mask_band[date] = band;
-    p->mask_cloudy[date] = cloudy;
+    p->mask_rule[date] = rule;
     return rc;
 }
 

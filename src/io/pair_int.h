@@ -21,7 +21,7 @@ struct sw__pair {
     sw__pair_info info;
     /* per date: a mask raster on the output grid (a file or a warped VRT) */
     char *mask_path[2], *mask_vsimem[2];
-    int mask_band[2], mask_cloudy[2];
+    int mask_band[2], mask_rule[2]; /* SW__MASK_... */
     int shifted;       /* AFTER is resampled at (x + dx(x, y), y + dy(x, y)) when read */
     double ax[3], ay[3]; /* dx = ax[0] + ax[1] x + ax[2] y, dy likewise (the whole grid's pixels) */
     /* the window readers see (sw__pair_set_window): its origin on the whole
@@ -44,6 +44,12 @@ void sw__free_strv(char **v, int n);
 int sw__bandset_list(sw_ctx *ctx, side *s, const char *given, int is_dir);
 /* s's files stacked into a /vsimem/ VRT (s->vsimem), the finest grid. */
 int sw__bandset_stack(sw_ctx *ctx, side *s, const char *resampling);
+/* What given names, ready for s: s->path (a raster file, or a /vsimem/
+ * VRT of a delivery's or a folder's bands, named when their names are
+ * known) and s->pub.files. meta (may be NULL) receives the delivery's date,
+ * sensor and mask (its files moved to s); meta->kind NULL when given is no
+ * delivery. */
+int sw__side_source(sw_ctx *ctx, side *s, const char *given, const char *resampling, sw__delivery *meta);
 /* pair.c */
 void sw__side_close(side *s);
 

@@ -17,6 +17,8 @@ struct sw__reader {
     const sw__pair *p;
     uint8_t *mbuf;
     size_t mcap;
+    uint16_t *ubuf; /* a usability mask's values */
+    size_t ucap;
     float *sbuf;       /* shifted AFTER: the rows it is resampled from */
     uint8_t *svalid;
     size_t scap;
@@ -67,6 +69,7 @@ void sw__reader_close(sw__reader *r)
             GDALClose(r->mask[d]);
     }
     free(r->mbuf);
+    free(r->ubuf);
     free(r->sbuf);
     free(r->svalid);
     free(r);
@@ -132,22 +135,22 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
             return rc;
     }
     if (r->mask[d]) {
-        if (npix > r->mcap) {
-            uint8_t *m = realloc(r->mbuf, npix);
+        if (npix > r->ucap) {
+            uint16_t *m = realloc(r->ubuf, npix * sizeof *m);
             if (!m)
                 return sw__err(ctx, SW_ENOMEM, "out of memory");
-            r->mbuf = m;
-            r->mcap = npix;
+            r->ubuf = m;
+            r->ucap = npix;
         }
         sw__gdal_push(&e);
         err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, (int)x0, (int)y0, (int)w, nrows,
-                           r->mbuf, (int)w, nrows, GDT_Byte, 0, 0);
+                           r->ubuf, (int)w, nrows, GDT_UInt16, 0, 0);
         sw__gdal_pop();
         if (err != CE_None)
             return sw__err(ctx, SW_EIO, "%s: read failed: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
-        int cloudy = p->mask_cloudy[d];
+        int rule = p->mask_rule[d];
         for (size_t i = 0; i < npix; i++)
-            if ((r->mbuf[i] != 0) == cloudy)
+            if (!sw__mask_usable(rule, r->ubuf[i]))
                 valid[i] = 0;
     }
     if (GDALGetRasterDataType(GDALGetRasterBand(r->ds[d], p->s[d].sel[0])) >= GDT_Float32)

@@ -23,6 +23,12 @@ static void json_side(sw__json *j, const sw__side *s, char (*hex)[65])
     sw__json_int(j, s->height);
     sw__json_key(j, "bands");
     sw__json_int(j, s->nbands_total);
+    sw__json_key(j, "delivery");
+    sw__json_str(j, s->kind);
+    sw__json_key(j, "delivery_mask");
+    sw__json_str(j, s->mask);
+    sw__json_key(j, "delivery_mask_rule");
+    sw__json_str(j, s->mask ? sw__mask_rule_name(s->mask_rule) : NULL);
     sw__json_key(j, "files");
     sw__json_arr(j);
     for (int i = 0; i < s->nfiles; i++) {

@@ -64,38 +64,20 @@ int sw_job_enqueue_meeting(sw_ctx *ctx, sw_catalog *cat, const char *scene, cons
     return rc;
 }
 
-/* The scene an item names, as a path sitewatch can open (malloc'd). */
-static char *item_scene(const cJSON *item, const char *dir)
+/* The scene an item is: the item itself (ref: the Item file, or
+ * COLLECTION.json#ID), which ingest reads as a delivery (bands by name, its
+ * mask, its date); or, when it holds a single plain raster, that file, so
+ * the same scene reached another way is one job. NULL with the error in
+ * ctx. */
+static char *item_scene(sw_ctx *ctx, const char *ref)
 {
-    const cJSON *assets = cJSON_GetObjectItemCaseSensitive(item, "assets"), *a, *pick = NULL;
-    pick = cJSON_GetObjectItemCaseSensitive(assets, "analytic");
-    cJSON_ArrayForEach(a, assets)
-    {
-        const cJSON *roles = cJSON_GetObjectItemCaseSensitive(a, "roles"), *r;
-        cJSON_ArrayForEach(r, roles) if (!pick && cJSON_IsString(r) && !strcmp(r->valuestring, "data")) pick = a;
-    }
-    cJSON_ArrayForEach(a, assets)
-    {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "type");
-        if (!pick && cJSON_IsString(type) && strstr(type->valuestring, "image/tiff"))
-            pick = a;
-    }
-    const cJSON *href = cJSON_GetObjectItemCaseSensitive(pick, "href");
-    if (!cJSON_IsString(href) || !*href->valuestring)
+    sw__delivery d;
+    if (sw__delivery_open(ctx, ref, &d) != 0)
         return NULL;
-    const char *h = href->valuestring;
-    size_t n = strlen(h) + strlen(dir) + 16;
-    char *out = malloc(n);
+    char *out = strdup(d.nfiles == 1 && !d.nnames && !d.mask ? d.files[0] : ref);
+    sw__delivery_clear(&d);
     if (!out)
-        return NULL;
-    if (!strncmp(h, "file://", 7))
-        snprintf(out, n, "%s", h + 7);
-    else if (!strncmp(h, "http://", 7) || !strncmp(h, "https://", 8))
-        snprintf(out, n, "/vsicurl/%s", h);
-    else if (h[0] == '/')
-        snprintf(out, n, "%s", h);
-    else
-        snprintf(out, n, "%s/%s", dir, h);
+        sw__err(ctx, SW_ENOMEM, "out of memory");
     return out;
 }
 
@@ -118,13 +100,6 @@ int sw_job_enqueue_stac(sw_ctx *ctx, sw_catalog *cat, const char *path, const sw
         cJSON_Delete(root);
         return sw__err(ctx, SW_EFORMAT, "%s: not a STAC ItemCollection or Item (no features)", path);
     }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
     int index = 0;
     for (item = one ? root : features ? features->child : NULL; item && rc == 0; item = one ? NULL : item->next, index++) {
         const cJSON *idj = cJSON_GetObjectItemCaseSensitive(item, "id");
@@ -133,14 +108,20 @@ int sw_job_enqueue_stac(sw_ctx *ctx, sw_catalog *cat, const char *path, const sw
         if (!name[0])
             snprintf(name, sizeof name, "#%d", index + 1);
         char *geo = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(item, "geometry"));
-        char *footprint = sw__geojson_to_wkt(geo);
-        char *scene = item_scene(item, dir);
+        char *footprint = sw__geojson_to_wkt(geo), *scene = NULL;
         free(geo);
-        if (!footprint)
+        char *ref = malloc(strlen(path) + strlen(name) + 2);
+        if (!ref)
+            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
+        else if (one)
+            snprintf(ref, strlen(path) + 1, "%s", path);
+        else
+            sprintf(ref, "%s#%s", path, name);
+        if (rc == 0 && !footprint)
             rc = sw__err(ctx, SW_EFORMAT, "%s: item %s: no geometry to tell where it lies", path, name);
-        else if (!scene)
-            rc = sw__err(ctx, SW_EFORMAT, "%s: item %s: no asset to ingest (analytic, a data role, or a GeoTIFF)",
-                         path, name);
+        else if (rc == 0 && !(scene = item_scene(ctx, ref)))
+            rc = ctx->code;
+        free(ref);
         if (rc == 0) {
             sw_ingest_opts o;
             if (opts)

@@ -69,9 +69,14 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         res->skipped = 1;
         goto out;
     }
-    /* When and by what (a band set: from its first band's name). */
+    /* When and by what: a delivery's metadata, else the file name (a band
+     * set: its first band's), a sidecar or the TIFF date tag. */
     char date[11] = "", sensor[32] = "";
     sw__scene_metadata(src.files[0], date, sensor);
+    if (src.date[0])
+        snprintf(date, sizeof date, "%s", src.date);
+    if (src.sensor[0])
+        snprintf(sensor, sizeof sensor, "%s", src.sensor);
     if (opts->date)
         snprintf(date, sizeof date, "%s", opts->date);
     if (opts->sensor)
@@ -111,18 +116,20 @@ int sw_ingest_scene(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const c
         rc = sw__err(ctx, SW_EIO, "%s: cannot rename into place: %s", chip, strerror(errno));
     sw__tmpdir_remove(tmpdir);
     free(tmpdir);
-    /* The scene's own mask (given, or a PlanetScope UDM2 beside it) on
-     * the chip's grid. */
+    /* The scene's own mask (given; else its delivery's: a PlanetScope
+     * UDM2, a Sentinel-2 scene classification, Landsat's QA_PIXEL) on the
+     * chip's grid. */
     char msrc[4096] = "", *mpath = NULL;
+    int rule = opts->mask ? SW__MASK_CLEAR : src.mask_rule;
     if (rc == 0 && (opts->mask ? snprintf(msrc, sizeof msrc, "%s", opts->mask) > 0
-                               : src.nfiles == 1 && sw__udm_sidecar(path, msrc, sizeof msrc))) {
+                               : src.mask && snprintf(msrc, sizeof msrc, "%s", src.mask) > 0)) {
         double bad = 0;
         mpath = malloc(strlen(chip) + 16);
         if (!mpath) {
             rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         } else {
             snprintf(mpath, strlen(chip) + 16, "%.*s.mask.tif", (int)(strlen(chip) - 4), chip);
-            rc = sw__mask_to_chip(ctx, msrc, chip, mpath, &bad);
+            rc = sw__mask_to_chip(ctx, msrc, rule, chip, mpath, &bad);
         }
         if (rc)
             unlink(chip);

@@ -63,6 +63,12 @@ def make_fixtures(sw, tmp):
     os.symlink(f"{tmp}/loop-b.tif", f"{tmp}/loop-a.tif")
     os.symlink(f"{tmp}/loop-a.tif", f"{tmp}/loop-b.tif")
     run("synth", f"{tmp}/syn3", "--width", "480", "--height", "400", "--seed", "2", "--bands", "3", "-q")
+    # the 3-band date with its bands unnamed: nothing says which is which
+    ds = gdal.Translate(f"{tmp}/unnamed3.tif", f"{tmp}/syn3/after.tif")
+    for b in range(1, 4):
+        ds.GetRasterBand(b).SetDescription("")
+        ds.GetRasterBand(b).SetColorInterpretation(gdal.GCI_Undefined)
+    ds = None
     with open(f"{tmp}/text.tif", "w") as f:
         f.write("this is a text file, not an image\n" * 20)
     data = open(f"{tmp}/syn/after.tif", "rb").read()
@@ -333,7 +339,11 @@ def main():
         # --on-alert wrote one JSON line per alert of the monitored series
         hook = f"{tmp}/hook.jsonl"
         lines = open(hook).read().splitlines() if os.path.exists(hook) else []
-        ok = len(lines) >= 1 and all(json.loads(l)["site"] == "mon" and json.loads(l)["first_seen"] == "2024-02-01"
+        # (as the alert stands: its object's state and MGRS reference)
+        ok = len(lines) >= 1 and all(json.loads(l)["site"] == "mon" and
+                                     json.loads(l)["object"]["first_seen"] == "2024-02-01" and
+                                     json.loads(l)["object"]["confirmed"] == "2024-03-01" and
+                                     re.fullmatch(r"52SCK[0-9]{10}", json.loads(l)["object"]["mgrs"] or "")
                                      for l in lines)
         print(("ok   " if ok else "FAIL ") + f"--on-alert received {len(lines)} alerts as JSON")
         cases.append({})
