@@ -4,11 +4,13 @@
  * uses.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 
 #include "io_int.h"
@@ -32,6 +34,8 @@ struct sw__rwriter {
     int64_t width, height;
     int nlevels;
     level lv[24];
+    char **cog;        /* the COG driver's options when the file is rewritten as
+                          a COG on close (its overviews made it no COG); else NULL */
 };
 
 static GDALDataType gdal_type(sw__type t)
@@ -170,6 +174,8 @@ sw__rwriter *sw__rwriter_create_ex(sw_ctx *ctx, const char *path, const sw__grid
         break;
     }
     /* The user's creation options (-co KEY=VALUE) come last and win. */
+    int cog = (flags & SW__W_OVERVIEWS) && nbands == 1 && type == SW__F32 &&
+              (g->width > g->height ? g->width : g->height) >= 512;
     for (int i = 0; extra && extra[i]; i++) {
         const char *eq = strchr(extra[i], '=');
         if (!eq || eq == extra[i]) {
@@ -182,6 +188,33 @@ sw__rwriter *sw__rwriter_create_ex(sw_ctx *ctx, const char *path, const sw__grid
         char key[128];
         snprintf(key, sizeof key, "%.*s", (int)(eq - extra[i] < 127 ? eq - extra[i] : 127), extra[i]);
         opts = CSLSetNameValue(opts, key, eq + 1);
+    }
+    /* Overviews streamed in as the rows arrive lie before the full
+     * resolution in the file, which a Cloud Optimized GeoTIFF forbids: such
+     * a file is written uncompressed and copied into a COG (its overviews
+     * kept, compressed as asked) when it closes. */
+    if (cog) {
+        static const char *const keep[] = {"COMPRESS", "PREDICTOR", "NUM_THREADS", "BIGTIFF", "LEVEL", NULL};
+        for (int i = 0; keep[i]; i++)
+            if (CSLFetchNameValue(opts, keep[i]))
+                w->cog = CSLSetNameValue(w->cog, keep[i], CSLFetchNameValue(opts, keep[i]));
+        const char *lv = CSLFetchNameValue(opts, "ZSTD_LEVEL") ? CSLFetchNameValue(opts, "ZSTD_LEVEL")
+                                                               : CSLFetchNameValue(opts, "ZLEVEL");
+        if (lv && !CSLFetchNameValue(w->cog, "LEVEL"))
+            w->cog = CSLSetNameValue(w->cog, "LEVEL", lv);
+        const char *pred = CSLFetchNameValue(w->cog, "PREDICTOR");
+        if (pred)
+            w->cog = CSLSetNameValue(w->cog, "PREDICTOR", !strcmp(pred, "3") ? "FLOATING_POINT"
+                                                          : !strcmp(pred, "2") ? "STANDARD"
+                                                          : !strcmp(pred, "1") ? "NO" : pred);
+        w->cog = CSLSetNameValue(w->cog, "BLOCKSIZE", CSLFetchNameValue(opts, "BLOCKXSIZE"));
+        w->cog = CSLSetNameValue(w->cog, "OVERVIEWS", "FORCE_USE_EXISTING");
+        if (!CSLFetchNameValue(w->cog, "NUM_THREADS"))
+            w->cog = CSLSetNameValue(w->cog, "NUM_THREADS", "ALL_CPUS");
+        opts = CSLSetNameValue(opts, "COMPRESS", "NONE");
+        opts = CSLSetNameValue(opts, "PREDICTOR", NULL);
+        opts = CSLSetNameValue(opts, "ZSTD_LEVEL", NULL);
+        opts = CSLSetNameValue(opts, "ZLEVEL", NULL);
     }
     sw__gdal_err e;
     sw__gdal_push(&e);
@@ -199,6 +232,7 @@ sw__rwriter *sw__rwriter_create_ex(sw_ctx *ctx, const char *path, const sw__grid
     CSLDestroy(opts);
     if (!w->ds) {
         sw__err(ctx, SW_EIO, "%s: cannot create: %s", path, sw__gdal_msg(&e, "unknown error"));
+        CSLDestroy(w->cog);
         free(w->path);
         free(w);
         return NULL;
@@ -236,6 +270,36 @@ int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const 
     return 0;
 }
 
+/* Copies the closed file into a COG (GDAL's COG driver: the main image's
+ * IFD first, the overviews' data before the full resolution's) under a
+ * temporary name beside it, and renames it over the file. */
+static int rewrite_cog(sw__rwriter *w, sw_ctx *ctx)
+{
+    size_t n = strlen(w->path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    snprintf(tmp, n, "%s.cog", w->path);
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALDatasetH src = GDALOpen(w->path, GA_ReadOnly);
+    GDALDatasetH dst = src ? GDALCreateCopy(GDALGetDriverByName("COG"), tmp, src, FALSE, w->cog, NULL, NULL) : NULL;
+    int ok = dst != NULL;
+    if (dst)
+        GDALClose(dst);
+    if (src)
+        GDALClose(src);
+    sw__gdal_pop();
+    if (!ok || e.had || rename(tmp, w->path) != 0) {
+        VSIUnlink(tmp);
+        free(tmp);
+        return sw__err(ctx, SW_EIO, "%s: cannot write it as a Cloud Optimized GeoTIFF: %s", w->path,
+                       sw__gdal_msg(&e, "unknown error"));
+    }
+    free(tmp);
+    return 0;
+}
+
 int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx)
 {
     int rc = 0;
@@ -248,7 +312,10 @@ int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx)
     if (rc == 0 && e.had)
         rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
     sw__gdal_pop();
+    if (rc == 0 && w->cog)
+        rc = rewrite_cog(w, ctx);
     free_levels(w);
+    CSLDestroy(w->cog);
     free(w->path);
     free(w);
     return rc;
@@ -264,6 +331,7 @@ void sw__rwriter_abort(sw__rwriter *w)
     sw__gdal_pop();
     sw__io_delete(w->path);
     free_levels(w);
+    CSLDestroy(w->cog);
     free(w->path);
     free(w);
 }

@@ -29,15 +29,26 @@ int sw_job_enqueue(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
     int rc = sw_site_get(ctx, cat, site_name, &site);
     if (rc)
         return rc;
-    if (strncmp(scene, "/vsi", 4) != 0 && access(scene, R_OK) != 0) { /* /vsicurl/...: GDAL reads it */
-        rc = sw__err(ctx, SW_EIO, "%s: %s", scene, strerror(errno));
+    /* One item of a STAC ItemCollection: COLLECTION.json#ID. */
+    char file[PATH_MAX];
+    const char *hash = strrchr(scene, '#');
+    snprintf(file, sizeof file, "%s", scene);
+    if (hash && access(scene, F_OK) != 0)
+        file[hash - scene] = '\0';
+    else
+        hash = NULL;
+    if (strncmp(file, "/vsi", 4) != 0 && access(file, R_OK) != 0) { /* /vsicurl/...: GDAL reads it */
+        rc = sw__err(ctx, SW_EIO, "%s: %s", file, strerror(errno));
         goto out;
     }
     /* Recorded as the file's real path: the worker may start in another
      * folder, and one file reached by two paths is one scene. */
-    char full[PATH_MAX];
-    if (strncmp(scene, "/vsi", 4) == 0 || !realpath(scene, full))
+    char full[PATH_MAX + 256];
+    char real[PATH_MAX];
+    if (strncmp(file, "/vsi", 4) == 0 || !realpath(file, real))
         snprintf(full, sizeof full, "%s", scene);
+    else
+        snprintf(full, sizeof full, "%s%s", real, hash ? hash : "");
     cJSON *j = cJSON_CreateObject();
     if (j && o) {
         if (o->date)

@@ -312,6 +312,7 @@ def main():
         # Each mask took out its block: the usable share of the chip.
         inside = np.zeros((N, N), bool)
         inside[20:280, 20:280] = True
+        made_usable = [row.get("usable_fraction") for row in rows]
         for (what, path, cloud, date, sensor), row in zip(made, rows):
             want = 1.0 - (cloud & inside).sum() / inside.sum()
             got = row.get("usable_fraction")
@@ -364,6 +365,23 @@ def main():
             if summ["counts"]["valid_pixels"] > N * N - masked:
                 failed.append(f"detect {what}: {summ['counts']['valid_pixels']} valid pixels; the masks leave "
                               f"{N * N - masked}")
+        # Discovery: an ItemCollection's item is queued as COLLECTION.json#ID
+        # and a worker ingests it as a delivery (its bands, date and UDM2).
+        q = f"{tmp}/q.db"
+        run("--db", q, "site", "add", "plant", "--aoi", f"{tmp}/aoi.geojson")
+        coll, stem = made[5][1].split("#")
+        r = run("--db", q, "enqueue", "--discover", coll)
+        # (its other item, "elsewhere", has the same footprint and pixels: queued,
+        # then skipped by the worker as a scene the site has)
+        if f"{coll}#{stem} -> plant" not in r.stdout or "2 jobs queued" not in r.stdout:
+            failed.append(f"enqueue --discover {coll}: {r.stdout!r}; want its items queued for plant")
+        run("--db", q, "worker", "--idle", "0")
+        rows = json.loads(run("--db", q, "timeline", "plant", "--json").stdout or "[]")
+        got = [(x.get("date"), x.get("sensor"), round(x.get("usable_fraction", 0), 3)) for x in rows]
+        if got != [("2024-05-20", "PlanetScope", round(rows[0]["usable_fraction"], 3) if rows else None)] or \
+                abs(rows[0]["usable_fraction"] - made_usable[5]) > 0.01:
+            failed.append(f"the queued item: timeline {got}, want one PlanetScope scene of 2024-05-20 as ingest "
+                          f"gave it ({made_usable[5]:.3f} usable)")
         # Broken products: one line naming the file.
         os.makedirs(f"{tmp}/broken/S2A_MSIL2A_X.SAFE")
         shutil.copy(f"{made[0][1]}/MTD_MSIL2A.xml", f"{tmp}/broken/S2A_MSIL2A_X.SAFE/")
