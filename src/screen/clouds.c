@@ -23,14 +23,14 @@
 
 void sw__bandmap_guess(const char *const *names, int nb, sw__bandmap *bm)
 {
-    static const char *const known[4][4] = {{"red", "B04", "B4", NULL},
+    static const char *const known[4][5] = {{"red", "B04", "B4", NULL},
                                              {"green", "B03", "B3", NULL},
                                              {"blue", "B02", "B2", NULL},
-                                             {"nir", "B08", "B8", "nir08"}};
+                                             {"nir", "B08", "B8", "near-infrared", "nir08"}};
     bm->rgb[0] = bm->rgb[1] = bm->rgb[2] = bm->nir = -1;
     for (int b = 0; names && b < nb; b++)
         for (int k = 0; k < 4; k++)
-            for (int a = 0; a < 4 && known[k][a]; a++)
+            for (int a = 0; a < 5 && known[k][a]; a++)
                 if (names[b] && !strcasecmp(names[b], known[k][a])) {
                     if (k < 3)
                         bm->rgb[k] = b;
