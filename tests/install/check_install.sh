@@ -15,6 +15,8 @@ trap 'rm -rf "$WORK"' EXIT
 cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
 test -f "$WORK/prefix/include/sitewatch/sitewatch.h"
 test -f "$WORK/prefix/lib/libsitewatch.a"
+test -f "$WORK/prefix/share/man/man1/sitewatch.1"
+test -f "$WORK/prefix/share/bash-completion/completions/sitewatch"
 LIBDIR="$WORK/prefix/lib"
 
 # pkg-config
