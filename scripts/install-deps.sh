@@ -10,5 +10,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config ca-certificates \
     libgdal-dev gdal-bin libfftw3-dev liblapacke-dev libopenblas-dev \
     libsqlite3-dev libpq-dev libssl-dev libcmocka-dev libcjson-dev zlib1g-dev \
-    python3 python3-numpy python3-gdal chromium \
+    python3 python3-numpy python3-gdal python3-jsonschema chromium \
     postgresql-15 postgresql-15-postgis-3 slurm-wlm munge >/dev/null

@@ -158,6 +158,20 @@ void sw_analyze_opts_init(sw_analyze_opts *o);
  * receives the number of objects. */
 int sw_site_export(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *format, const char *out, int64_t *n);
 
+/* What a SMART export says of its origin. SMART's site-model schema admits
+ * region ids like "KR_R001" (two capital letters, _R, _S or _T and three
+ * digits) and, as originator, only its program's codes (te, pmo, acc, ast,
+ * bla, iai, kit, str, iMERIT). */
+typedef struct sw_export_opts {
+    const char *region_id;  /* NULL: "XX_R000" (country and region unknown) */
+    const char *originator; /* NULL: "sitewatch" (valid but for this field) */
+} sw_export_opts;
+
+/* sw_site_export with opts (NULL: the defaults); SW_EARG for a region id
+ * the schema would refuse. */
+int sw_site_export_with(sw_ctx *ctx, sw_catalog *cat, const char *site, const char *format, const char *out,
+                        const sw_export_opts *opts, int64_t *n);
+
 /* A stored alert, for listing. */
 /* An alert as listed: derived from its object's state now (an analysis of
  * scenes that came later or out of order may have re-dated or re-measured

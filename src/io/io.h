@@ -336,8 +336,9 @@ typedef struct sw__site_object {
  * GeoPackage in the site's CRS (epsg). */
 int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const sw__site_object *obj, int64_t n);
 /* A WKT geometry in EPSG:epsg as a GeoJSON geometry in WGS84 (malloc'd;
- * NULL on failure). */
-char *sw__wkt_to_geojson(const char *wkt, int epsg);
+ * NULL on failure); with one_polygon, a multipolygon becomes its one part
+ * or the convex hull of its parts (a SMART site's outline). */
+char *sw__wkt_to_geojson(const char *wkt, int epsg, int one_polygon);
 
 /* The union of two WKT geometries as WKT (malloc'd), or NULL. */
 char *sw__wkt_union(const char *a, const char *b);

@@ -293,7 +293,7 @@ double sw__wkt_overlap(const char *a, const char *b)
     return out;
 }
 
-char *sw__wkt_to_geojson(const char *wkt, int epsg)
+char *sw__wkt_to_geojson(const char *wkt, int epsg, int one_polygon)
 {
     char *p = (char *)wkt, *out = NULL;
     OGRGeometryH g = NULL;
@@ -305,7 +305,15 @@ char *sw__wkt_to_geojson(const char *wkt, int epsg)
     OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
     OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
     OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
-    if (ct && OGR_G_CreateFromWkt(&p, src, &g) == OGRERR_NONE && OGR_G_Transform(g, ct) == OGRERR_NONE) {
+    if (ct && OGR_G_CreateFromWkt(&p, src, &g) == OGRERR_NONE && one_polygon &&
+        wkbFlatten(OGR_G_GetGeometryType(g)) != wkbPolygon) {
+        /* one part stays itself; several are bounded by their hull */
+        OGRGeometryH one = OGR_G_GetGeometryCount(g) == 1 ? OGR_G_Clone(OGR_G_GetGeometryRef(g, 0))
+                                                          : OGR_G_ConvexHull(g);
+        OGR_G_DestroyGeometry(g);
+        g = one;
+    }
+    if (ct && g && OGR_G_Transform(g, ct) == OGRERR_NONE) {
         char **opts = CSLSetNameValue(NULL, "COORDINATE_PRECISION", "7");
         char *j = OGR_G_ExportToJsonEx(g, opts);
         CSLDestroy(opts);
@@ -334,14 +342,16 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     GDALDatasetH ds = GDALCreate(GDALGetDriverByName(gpkg ? "GPKG" : "GeoJSON"), path, 0, 0, 0, GDT_Unknown, NULL);
     char **lopts = gpkg ? NULL : CSLSetNameValue(NULL, "RFC7946", "YES");
-    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "objects", srs, wkbUnknown, lopts) : NULL;
+    OGRLayerH l = ds ? GDALDatasetCreateLayer(ds, "objects", srs, wkbMultiPolygon, lopts) : NULL;
     CSLDestroy(lopts);
+    /* dates as dates; the centre in the site's CRS (x, y), in degrees and
+     * as an MGRS reference to 1 m */
     static const struct {
         const char *name;
         OGRFieldType t;
-    } f[] = {{"id", OFTInteger64},      {"status", OFTString},       {"first_seen", OFTString},
-             {"last_seen", OFTString},  {"confirmed_at", OFTString}, {"area_m2", OFTReal},
-             {"dismissed", OFTInteger}};
+    } f[] = {{"id", OFTInteger64},  {"status", OFTString},     {"first_seen", OFTDate},   {"last_seen", OFTDate},
+             {"confirmed_at", OFTDate}, {"area_m2", OFTReal},  {"dismissed", OFTInteger}, {"centroid_x", OFTReal},
+             {"centroid_y", OFTReal},   {"centroid_lon", OFTReal}, {"centroid_lat", OFTReal}, {"mgrs", OFTString}};
     for (size_t i = 0; l && i < sizeof f / sizeof f[0]; i++) {
         OGRFieldDefnH d = OGR_Fld_Create(f[i].name, f[i].t);
         if (OGR_L_CreateField(l, d, TRUE) != OGRERR_NONE)
@@ -357,18 +367,36 @@ int sw__objects_write(sw_ctx *ctx, const char *path, int gpkg, int epsg, const s
             OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(l));
             OGR_F_SetFieldInteger64(ft, 0, obj[i].id);
             OGR_F_SetFieldString(ft, 1, obj[i].status);
-            OGR_F_SetFieldString(ft, 2, obj[i].first_seen);
-            OGR_F_SetFieldString(ft, 3, obj[i].last_seen);
-            if (obj[i].confirmed_at[0])
-                OGR_F_SetFieldString(ft, 4, obj[i].confirmed_at);
-            else
-                OGR_F_SetFieldNull(ft, 4);
+            const char *dates[3] = {obj[i].first_seen, obj[i].last_seen, obj[i].confirmed_at};
+            for (int k = 0; k < 3; k++) {
+                int y, m, d;
+                if (dates[k][0] && sscanf(dates[k], "%4d-%2d-%2d", &y, &m, &d) == 3)
+                    OGR_F_SetFieldDateTime(ft, 2 + k, y, m, d, 0, 0, 0, 0);
+                else
+                    OGR_F_SetFieldNull(ft, 2 + k);
+            }
             OGR_F_SetFieldDouble(ft, 5, obj[i].area_m2);
             OGR_F_SetFieldInteger(ft, 6, obj[i].dismissed);
             char *p = (char *)obj[i].wkt;
             OGRGeometryH g = NULL;
-            if (p && OGR_G_CreateFromWkt(&p, srs, &g) == OGRERR_NONE)
-                OGR_F_SetGeometryDirectly(ft, g);
+            if (p && OGR_G_CreateFromWkt(&p, srs, &g) == OGRERR_NONE) {
+                OGRGeometryH c = OGR_G_CreateGeometry(wkbPoint);
+                if (c && OGR_G_Centroid(g, c) == OGRERR_NONE) {
+                    double x = OGR_G_GetX(c, 0), y = OGR_G_GetY(c, 0), lon = x, lat = y;
+                    char mgrs[24];
+                    OGR_F_SetFieldDouble(ft, 7, x);
+                    OGR_F_SetFieldDouble(ft, 8, y);
+                    if (sw__to_lonlat(epsg, &lon, &lat, 1) == 0) {
+                        OGR_F_SetFieldDouble(ft, 9, lon);
+                        OGR_F_SetFieldDouble(ft, 10, lat);
+                        if (sw__mgrs(epsg % 100, lat, x, y >= 0 ? y : y + 10000000.0, 5, mgrs, sizeof mgrs) == 0)
+                            OGR_F_SetFieldString(ft, 11, mgrs);
+                    }
+                }
+                if (c)
+                    OGR_G_DestroyGeometry(c);
+                OGR_F_SetGeometryDirectly(ft, OGR_G_ForceToMultiPolygon(g));
+            }
             if (OGR_L_CreateFeature(l, ft) != OGRERR_NONE)
                 rc = sw__err(ctx, SW_EIO, "%s: cannot write a feature: %s", path, sw__gdal_msg(&e, "unknown error"));
             OGR_F_Destroy(ft);
