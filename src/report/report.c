@@ -203,12 +203,20 @@ typedef struct report {
     sw__buf b;
     int images;
     int64_t at;     /* the object observations are being read for */
+    int few;        /* nothing confirmed yet: candidates are shown */
 } report;
 
 /* Confirmed and not dismissed: what the report shows as a finding. */
 static int shown(const sw__site_object *o)
 {
     return o->confirmed_at[0] && !o->dismissed;
+}
+
+/* Seen in the latest comparisons but not (yet) confirmed: what a site of
+ * few dates has to show. */
+static int candidate(const sw__site_object *o)
+{
+    return !o->confirmed_at[0] && !o->dismissed && strcmp(o->status, "withdrawn") && strcmp(o->status, "gone");
 }
 
 static void esc(sw__buf *b, const char *s)
@@ -323,9 +331,10 @@ static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side
     } else {
         for (int64_t i = 0; i < r->nob; i++) {
             const object *o = &r->ob[i];
-            if (!shown(&o->o))
+            int cand = r->few && candidate(&o->o);
+            if (!shown(&o->o) && !cand)
                 continue;
-            outline(r, b, &o->g, x, y, scale, "class='obj'");
+            outline(r, b, &o->g, x, y, scale, cand ? "class='cand'" : "class='obj'");
             pt c = centroid(&o->g);
             sw__buf_printf(b, "<text class='lbl' x='%.1f' y='%.1f' font-size='%.1f'>%lld</text>",
                            ((c.x - r->gt[0]) / r->gt[1] - x) * scale + 4, ((c.y - r->gt[3]) / r->gt[5] - y) * scale - 4,
@@ -439,7 +448,7 @@ static void chart(report *r)
     for (int i = 0; i < r->nsc; i++) {
         for (int64_t k = 0; k < r->nob; k++) {
             const sw__site_object *o = &r->ob[k].o;
-            if (!shown(o))
+            if (r->few ? !candidate(o) : !shown(o))
                 continue;
             if (!strcmp(o->first_seen, r->sc[i].date))
                 bar[i] += o->area_m2;
@@ -450,20 +459,23 @@ static void chart(report *r)
     }
     double step = nice(top / 4);
     top = ceil(top / step) * step;
+    int decimals = step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0; /* 0.2 m² steps read 0.2, not 0 */
 #define XS(t) (L + ((t) - t0) / (t1 - t0) * (W - L - R))
 #define YS(v) (T + (1 - (v) / top) * (H - T - B))
     sw__buf_printf(b, "<svg class='chart' viewBox='0 0 %g %g' role='img' aria-label='activity over time'>", W, H);
     for (double v = 0; v <= top + 1e-9; v += step) {
         sw__buf_printf(b, "<line x1='%g' x2='%g' y1='%.1f' y2='%.1f' class='grid'/>", L, W - R, YS(v), YS(v));
-        sw__buf_printf(b, "<text x='%g' y='%.1f' class='ax' text-anchor='end'>%.0f</text>", L - 6, YS(v) + 4, v);
+        sw__buf_printf(b, "<text x='%g' y='%.1f' class='ax tick' text-anchor='end'>%.*f</text>", L - 6, YS(v) + 4,
+                       decimals, v);
     }
     sw__buf_printf(b, "<text x='14' y='%g' class='ax' transform='rotate(-90 14 %g)' text-anchor='middle'>m²</text>",
                    T + (H - T - B) / 2, T + (H - T - B) / 2);
     for (int i = 0; i < r->nsc; i++) {
         double x = XS(days(r->sc[i].date));
         if (bar[i] > 0)
-            sw__buf_printf(b, "<rect class='bar' x='%.1f' y='%.1f' width='14' height='%.1f'><title>%s: %.0f m² "
-                              "new</title></rect>", x - 7, YS(bar[i]), YS(0) - YS(bar[i]), r->sc[i].date, bar[i]);
+            sw__buf_printf(b, "<rect class='bar%s' x='%.1f' y='%.1f' width='14' height='%.1f'><title>%s: %.0f m² "
+                              "%s</title></rect>", r->few ? " candbar" : "", x - 7, YS(bar[i]), YS(0) - YS(bar[i]),
+                           r->sc[i].date, bar[i], r->few ? "of candidates first seen" : "new");
         sw__buf_printf(b, "<circle cx='%.1f' cy='%.1f' r='4' class='%s'><title>%s: %s, %.0f%% clear</title></circle>",
                        x, YS(0) + 10, r->sc[i].usable ? "ok" : "bad", r->sc[i].date,
                        r->sc[i].usable ? "used" : "not usable", 100 * r->sc[i].cover * (1 - r->sc[i].cloud));
@@ -474,11 +486,13 @@ static void chart(report *r)
     for (int i = 0; i < r->nsc; i++)
         sw__buf_printf(b, "%.1f,%.1f ", XS(days(r->sc[i].date)), YS(cum[i]));
     sw__buf_printf(b, "'/>");
-    sw__buf_printf(b, "<g class='legend'><rect x='%g' y='%g' width='12' height='12' class='bar'/><text x='%g' y='%g' "
-                      "class='ax'>area first seen (confirmed objects)</text>"
-                      "<line x1='%g' x2='%g' y1='%g' y2='%g' class='cum'/><text x='%g' y='%g' class='ax'>confirmed "
+    sw__buf_printf(b, "<g class='legend'><rect x='%g' y='%g' width='12' height='12' class='bar%s'/><text x='%g' "
+                      "y='%g' class='ax'>area first seen (%s)</text>"
+                      "<line x1='%g' x2='%g' y1='%g' y2='%g' class='cum'/><text x='%g' y='%g' class='ax'>%s "
                       "area standing</text></g>",
-                   L + 10, T, L + 28, T + 10, L + 300, L + 320, T + 6, T + 6, L + 326, T + 10);
+                   L + 10, T, r->few ? " candbar" : "", L + 28, T + 10,
+                   r->few ? "candidates, not yet confirmed" : "confirmed objects", L + 330, L + 350, T + 6, T + 6,
+                   L + 356, T + 10, r->few ? "candidate" : "confirmed");
 #undef XS
 #undef YS
     sw__buf_printf(b, "</svg>\n");
@@ -495,6 +509,8 @@ static const char *const css =
     "figcaption{font-size:.85em;color:#444;margin-top:.3em}"
     ".obj{fill:none;stroke:#ff2d2d;stroke-width:1.5;vector-effect:non-scaling-stroke}"
     ".aoi{fill:none;stroke:#ffd400;stroke-width:2;stroke-dasharray:6 4;vector-effect:non-scaling-stroke}"
+    ".cand{fill:none;stroke:#ff9f1a;stroke-width:1.5;stroke-dasharray:4 3;vector-effect:non-scaling-stroke}"
+    ".candbar{fill:#f3b26b}.few code{word-break:normal;white-space:nowrap}"
     ".lbl{fill:#fff;stroke:#000;stroke-width:.4;font-family:sans-serif;font-weight:bold}"
     ".card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}.card h3{margin:.2em 0}"
     ".st{font-size:.75em;padding:.1em .5em;border-radius:1em;background:#eee;font-weight:normal}"
@@ -535,6 +551,30 @@ static int build(report *r)
                    r->nsc ? r->sc[0].date : "-", r->nsc ? r->sc[r->nsc - 1].date : "-", nuse, now, SW_VERSION_STRING);
     sw__buf_printf(b, "<p><b>%d confirmed change object%s</b> covering %.0f m² in all; %lld object%s followed.</p>\n",
                    nconf, nconf == 1 ? "" : "s", conf_area, (long long)r->nob, r->nob == 1 ? "" : "s");
+    /* With few dates nothing is confirmed yet: the candidates are shown,
+     * and the rule that would confirm them. */
+    int ncand = 0, confirm = 2, after = 0;
+    double cand_area = 0;
+    for (int64_t i = 0; i < r->nob; i++)
+        if (candidate(&r->ob[i].o)) {
+            ncand++;
+            cand_area += r->ob[i].o.area_m2;
+        }
+    const char *cp = strstr(r->params, "\"confirm\":");
+    if (cp)
+        confirm = atoi(cp + 10);
+    for (int i = 0, base = 0; i < r->nsc; i++)
+        if (r->sc[i].usable)
+            after += base++ > 0;
+    r->few = nconf == 0 && ncand > 0;
+    if (r->few)
+        sw__buf_printf(b, "<p class='few'>No change is confirmed yet: an object is confirmed when it is seen in %d "
+                          "consecutive usable scenes after the baseline (ingest <code>--confirm N</code>; more "
+                          "scenes mean fewer false alarms from one odd scene and later alerts, <code>--confirm "
+                          "1</code> alerts on first sight). This site has %d usable scene%s after its baseline: "
+                          "<b>%d candidate%s</b> covering %.0f m² (seen, not yet confirmed) are drawn dashed and "
+                          "listed under Candidates.</p>\n",
+                       confirm, after, after == 1 ? "" : "s", ncand, ncand == 1 ? "" : "s", cand_area);
     /* The site on its latest usable scene. */
     int last = -1;
     for (int i = 0; i < r->nsc; i++)
@@ -542,8 +582,8 @@ static int build(report *r)
             last = i;
     if (last >= 0) {
         char cap[160];
-        snprintf(cap, sizeof cap, "The site on %s: its area of interest (dashed) and the confirmed objects",
-                 r->sc[last].date);
+        snprintf(cap, sizeof cap, "The site on %s: its area of interest (dashed yellow) and the %s", r->sc[last].date,
+                 r->few ? "candidates (dashed orange: seen, not yet confirmed)" : "confirmed objects");
         sw__buf_printf(b, "<h2>The site</h2>");
         int rc = picture(r, &r->sc[last], 0, 0, r->W, r->H, 900, 900, cap, NULL);
         if (rc)
@@ -551,6 +591,21 @@ static int build(report *r)
     }
     sw__buf_printf(b, "<h2>Activity over time</h2>\n");
     chart(r);
+    if (r->few) {
+        sw__buf_printf(b, "<h2>Candidates</h2><table id='candidates'><thead><tr><th class='n'>id</th>"
+                          "<th>status</th><th>first seen</th><th>last seen</th><th class='n'>area m²</th>"
+                          "<th class='n'>lat</th><th class='n'>lon</th></tr></thead><tbody>\n");
+        for (int pass = 0; pass < r->nsc; pass++)
+            for (int64_t i = 0; i < r->nob; i++) {
+                const object *o = &r->ob[i];
+                if (candidate(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date))
+                    sw__buf_printf(b, "<tr class='cand'><td class='n'>%lld</td><td>%s</td><td>%s</td><td>%s</td>"
+                                      "<td class='n'>%.0f</td><td class='n'>%.5f</td><td class='n'>%.5f</td></tr>\n",
+                                   (long long)o->o.id, o->o.status, o->o.first_seen, o->o.last_seen, o->o.area_m2,
+                                   o->lat, o->lon);
+            }
+        sw__buf_printf(b, "</tbody></table>\n");
+    }
     sw__buf_printf(b, "<h2>Confirmed objects</h2>\n");
     if (nconf == 0)
         sw__buf_printf(b, "<p>No change is confirmed yet.</p>\n");
