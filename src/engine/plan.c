@@ -7,7 +7,7 @@
 
 #include "engine.h"
 
-enum { SAMPLE_ROWS_PER_JOB = 8, QL_MAX = 1024 };
+enum { SAMPLE_ROWS_PER_JOB = 8, QL_MAX = 640 };
 
 /* Strip height from the memory budget: half of it for the strips in
  * flight, a quarter for GDAL's block cache, the rest for the sample. A

@@ -15,6 +15,11 @@ extern const sw__rows sw__rows_geotiff;
 
 /* quicklook.png from the run's quicklook grid, at path. */
 int sw__quicklook_write(sw__run *r, const char *path);
+/* text.c: s in a 5 x 7 bitmap font at scale (pixels per font dot), its top
+ * left at (x, y) of a w x h RGB picture, clipped; and its width. */
+void sw__text_draw(uint8_t *rgb, int64_t w, int64_t h, int64_t x, int64_t y, int scale, const char *s,
+                   const uint8_t color[3]);
+int sw__text_width(const char *s, int scale);
 /* The SHA-256 of the run's inputs, hashed on a thread of their own from
  * when the pair is open (free with sw__hashes_free, which waits for it). */
 typedef struct sw__hashes sw__hashes;
