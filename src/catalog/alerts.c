@@ -131,17 +131,18 @@ int sw__store_last_run(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, char at[32
 }
 
 int sw__store_alert_states(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
-                           void (*fn)(void *user, int64_t object, const char *state), void *user)
+                           void (*fn)(void *user, int64_t alert, int64_t object, const char *state), void *user)
 {
     sw__stmt *st;
-    int rc = sw__sql_prepare(ctx, cat, &st, "SELECT object_id, state FROM alerts WHERE site_id = ?1 ORDER BY id",
+    int rc = sw__sql_prepare(ctx, cat, &st,
+                             "SELECT id, object_id, state FROM alerts WHERE site_id = ?1 ORDER BY id",
                              "cannot read alerts");
     if (rc)
         return rc;
     sw__sql_bind_int64(st, 1, site_id);
     int r;
     while ((r = sw__sql_step(st)) == 1)
-        fn(user, sw__sql_int64(st, 0), sw__sql_text(st, 1));
+        fn(user, sw__sql_int64(st, 0), sw__sql_int64(st, 1), sw__sql_text(st, 2));
     sw__sql_finalize(st);
     return r < 0 ? r : 0;
 }

@@ -128,9 +128,10 @@ void sw__objects_free(sw__site_object *obj, int64_t n);
 /* ---- what a report shows (report_rows.c) ---- */
 /* The latest analysis' time and parameters ("" when none). */
 int sw__store_last_run(sw_ctx *ctx, sw_catalog *cat, int64_t site_id, char at[32], char *params, size_t n);
-/* Calls fn for each alert of the site (object id, state), in id order. */
+/* Calls fn for each alert of the site (its id, its object's id, its
+ * state), in id order. */
 int sw__store_alert_states(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
-                           void (*fn)(void *user, int64_t object, const char *state), void *user);
+                           void (*fn)(void *user, int64_t alert, int64_t object, const char *state), void *user);
 /* Calls fn for each observation of the site's objects, by object id then date. */
 int sw__store_observations(sw_ctx *ctx, sw_catalog *cat, int64_t site_id,
                            void (*fn)(void *user, int64_t object, const char *date, double area_m2), void *user);

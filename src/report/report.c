@@ -187,7 +187,9 @@ typedef struct object {
     rings g;
     double length, width;
     double lon, lat;
-    char alert[16];
+    char mgrs[24];  /* to 1 m, or "" */
+    char alert[16]; /* its alert's state, or "" */
+    int64_t alert_id;
 } object;
 
 typedef struct report {
@@ -385,6 +387,20 @@ static int scene_at(const report *r, const char *date, int before)
     return clear >= 0 ? clear : best;
 }
 
+/* An object's centre in decimal degrees and MGRS, each with a button that
+ * copies it. */
+static void coords(sw__buf *b, const object *o)
+{
+    sw__buf_printf(b, "<p class='coords'>Centre <span class='c'>%.6f, %.6f</span> <button class='copy' "
+                      "data-copy='%.6f, %.6f' title='copy latitude, longitude'>copy</button>",
+                   o->lat, o->lon, o->lat, o->lon);
+    if (o->mgrs[0])
+        sw__buf_printf(b, " · MGRS <span class='c'>%s</span> <button class='copy' data-copy='%s' title='copy the "
+                          "MGRS reference'>copy</button>",
+                       o->mgrs, o->mgrs);
+    sw__buf_printf(b, "</p>");
+}
+
 static int object_card(report *r, object *o)
 {
     sw__buf *b = &r->b;
@@ -406,9 +422,14 @@ static int object_card(report *r, object *o)
                    (long long)o->o.id);
     sw__buf_printf(b, " <span class='st %s'>%s</span></h3>", o->o.status, o->o.status);
     sw__buf_printf(b, "<p class='facts'>First seen <b>%s</b>, confirmed %s, last seen %s. Area <b>%.0f m²</b>, "
-                      "%.0f m × %.0f m. Centre %.5f° N, %.5f° E. Alert: %s.</p>",
-                   o->o.first_seen, o->o.confirmed_at, o->o.last_seen, o->o.area_m2, o->length, o->width, o->lat,
-                   o->lon, o->alert[0] ? o->alert : "none");
+                      "%.0f m × %.0f m. ",
+                   o->o.first_seen, o->o.confirmed_at, o->o.last_seen, o->o.area_m2, o->length, o->width);
+    if (o->alert_id)
+        sw__buf_printf(b, "<span class='alert'>Alert #%lld: %s</span>.", (long long)o->alert_id, o->alert);
+    else
+        sw__buf_printf(b, "No alert.");
+    sw__buf_printf(b, "</p>");
+    coords(b, o);
     if (o->seen.len)
         sw__buf_printf(b, "<p class='seen'>Seen: %s</p>", o->seen.data);
     sw__buf_printf(b, "<div class='row'>");
@@ -421,6 +442,15 @@ static int object_card(report *r, object *o)
         char cap[96];
         snprintf(cap, sizeof cap, "%s: %s", what[k], r->sc[panels[k]].date);
         int rc = picture(r, &r->sc[panels[k]], x, y, w, h, 256, 250, cap, o);
+        if (rc)
+            return rc;
+    }
+    /* Its whole story: the same window on every usable scene. */
+    sw__buf_printf(b, "</div><div class='strip'>");
+    for (int i = 0; i < r->nsc; i++) {
+        if (!r->sc[i].usable)
+            continue;
+        int rc = picture(r, &r->sc[i], x, y, w, h, 96, 96, r->sc[i].date, o);
         if (rc)
             return rc;
     }
@@ -476,9 +506,16 @@ static void chart(report *r)
             sw__buf_printf(b, "<rect class='bar%s' x='%.1f' y='%.1f' width='14' height='%.1f'><title>%s: %.0f m² "
                               "%s</title></rect>", r->few ? " candbar" : "", x - 7, YS(bar[i]), YS(0) - YS(bar[i]),
                            r->sc[i].date, bar[i], r->few ? "of candidates first seen" : "new");
-        sw__buf_printf(b, "<circle cx='%.1f' cy='%.1f' r='4' class='%s'><title>%s: %s, %.0f%% clear</title></circle>",
-                       x, YS(0) + 10, r->sc[i].usable ? "ok" : "bad", r->sc[i].date,
-                       r->sc[i].usable ? "used" : "not usable", 100 * r->sc[i].cover * (1 - r->sc[i].cloud));
+        /* each scene: used, not usable (cloud, cover), or used but shifted
+         * (misregistered) by half a pixel or more */
+        const scene *sc = &r->sc[i];
+        int shifted = !isnan(sc->sx) && hypot(sc->sx, sc->sy) >= 0.5;
+        sw__buf_printf(b, "<circle cx='%.1f' cy='%.1f' r='4' class='%s'><title>%s: %s, %.0f%% clear",
+                       x, YS(0) + 10, !sc->usable ? "bad" : shifted ? "shifted" : "ok", sc->date,
+                       sc->usable ? "used" : "not usable", 100 * sc->cover * (1 - sc->cloud));
+        if (shifted)
+            sw__buf_printf(b, ", shifted %+.2f, %+.2f px onto the baseline", sc->sx, sc->sy);
+        sw__buf_printf(b, "</title></circle>");
         sw__buf_printf(b, "<text x='%.1f' y='%.1f' class='ax' transform='rotate(-45 %.1f %.1f)' "
                           "text-anchor='end'>%s</text>", x, YS(0) + 26, x, YS(0) + 26, r->sc[i].date);
     }
@@ -493,6 +530,11 @@ static void chart(report *r)
                    L + 10, T, r->few ? " candbar" : "", L + 28, T + 10,
                    r->few ? "candidates, not yet confirmed" : "confirmed objects", L + 330, L + 350, T + 6, T + 6,
                    L + 356, T + 10, r->few ? "candidate" : "confirmed");
+    sw__buf_printf(b, "<g class='legend'><circle cx='%g' cy='%g' r='4' class='ok'/><text x='%g' y='%g' class='ax'>"
+                      "scene used</text><circle cx='%g' cy='%g' r='4' class='bad'/><text x='%g' y='%g' class='ax'>not "
+                      "usable (cloud, cover)</text><circle cx='%g' cy='%g' r='4' class='shifted'/><text x='%g' y='%g' "
+                      "class='ax'>misregistered (shift of 0.5 px or more, corrected)</text></g>",
+                   L + 16, T + 26, L + 28, T + 30, L + 120, T + 26, L + 132, T + 30, L + 290, T + 26, L + 302, T + 30);
 #undef XS
 #undef YS
     sw__buf_printf(b, "</svg>\n");
@@ -519,7 +561,73 @@ static const char *const css =
     ".5em;text-align:left}td.n,th.n{text-align:right}"
     ".chart{width:100%;height:auto}.grid{stroke:#e4e4e4}.ax{font-size:11px;fill:#444}.bar{fill:#e8743b}"
     ".cum{fill:none;stroke:#1f5fa8;stroke-width:2}.ok{fill:#1f5fa8}.bad{fill:#fff;stroke:#999}"
-    "code{font-size:.85em;word-break:break-all}";
+    "code{font-size:.85em;word-break:break-all}.shifted{fill:#e8743b}"
+    ".strip{display:flex;flex-wrap:wrap;gap:4px;margin-top:.5em}.strip figcaption{font-size:.7em}"
+    ".coords{margin:.2em 0}.c{font-family:monospace}button.copy,.zoombar button{font-size:.75em;padding:0 .5em;"
+    "cursor:pointer}.zoom{overflow:hidden;border:1px solid #999;max-width:900px;position:relative;cursor:grab}"
+    ".zoom .frame{transform-origin:0 0}.zoombar{margin:.3em 0}.dl{font-size:.9em}"
+    "@media print{.zoombar,button.copy,.dl{display:none}body{max-width:none;padding:0}.card{break-inside:avoid}"
+    "a{color:inherit;text-decoration:none}.zoom{border:none;overflow:visible}h2{break-after:avoid}}";
+
+/* Zoom and pan on the site picture (wheel, drag, buttons), and the copy
+ * buttons (the clipboard, else the text selected for the reader to copy). */
+static const char *const script =
+    "(function(){var box=document.getElementById('sitepic');if(box){var f=box.querySelector('.frame'),"
+    "s=1,tx=0,ty=0,drag=null;function set(){f.style.transform='translate('+tx+'px,'+ty+'px) scale('+s+')';}"
+    "function zoom(k,cx,cy){var n=Math.min(16,Math.max(1,s*k));tx=cx-(cx-tx)*n/s;ty=cy-(cy-ty)*n/s;s=n;"
+    "if(s==1){tx=0;ty=0;}set();}"
+    "box.addEventListener('wheel',function(e){e.preventDefault();var b=box.getBoundingClientRect();"
+    "zoom(e.deltaY<0?1.25:0.8,e.clientX-b.left,e.clientY-b.top);},{passive:false});"
+    "box.addEventListener('mousedown',function(e){drag=[e.clientX-tx,e.clientY-ty];e.preventDefault();});"
+    "addEventListener('mousemove',function(e){if(drag&&s>1){tx=e.clientX-drag[0];ty=e.clientY-drag[1];set();}});"
+    "addEventListener('mouseup',function(){drag=null;});"
+    "document.querySelectorAll('.zoombar button').forEach(function(btn){btn.addEventListener('click',function(){"
+    "var k=parseFloat(btn.dataset.zoom),b=box.getBoundingClientRect();if(k)zoom(k,b.width/2,b.height/2);"
+    "else{s=1;tx=0;ty=0;set();}});});}"
+    "document.querySelectorAll('button.copy').forEach(function(btn){btn.addEventListener('click',function(){"
+    "var t=btn.dataset.copy,done=function(){btn.textContent='copied';setTimeout(function(){btn.textContent='copy';},"
+    "1500);},sel=function(){var r=document.createRange();r.selectNodeContents(btn.previousElementSibling);"
+    "var g=getSelection();g.removeAllRanges();g.addRange(r);};"
+    "if(navigator.clipboard&&window.isSecureContext)navigator.clipboard.writeText(t).then(done,sel);else sel();});});"
+    "})();";
+
+/* The objects as GeoJSON (WGS84), embedded as a link that saves them. */
+static int download(report *r)
+{
+    sw__buf g = {0};
+    sw__buf_printf(&g, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (int64_t i = 0; i < r->nob; i++) {
+        const object *o = &r->ob[i];
+        char *geom = sw__wkt_to_geojson(o->o.wkt, r->site.crs_epsg, 0);
+        sw__buf_printf(&g, "%s{\"type\":\"Feature\",\"properties\":{\"id\":%lld,\"status\":\"%s\","
+                           "\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"confirmed_at\":",
+                       i ? "," : "", (long long)o->o.id, o->o.status, o->o.first_seen, o->o.last_seen);
+        if (o->o.confirmed_at[0])
+            sw__buf_printf(&g, "\"%s\"", o->o.confirmed_at);
+        else
+            sw__buf_printf(&g, "null");
+        sw__buf_printf(&g, ",\"area_m2\":%.1f,\"lon\":%.6f,\"lat\":%.6f,\"mgrs\":\"%s\",\"alert_id\":",
+                       o->o.area_m2, o->lon, o->lat, o->mgrs);
+        if (o->alert_id)
+            sw__buf_printf(&g, "%lld,\"alert_state\":\"%s\"", (long long)o->alert_id, o->alert);
+        else
+            sw__buf_printf(&g, "null,\"alert_state\":null");
+        sw__buf_printf(&g, "},\"geometry\":%s}", geom ? geom : "null");
+        free(geom);
+    }
+    sw__buf_printf(&g, "]}\n");
+    char *b64 = g.failed ? NULL : sw__base64(g.data, g.len);
+    sw__buf_free(&g);
+    if (!b64)
+        return sw__err(r->ctx, SW_ENOMEM, "out of memory writing the report");
+    sw__buf_printf(&r->b, "<p class='dl'><a download='");
+    esc(&r->b, r->site.name);
+    sw__buf_printf(&r->b, "-objects.geojson' href='data:application/geo+json;base64,%s'>Download the %lld objects as "
+                          "GeoJSON</a> (WGS84, with their dates, status, MGRS and alerts)</p>\n",
+                   b64, (long long)r->nob);
+    free(b64);
+    return 0;
+}
 
 static int build(report *r)
 {
@@ -584,11 +692,17 @@ static int build(report *r)
         char cap[160];
         snprintf(cap, sizeof cap, "The site on %s: its area of interest (dashed yellow) and the %s", r->sc[last].date,
                  r->few ? "candidates (dashed orange: seen, not yet confirmed)" : "confirmed objects");
-        sw__buf_printf(b, "<h2>The site</h2>");
+        sw__buf_printf(b, "<h2>The site</h2><div class='zoombar'><button data-zoom='1.5'>+</button> "
+                          "<button data-zoom='0.6667'>−</button> <button data-zoom='0'>reset</button> "
+                          "<small>or scroll to zoom, drag to pan</small></div><div class='zoom' id='sitepic'>");
         int rc = picture(r, &r->sc[last], 0, 0, r->W, r->H, 900, 900, cap, NULL);
         if (rc)
             return rc;
+        sw__buf_printf(b, "</div>");
     }
+    int rc = download(r);
+    if (rc)
+        return rc;
     sw__buf_printf(b, "<h2>Activity over time</h2>\n");
     chart(r);
     if (r->few) {
@@ -613,16 +727,13 @@ static int build(report *r)
     for (int pass = 0; pass < r->nsc; pass++)
         for (int64_t i = 0; i < r->nob; i++) {
             object *o = &r->ob[i];
-            if (shown(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date)) {
-                int rc = object_card(r, o);
-                if (rc)
-                    return rc;
-            }
+            if (shown(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date) && (rc = object_card(r, o)) != 0)
+                return rc;
         }
     sw__buf_printf(b, "<h2>All objects</h2><table id='objects'><thead><tr><th class='n'>id</th><th>status</th>"
                       "<th>confirmed</th><th>first seen</th><th>last seen</th><th class='n'>area m²</th>"
-                      "<th class='n'>length × width m</th><th class='n'>lat</th><th class='n'>lon</th><th>alert</th>"
-                      "</tr></thead><tbody>\n");
+                      "<th class='n'>length × width m</th><th class='n'>lat</th><th class='n'>lon</th><th>MGRS</th>"
+                      "<th>alert</th></tr></thead><tbody>\n");
     for (int64_t i = 0; i < r->nob; i++) {
         const object *o = &r->ob[i];
         if (shown(&o->o))
@@ -630,12 +741,15 @@ static int build(report *r)
                            (long long)o->o.id, (long long)o->o.id);
         else
             sw__buf_printf(b, "<tr class='object'><td class='n'>%lld</td>", (long long)o->o.id);
+        char alert[48] = "-";
+        if (o->alert_id)
+            snprintf(alert, sizeof alert, "#%lld %s", (long long)o->alert_id, o->alert);
         sw__buf_printf(b, "<td>%s%s</td><td>%s</td><td>%s</td><td>%s</td>"
-                          "<td class='n'>%.0f</td><td class='n'>%.0f × %.0f</td><td class='n'>%.5f</td>"
-                          "<td class='n'>%.5f</td><td>%s</td></tr>\n",
+                          "<td class='n'>%.0f</td><td class='n'>%.0f × %.0f</td><td class='n'>%.6f</td>"
+                          "<td class='n'>%.6f</td><td>%s</td><td>%s</td></tr>\n",
                        o->o.status, o->o.dismissed ? " (dismissed)" : "",
                        o->o.confirmed_at[0] ? o->o.confirmed_at : "no", o->o.first_seen, o->o.last_seen,
-                       o->o.area_m2, o->length, o->width, o->lat, o->lon, o->alert[0] ? o->alert : "-");
+                       o->o.area_m2, o->length, o->width, o->lat, o->lon, o->mgrs[0] ? o->mgrs : "-", alert);
     }
     sw__buf_printf(b, "</tbody></table>\n<h2>Scenes</h2><table id='scenes'><thead><tr><th>date</th><th>sensor</th>"
                       "<th class='n'>covers</th><th class='n'>cloud</th><th class='n'>shift px</th><th>used</th><th>file</th>"
@@ -666,16 +780,19 @@ static int build(report *r)
     sw__buf_printf(b, "</code></p>\n"
                       "<script>addEventListener('load',function(){var n=0,bad=0;for(var i of document.images)"
                       "{n++;if(!i.complete||!i.naturalWidth)bad++;}document.body.dataset.images=n;"
-                      "document.body.dataset.broken=bad;});</script>\n</body></html>\n");
+                      "document.body.dataset.broken=bad;});</script>\n<script>%s</script>\n</body></html>\n",
+                   script);
     return b->failed ? sw__err(r->ctx, SW_ENOMEM, "out of memory writing the report") : 0;
 }
 
-static void alert_state(void *user, int64_t id, const char *state)
+static void alert_state(void *user, int64_t alert, int64_t id, const char *state)
 {
     report *r = user;
     for (int64_t i = 0; i < r->nob; i++)
-        if (r->ob[i].o.id == id)
+        if (r->ob[i].o.id == id) {
             snprintf(r->ob[i].alert, sizeof r->ob[i].alert, "%s", state);
+            r->ob[i].alert_id = alert;
+        }
 }
 
 /* Observations come by object id: objects are in id order too. */
@@ -758,7 +875,10 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         pt c = centroid(&o->g);
         o->lon = c.x;
         o->lat = c.y;
-        sw__to_lonlat(r.site.crs_epsg, &o->lon, &o->lat, 1);
+        if (sw__to_lonlat(r.site.crs_epsg, &o->lon, &o->lat, 1) != 0 ||
+            sw__mgrs(r.site.crs_epsg % 100, o->lat, c.x, c.y >= 0 ? c.y : c.y + 10000000.0, 5, o->mgrs,
+                     sizeof o->mgrs) != 0)
+            o->mgrs[0] = '\0';
     }
     sw__objects_free(so, r.nob);
     if (rc == 0)
