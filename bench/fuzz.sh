@@ -1,27 +1,38 @@
 #!/bin/sh
-# Runs sitewatch's libFuzzer harnesses (tests/fuzz/) under ASan+UBSan, each
-# for SECONDS (default 60), from the seed corpora in tests/fuzz/corpus/ (new
-# inputs go to a scratch copy), and prints executions, coverage and any crash.
-# Needs Debian's clang.
+# Runs sitewatch's libFuzzer harnesses (tests/fuzz/: the .swm loader, AOI
+# GeoJSON, STAC items, PlanetScope sidecars, @LIST files, WKT, catalog
+# files, a small raster through detect) under ASan+UBSan, each for SECONDS
+# (default 60), from the seed corpora in tests/fuzz/corpus/ (new inputs go
+# to a scratch copy), and prints each one's executions, coverage and
+# features; exits 1 on any crash or sanitizer report. CI runs it for a few
+# seconds each (scripts/test.sh). Needs Debian's clang.
 #
 #   bench/fuzz.sh [SECONDS] [BUILD_DIR]     (default 60, /tmp/sw-fuzz-build)
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 B=${2:-/tmp/sw-fuzz-build}
+HARNESSES="model aoi stac sidecar list wkt catalog raster"
 CC=clang cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_FUZZ=ON >/dev/null
-cmake --build "$B" -j "$(nproc)" --target fuzz_model fuzz_aoi >/dev/null
+targets=""
+for h in $HARNESSES; do targets="$targets fuzz_$h"; done
+cmake --build "$B" -j "$(nproc)" --target $targets >/dev/null
 status=0
-for h in model aoi; do
+printf '%-10s %8s %10s %8s %9s %s\n' harness seconds runs cov ft result
+for h in $HARNESSES; do
     work=$(mktemp -d)
     cp -r "tests/fuzz/corpus/$h/." "$work/"
-    echo "== fuzz_$h, $SECS s"
-    if ! "$B/tests/fuzz_$h" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$B/crash-$h-" "$work" 2>"$B/fuzz_$h.log"; then
+    log="$B/fuzz_$h.log"
+    result=ok
+    if ! ASAN_OPTIONS=detect_leaks=1 "$B/tests/fuzz_$h" -max_total_time="$SECS" -max_len=65536 -timeout=20 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$B/crash-$h-" "$work" >"$log" 2>&1; then
         status=1
-        echo "crash: see $B/fuzz_$h.log and $B/crash-$h-*"
+        result="CRASH: see $log and $B/crash-$h-*"
     fi
-    grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs" "$B/fuzz_$h.log" | tail -1
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    printf '%-10s %8s %10s %8s %9s %s\n' "$h" "$SECS" "${runs:-?}" "${cov:-?}" "${ft:-?}" "$result"
     rm -rf "$work"
 done
 exit $status

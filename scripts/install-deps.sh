@@ -7,7 +7,7 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-    build-essential cmake pkg-config ca-certificates \
+    build-essential cmake pkg-config ca-certificates clang \
     libgdal-dev gdal-bin libfftw3-dev liblapacke-dev libopenblas-dev \
     libsqlite3-dev libpq-dev libssl-dev libcmocka-dev libcjson-dev zlib1g-dev \
     python3 python3-numpy python3-gdal python3-jsonschema chromium \

@@ -128,6 +128,10 @@ int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__gr
         return 0;
     if (gt[2] != 0.0 || gt[4] != 0.0)
         return sw__err(ctx, SW_EFORMAT, "%s: rotated or sheared geotransforms are not supported", name);
+    for (int i = 0; i < 6; i++)
+        if (!isfinite(gt[i]))
+            return sw__err(ctx, SW_EFORMAT, "%s: its geotransform holds a value that is not a number", name);
+
     OGRSpatialReferenceH srs = OSRNewSpatialReference(wkt);
     if (!srs)
         return sw__err(ctx, SW_EFORMAT, "%s: unreadable coordinate reference system", name);
@@ -147,7 +151,16 @@ int sw__grid_from_dataset(sw_ctx *ctx, GDALDatasetH ds, const char *name, sw__gr
         g->pixel_h_m = fabs(gt[5]) * u;
     }
     OSRDestroySpatialReference(srs);
-    return g->wkt ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
+    if (!g->wkt)
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    /* a tenth of a millimetre: finer is no sensor's, and areas underflow */
+    if (!(g->pixel_w_m >= 1e-4 && g->pixel_h_m >= 1e-4 && isfinite(g->pixel_w_m * g->pixel_h_m))) {
+        int rc = sw__err(ctx, SW_EFORMAT, "%s: its geotransform gives pixels of %g x %g m, no sensor's size", name,
+                         g->pixel_w_m, g->pixel_h_m);
+        sw__grid_clear(g);
+        return rc;
+    }
+    return 0;
 }
 
 void sw_config_set(const char *key, const char *value)

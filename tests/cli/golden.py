@@ -63,6 +63,10 @@ def make_fixtures(sw, tmp):
     os.symlink(f"{tmp}/loop-b.tif", f"{tmp}/loop-a.tif")
     os.symlink(f"{tmp}/loop-a.tif", f"{tmp}/loop-b.tif")
     run("synth", f"{tmp}/syn3", "--width", "480", "--height", "400", "--seed", "2", "--bands", "3", "-q")
+    # a geotransform whose pixels have no size (found by fuzz_raster)
+    ds = gdal.Translate(f"{tmp}/nopixel.tif", f"{tmp}/syn/after.tif")
+    ds.SetGeoTransform([374000.0, 1e-300, 0.0, 4421000.0, 0.0, -1e-300])
+    ds = None
     # the 3-band date with its bands unnamed: nothing says which is which
     ds = gdal.Translate(f"{tmp}/unnamed3.tif", f"{tmp}/syn3/after.tif")
     for b in range(1, 4):
