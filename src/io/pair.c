@@ -110,7 +110,8 @@ static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
             snprintf(buf, sizeof buf, "%d", b + 1);
             desc = buf;
         }
-        s->names[b] = strdup(desc);
+        if (!(s->names[b] = strdup(desc)))
+            return sw__err(ctx, SW_ENOMEM, "out of memory");
         s->alpha[b] = GDALGetRasterColorInterpretation(band) == GCI_AlphaBand;
     }
     return 0;
@@ -282,7 +283,8 @@ static int warp_after(sw_ctx *ctx, sw__pair *p, const sw__grid *ga, const char *
     if (!p->warp_vsimem || warp_to_grid(p->s[1].ds, g, p->warp_vsimem, resampling, 1, &e) != 0)
         return sw__err(ctx, SW_EMISMATCH, "%s: cannot warp onto %s's grid: %s", p->s[1].pub.given,
                        p->s[0].pub.given, sw__gdal_msg(&e, "unknown error"));
-    p->after_path = strdup(p->warp_vsimem);
+    if (!(p->after_path = strdup(p->warp_vsimem)))
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
     p->info.warped = 1;
     return 0;
 }
@@ -366,15 +368,25 @@ sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
                     (long long)ga.height);
             goto fail;
         }
-        p->after_path = strdup(p->s[1].path);
+        if (!(p->after_path = strdup(p->s[1].path))) {
+            sw__err(ctx, SW_ENOMEM, "out of memory");
+            goto fail;
+        }
     } else if (warp_after(ctx, p, &ga, resampling) != 0) {
         goto fail;
     }
     sw__grid_clear(&ga);
     p->info.nbands = p->s[0].nsel;
     p->info.band_names = calloc((size_t)p->info.nbands, sizeof(char *));
+    if (!p->info.band_names) {
+        sw__err(ctx, SW_ENOMEM, "out of memory");
+        goto fail;
+    }
     for (int i = 0; i < p->info.nbands; i++)
-        p->info.band_names[i] = strdup(p->s[0].names[p->s[0].sel[i] - 1]);
+        if (!(p->info.band_names[i] = strdup(p->s[0].names[p->s[0].sel[i] - 1]))) {
+            sw__err(ctx, SW_ENOMEM, "out of memory");
+            goto fail;
+        }
     p->info.before = p->s[0].pub;
     p->info.after = p->s[1].pub;
     pick_display(p);
