@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Ingest survives SIGKILL and concurrency.
 
-Makes a site and six dated scenes (synthetic, georeferenced), then 24 times
-starts `sitewatch ingest` of all of them and kills it with SIGKILL after a
-random delay. After every kill the catalog must pass PRAGMA integrity_check,
+Makes a site and six dated scenes (synthetic, georeferenced), then KILLS
+times (default 24) starts `sitewatch ingest` of all of them and kills it
+with SIGKILL after a random delay within SPREAD (default 0.6) of a whole
+run's time (1.0 reaches into the analysis at its end). After every kill the catalog must pass PRAGMA integrity_check,
 and every scene it lists must have a whole chip (GDAL reads every pixel).
-Then a plain rerun must complete the work (six scenes), and two ingests of
-the same scenes into one catalog at once must both succeed.
+Then a plain rerun must complete the work (six scenes) and leave no orphan
+(temporary chip, analysis folder), and two ingests of the same scenes into
+one catalog at once must both succeed. bench/kill_ingest.sh runs it with
+100 kills over the whole run.
+
+usage: ingest_kill.py SITEWATCH [KILLS [SPREAD]]
 """
 import os
 import random
@@ -41,6 +46,8 @@ def check(db):
 
 def main():
     sw = sys.argv[1]
+    kills = int(sys.argv[2]) if len(sys.argv) > 2 else 24
+    spread = float(sys.argv[3]) if len(sys.argv) > 3 else 0.6
     tmp = tempfile.mkdtemp(prefix="sw-kill-")
     failed = 0
     try:
@@ -72,16 +79,20 @@ def main():
                         "--buffer", "150"], check=True, stdout=subprocess.DEVNULL)
         subprocess.run([sw, "--db", f"{tmp}/probe.db", "ingest", "p", *scenes], check=True, stdout=subprocess.DEVNULL)
         full = time.time() - t0
-        for i in range(24):
+        bad_kills = 0
+        for i in range(kills):
             p = subprocess.Popen([sw, "--db", db, "ingest", "plant", *rng.sample(scenes, len(scenes))],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.0, full * 0.6))
+            time.sleep(rng.uniform(0.0, full * spread))
             p.send_signal(signal.SIGKILL)
             p.wait()
             err = check(db)
             if err:
                 print(f"FAIL after kill {i + 1}: {err}")
                 failed += 1
+                bad_kills += 1
+        print(f"{kills} kills over {spread:.0%} of a {full:.1f} s run: integrity and whole chips after "
+              f"{kills - bad_kills} of them")
         r = subprocess.run([sw, "--db", db, "ingest", "plant", *scenes], capture_output=True, text=True)
         con = sqlite3.connect(db)
         n = con.execute("SELECT count(*) FROM scenes").fetchone()[0]
@@ -93,7 +104,7 @@ def main():
             print(f"FAIL rerun: exit {r.returncode}, {n} scenes, {check(db)}, orphans {orphans}: {r.stderr.strip()}")
             failed += 1
         else:
-            print("ok   24 kills, then a rerun completed: 6 scenes, catalog intact, no orphans")
+            print(f"ok   {kills} kills, then a rerun completed: 6 scenes, catalog intact, 0 orphans")
         # two ingests at once into a fresh catalog
         db2 = f"{tmp}/two.db"
         subprocess.run([sw, "--db", db2, "site", "add", "plant", "--aoi", f"{tmp}/aoi.geojson", "--buffer", "150"],
@@ -112,7 +123,7 @@ def main():
             print("ok   two ingests at once both succeeded: 6 scenes")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{26 - failed} passed, {failed} failed")  # 24 kills, the rerun, the concurrent pair
+    print(f"{kills + 2 - failed} passed, {failed} failed")  # the kills, the rerun, the concurrent pair
     return 1 if failed else 0
 
 
