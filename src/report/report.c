@@ -4,11 +4,12 @@
  * PNG, every drawing inline SVG, no script or style is fetched.
  *
  * It shows the site on its latest clear scene with the AOI and the
- * confirmed objects; each confirmed object with the identical window
- * before it stood, when it was first seen and on the latest scene that
- * shows it (outline, scale bar, north arrow), its dates, area and
- * dimensions; an activity chart over time; a table of all objects; the
- * scenes and parameters that produced it.
+ * confirmed objects (or, with few dates, the candidates), zoomable; each
+ * confirmed object with the identical window before it stood, when it was
+ * first seen and on the latest scene that shows it, then on every usable
+ * scene (figure.c), its dates, area, dimensions, alert and coordinates; an
+ * activity chart over time (chart.c); a table of all objects, downloadable
+ * as GeoJSON; the scenes and parameters that produced it.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,212 +17,22 @@
 #include <string.h>
 #include <time.h>
 
-#include "../catalog/store.h"
-
-/* ---- geometry of outlines ---- */
-
-typedef struct pt {
-    double x, y;
-} pt;
-
-typedef struct rings {
-    pt *p;
-    int n, cap;
-    int *start; /* ring r is p[start[r] .. start[r + 1]) */
-    int nr, capr;
-} rings;
-
-static void rings_free(rings *g)
-{
-    free(g->p);
-    free(g->start);
-    memset(g, 0, sizeof *g);
-}
-
-/* The rings of a WKT polygon or multipolygon, read by OGR (src/io). */
-static int rings_parse(const char *wkt, rings *g)
-{
-    memset(g, 0, sizeof *g);
-    sw__rings r;
-    if (sw__wkt_rings(wkt, &r) != 0)
-        return -1;
-    g->p = malloc(sizeof *g->p * (size_t)r.npts);
-    g->start = malloc(sizeof *g->start * (size_t)(r.nrings + 1));
-    if (!g->p || !g->start) {
-        sw__rings_free(&r);
-        rings_free(g);
-        return -1;
-    }
-    for (int i = 0; i < r.npts; i++)
-        g->p[i] = (pt){r.xy[2 * i], r.xy[2 * i + 1]};
-    memcpy(g->start, r.start, sizeof *g->start * (size_t)(r.nrings + 1));
-    g->n = g->cap = r.npts;
-    g->nr = g->capr = r.nrings;
-    sw__rings_free(&r);
-    return 0;
-}
-
-static double cross(pt o, pt a, pt b)
-{
-    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
-}
-
-static int cmp_pt(const void *a, const void *b)
-{
-    const pt *p = a, *q = b;
-    return p->x < q->x ? -1 : p->x > q->x ? 1 : (p->y > q->y) - (p->y < q->y);
-}
-
-/* Length and width of the smallest rectangle around the points (rotating
- * calipers over the convex hull). */
-static void min_rect(const rings *g, double *length, double *width)
-{
-    *length = *width = 0;
-    int n = g->n;
-    pt *s = malloc((size_t)n * sizeof *s), *h = malloc((size_t)(2 * n + 1) * sizeof *h);
-    if (!s || !h || n < 3) {
-        free(s);
-        free(h);
-        return;
-    }
-    memcpy(s, g->p, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_pt);
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        while (k >= 2 && cross(h[k - 2], h[k - 1], s[i]) <= 0)
-            k--;
-        h[k++] = s[i];
-    }
-    for (int i = n - 2, t = k + 1; i >= 0; i--) {
-        while (k >= t && cross(h[k - 2], h[k - 1], s[i]) <= 0)
-            k--;
-        h[k++] = s[i];
-    }
-    double best = INFINITY;
-    for (int i = 0; i + 1 < k; i++) {
-        double dx = h[i + 1].x - h[i].x, dy = h[i + 1].y - h[i].y, l = hypot(dx, dy);
-        if (l <= 0)
-            continue;
-        dx /= l;
-        dy /= l;
-        double u0 = INFINITY, u1 = -INFINITY, v0 = INFINITY, v1 = -INFINITY;
-        for (int j = 0; j < k; j++) {
-            double u = h[j].x * dx + h[j].y * dy, v = -h[j].x * dy + h[j].y * dx;
-            u0 = fmin(u0, u);
-            u1 = fmax(u1, u);
-            v0 = fmin(v0, v);
-            v1 = fmax(v1, v);
-        }
-        if ((u1 - u0) * (v1 - v0) < best) {
-            best = (u1 - u0) * (v1 - v0);
-            *length = fmax(u1 - u0, v1 - v0);
-            *width = fmin(u1 - u0, v1 - v0);
-        }
-    }
-    free(s);
-    free(h);
-}
-
-/* The area the rings enclose (holes subtract by orientation). */
-static double rings_area(const rings *g)
-{
-    double a = 0;
-    for (int r = 0; r < g->nr; r++)
-        for (int i = g->start[r]; i < g->start[r + 1]; i++) {
-            int j = i + 1 < g->start[r + 1] ? i + 1 : g->start[r];
-            a += g->p[i].x * g->p[j].y - g->p[j].x * g->p[i].y;
-        }
-    return fabs(0.5 * a);
-}
-
-/* The outline follows whole pixels, so it holds a fringe of pixels only
- * partly changed; the object's (sub-pixel) area says how wide: the
- * rectangle L x W shrunk by a uniform fringe t, (L - 2t)(W - 2t) = area. */
-static void shrink_to_area(double *length, double *width, double outline_area, double area)
-{
-    if (!(area > 0) || !(area < outline_area) || !(*width > 0))
-        return;
-    double L = *length, W = *width, rect = L * W * area / outline_area; /* the same share of the rectangle */
-    double b = -2 * (L + W), c = L * W - rect, disc = b * b - 16 * c;
-    if (disc < 0)
-        return;
-    double t = (-b - sqrt(disc)) / 8; /* 4t^2 + bt + c = 0, the smaller root */
-    if (t > 0 && W - 2 * t > 0) {
-        *length = L - 2 * t;
-        *width = W - 2 * t;
-    }
-}
-
-/* Area-weighted centroid of the rings (holes subtract by orientation). */
-static pt centroid(const rings *g)
-{
-    double a = 0, cx = 0, cy = 0;
-    for (int r = 0; r < g->nr; r++)
-        for (int i = g->start[r]; i < g->start[r + 1]; i++) {
-            int j = i + 1 < g->start[r + 1] ? i + 1 : g->start[r];
-            double c = g->p[i].x * g->p[j].y - g->p[j].x * g->p[i].y;
-            a += c;
-            cx += (g->p[i].x + g->p[j].x) * c;
-            cy += (g->p[i].y + g->p[j].y) * c;
-        }
-    if (fabs(a) < 1e-12)
-        return g->n ? g->p[0] : (pt){0, 0};
-    return (pt){cx / (3 * a), cy / (3 * a)};
-}
-
-/* ---- what the report shows ---- */
-
-typedef struct scene {
-    int64_t id;
-    char date[11], sensor[32], sha[65];
-    char *source, *chip;
-    double cover, cloud;
-    double sx, sy;  /* shift onto the baseline (pixels), NAN when unknown */
-    int usable, stretched;
-    double lo[3], hi[3];
-} scene;
-
-typedef struct object {
-    sw__site_object o;
-    sw__buf seen;  /* "date: area m2" per observation, HTML */
-    rings g;
-    double length, width;
-    double lon, lat;
-    char mgrs[24];  /* to 1 m, or "" */
-    char alert[16]; /* its alert's state, or "" */
-    int64_t alert_id;
-} object;
-
-typedef struct report {
-    sw_ctx *ctx;
-    sw_site site;
-    scene *sc;
-    int nsc;
-    object *ob;
-    int64_t nob;
-    char params[1024], run_at[32];
-    double gt[6];
-    int W, H;
-    sw__buf b;
-    int images;
-    int64_t at;     /* the object observations are being read for */
-    int few;        /* nothing confirmed yet: candidates are shown */
-} report;
+#include "report_int.h"
 
 /* Confirmed and not dismissed: what the report shows as a finding. */
-static int shown(const sw__site_object *o)
+int sw__report_shown(const sw__site_object *o)
 {
     return o->confirmed_at[0] && !o->dismissed;
 }
 
 /* Seen in the latest comparisons but not (yet) confirmed: what a site of
  * few dates has to show. */
-static int candidate(const sw__site_object *o)
+int sw__report_candidate(const sw__site_object *o)
 {
     return !o->confirmed_at[0] && !o->dismissed && strcmp(o->status, "withdrawn") && strcmp(o->status, "gone");
 }
 
-static void esc(sw__buf *b, const char *s)
+void sw__html_esc(sw__buf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -240,135 +51,11 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Days since 1970-01-01 of YYYY-MM-DD (civil calendar). */
-static double days(const char *d)
-{
-    int y = atoi(d), m = atoi(d + 5), dd = atoi(d + 8);
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097.0 + doe - 719468.0;
-}
-
 /* A round length near target metres: 1, 2 or 5 times a power of ten. */
-static double nice(double target)
+double sw__nice_step(double target)
 {
     double p = pow(10, floor(log10(target))), f = target / p;
     return (f >= 5 ? 5 : f >= 2 ? 2 : 1) * p;
-}
-
-/* Scale bar (bottom left) and north arrow (top right) for a picture of
- * w x h units where one unit is upm metres. */
-static void furniture(sw__buf *b, double w, double h, double upm)
-{
-    double len = nice(0.25 * w * upm), px = len / upm, u = w / 100.0;
-    double x = 3 * u, y = h - 4 * u;
-    sw__buf_printf(b, "<rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='#fff' opacity='.75'/>", x - u,
-                   y - 4.5 * u, px + 2 * u, 6 * u);
-    sw__buf_printf(b, "<path d='M%.2f %.2fv%.2fh%.2fv%.2f' stroke='#000' fill='none' stroke-width='%.2f'/>", x,
-                   y - u, u, px, -u, 0.5 * u);
-    sw__buf_printf(b, "<text x='%.2f' y='%.2f' font-size='%.2f' font-family='sans-serif'>%g %s</text>", x,
-                   y - 1.6 * u, 3.2 * u, len >= 1000 ? len / 1000 : len, len >= 1000 ? "km" : "m");
-    double ax = w - 6 * u, ay = 3 * u;
-    sw__buf_printf(b, "<g class='north'><rect x='%.2f' y='%.2f' width='%.2f' height='%.2f' fill='#fff' opacity='.75'/>",
-                   ax - 3 * u, ay - u, 6 * u, 12 * u);
-    sw__buf_printf(b, "<path d='M%.2f %.2fl%.2f %.2fl%.2f %.2fl%.2f %.2fz' fill='#000'/>", ax, ay + u, 2 * u, 6 * u,
-                   -2 * u, -1.5 * u, -2 * u, 1.5 * u);
-    sw__buf_printf(b, "<text x='%.2f' y='%.2f' font-size='%.2f' text-anchor='middle' font-family='sans-serif' "
-                      "font-weight='bold'>N</text></g>", ax, ay + 10.5 * u, 3.2 * u);
-}
-
-/* An outline as an SVG path in the picture's units: map to chip pixels,
- * minus the window's corner, times scale. */
-static void outline(report *r, sw__buf *b, const rings *g, double x0, double y0, double scale, const char *style)
-{
-    sw__buf_printf(b, "<path %s d='", style);
-    for (int k = 0; k < g->nr; k++) {
-        for (int i = g->start[k]; i < g->start[k + 1]; i++) {
-            double c = (g->p[i].x - r->gt[0]) / r->gt[1], l = (g->p[i].y - r->gt[3]) / r->gt[5];
-            sw__buf_printf(b, "%c%.1f %.1f", i == g->start[k] ? 'M' : 'L', (c - x0) * scale, (l - y0) * scale);
-        }
-        sw__buf_putc(b, 'Z');
-    }
-    sw__buf_printf(b, "'/>");
-}
-
-static int stretch(report *r, scene *s)
-{
-    if (!s->stretched) {
-        int rc = sw__chip_stretch(r->ctx, s->chip, s->lo, s->hi);
-        if (rc)
-            return rc;
-        s->stretched = 1;
-    }
-    return 0;
-}
-
-/* One picture: the window (x, y, w, h) of a scene's chip, displayed
- * disp_w pixels wide, with outlines and furniture. */
-static int picture(report *r, scene *s, int x, int y, int w, int h, int max_side, int disp_w, const char *caption,
-                   const object *only)
-{
-    int rc = stretch(r, s);
-    char *png = NULL;
-    int ow, oh;
-    /* A misregistered scene shows the same ground at its own offset. */
-    int ox = !only || isnan(s->sx) ? 0 : (int)lround(s->sx), oy = !only || isnan(s->sy) ? 0 : (int)lround(s->sy);
-    if (x + ox < 0 || y + oy < 0 || x + ox + w > r->W || y + oy + h > r->H)
-        ox = oy = 0;
-    if (rc == 0)
-        rc = sw__chip_png(r->ctx, s->chip, x + ox, y + oy, w, h, max_side, s->lo, s->hi, &png, &ow, &oh);
-    if (rc)
-        return rc;
-    sw__buf *b = &r->b;
-    double scale = (double)ow / w; /* picture pixels per chip pixel */
-    sw__buf_printf(b, "<figure class='pic' style='width:%dpx'><div class='frame'>"
-                      "<img alt='%s' width='%d' height='%d' src='data:image/png;base64,%s'>",
-                   disp_w, s->date, disp_w, (int)lround((double)disp_w * oh / ow), png);
-    free(png);
-    r->images++;
-    sw__buf_printf(b, "<svg viewBox='0 0 %d %d' preserveAspectRatio='none'>", ow, oh);
-    if (only) {
-        outline(r, b, &only->g, x, y, scale, "class='obj'");
-    } else {
-        for (int64_t i = 0; i < r->nob; i++) {
-            const object *o = &r->ob[i];
-            int cand = r->few && candidate(&o->o);
-            if (!shown(&o->o) && !cand)
-                continue;
-            outline(r, b, &o->g, x, y, scale, cand ? "class='cand'" : "class='obj'");
-            pt c = centroid(&o->g);
-            sw__buf_printf(b, "<text class='lbl' x='%.1f' y='%.1f' font-size='%.1f'>%lld</text>",
-                           ((c.x - r->gt[0]) / r->gt[1] - x) * scale + 4, ((c.y - r->gt[3]) / r->gt[5] - y) * scale - 4,
-                           ow / 45.0, (long long)o->o.id);
-        }
-        /* The AOI, from WGS84 to the site's CRS. */
-        rings a;
-        if (rings_parse(r->site.aoi_wkt, &a) == 0) {
-            double *xs = malloc((size_t)a.n * sizeof *xs), *ys = malloc((size_t)a.n * sizeof *ys);
-            if (xs && ys) {
-                for (int i = 0; i < a.n; i++) {
-                    xs[i] = a.p[i].x;
-                    ys[i] = a.p[i].y;
-                }
-                if (sw__from_lonlat(r->site.crs_epsg, xs, ys, a.n) == 0) {
-                    for (int i = 0; i < a.n; i++)
-                        a.p[i] = (pt){xs[i], ys[i]};
-                    outline(r, b, &a, x, y, scale, "class='aoi'");
-                }
-            }
-            free(xs);
-            free(ys);
-            rings_free(&a);
-        }
-    }
-    furniture(b, ow, oh, fabs(r->gt[1]) / scale);
-    sw__buf_printf(b, "</svg></div><figcaption>");
-    esc(b, caption);
-    if (ox || oy)
-        sw__buf_printf(b, " (window moved %+d, %+d px: the scene's shift onto the baseline)", ox, oy);
-    sw__buf_printf(b, "</figcaption></figure>");
-    return 0;
 }
 
 /* The latest usable scene on or before date (before: strictly before),
@@ -441,7 +128,7 @@ static int object_card(report *r, object *o)
             continue;
         char cap[96];
         snprintf(cap, sizeof cap, "%s: %s", what[k], r->sc[panels[k]].date);
-        int rc = picture(r, &r->sc[panels[k]], x, y, w, h, 256, 250, cap, o);
+        int rc = sw__report_picture(r, &r->sc[panels[k]], x, y, w, h, 256, 250, cap, o);
         if (rc)
             return rc;
     }
@@ -450,96 +137,12 @@ static int object_card(report *r, object *o)
     for (int i = 0; i < r->nsc; i++) {
         if (!r->sc[i].usable)
             continue;
-        int rc = picture(r, &r->sc[i], x, y, w, h, 96, 96, r->sc[i].date, o);
+        int rc = sw__report_picture(r, &r->sc[i], x, y, w, h, 96, 96, r->sc[i].date, o);
         if (rc)
             return rc;
     }
     sw__buf_printf(b, "</div></section>\n");
     return 0;
-}
-
-/* The activity chart: per scene, the area of confirmed objects first seen
- * then (bars) and the confirmed area standing (line). */
-static void chart(report *r)
-{
-    sw__buf *b = &r->b;
-    if (r->nsc == 0)
-        return;
-    const double W = 860, H = 300, L = 70, R = 20, T = 20, B = 70;
-    double t0 = days(r->sc[0].date), t1 = days(r->sc[r->nsc - 1].date);
-    if (t1 <= t0)
-        t1 = t0 + 1;
-    double *bar = calloc((size_t)r->nsc, sizeof *bar), *cum = calloc((size_t)r->nsc, sizeof *cum), top = 1;
-    if (!bar || !cum) {
-        free(bar);
-        free(cum);
-        return;
-    }
-    for (int i = 0; i < r->nsc; i++) {
-        for (int64_t k = 0; k < r->nob; k++) {
-            const sw__site_object *o = &r->ob[k].o;
-            if (r->few ? !candidate(o) : !shown(o))
-                continue;
-            if (!strcmp(o->first_seen, r->sc[i].date))
-                bar[i] += o->area_m2;
-            if (strcmp(o->first_seen, r->sc[i].date) <= 0)
-                cum[i] += o->area_m2;
-        }
-        top = fmax(top, fmax(bar[i], cum[i]));
-    }
-    double step = nice(top / 4);
-    top = ceil(top / step) * step;
-    int decimals = step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0; /* 0.2 m² steps read 0.2, not 0 */
-#define XS(t) (L + ((t) - t0) / (t1 - t0) * (W - L - R))
-#define YS(v) (T + (1 - (v) / top) * (H - T - B))
-    sw__buf_printf(b, "<svg class='chart' viewBox='0 0 %g %g' role='img' aria-label='activity over time'>", W, H);
-    for (double v = 0; v <= top + 1e-9; v += step) {
-        sw__buf_printf(b, "<line x1='%g' x2='%g' y1='%.1f' y2='%.1f' class='grid'/>", L, W - R, YS(v), YS(v));
-        sw__buf_printf(b, "<text x='%g' y='%.1f' class='ax tick' text-anchor='end'>%.*f</text>", L - 6, YS(v) + 4,
-                       decimals, v);
-    }
-    sw__buf_printf(b, "<text x='14' y='%g' class='ax' transform='rotate(-90 14 %g)' text-anchor='middle'>m²</text>",
-                   T + (H - T - B) / 2, T + (H - T - B) / 2);
-    for (int i = 0; i < r->nsc; i++) {
-        double x = XS(days(r->sc[i].date));
-        if (bar[i] > 0)
-            sw__buf_printf(b, "<rect class='bar%s' x='%.1f' y='%.1f' width='14' height='%.1f'><title>%s: %.0f m² "
-                              "%s</title></rect>", r->few ? " candbar" : "", x - 7, YS(bar[i]), YS(0) - YS(bar[i]),
-                           r->sc[i].date, bar[i], r->few ? "of candidates first seen" : "new");
-        /* each scene: used, not usable (cloud, cover), or used but shifted
-         * (misregistered) by half a pixel or more */
-        const scene *sc = &r->sc[i];
-        int shifted = !isnan(sc->sx) && hypot(sc->sx, sc->sy) >= 0.5;
-        sw__buf_printf(b, "<circle cx='%.1f' cy='%.1f' r='4' class='%s'><title>%s: %s, %.0f%% clear",
-                       x, YS(0) + 10, !sc->usable ? "bad" : shifted ? "shifted" : "ok", sc->date,
-                       sc->usable ? "used" : "not usable", 100 * sc->cover * (1 - sc->cloud));
-        if (shifted)
-            sw__buf_printf(b, ", shifted %+.2f, %+.2f px onto the baseline", sc->sx, sc->sy);
-        sw__buf_printf(b, "</title></circle>");
-        sw__buf_printf(b, "<text x='%.1f' y='%.1f' class='ax' transform='rotate(-45 %.1f %.1f)' "
-                          "text-anchor='end'>%s</text>", x, YS(0) + 26, x, YS(0) + 26, r->sc[i].date);
-    }
-    sw__buf_printf(b, "<polyline class='cum' points='");
-    for (int i = 0; i < r->nsc; i++)
-        sw__buf_printf(b, "%.1f,%.1f ", XS(days(r->sc[i].date)), YS(cum[i]));
-    sw__buf_printf(b, "'/>");
-    sw__buf_printf(b, "<g class='legend'><rect x='%g' y='%g' width='12' height='12' class='bar%s'/><text x='%g' "
-                      "y='%g' class='ax'>area first seen (%s)</text>"
-                      "<line x1='%g' x2='%g' y1='%g' y2='%g' class='cum'/><text x='%g' y='%g' class='ax'>%s "
-                      "area standing</text></g>",
-                   L + 10, T, r->few ? " candbar" : "", L + 28, T + 10,
-                   r->few ? "candidates, not yet confirmed" : "confirmed objects", L + 330, L + 350, T + 6, T + 6,
-                   L + 356, T + 10, r->few ? "candidate" : "confirmed");
-    sw__buf_printf(b, "<g class='legend'><circle cx='%g' cy='%g' r='4' class='ok'/><text x='%g' y='%g' class='ax'>"
-                      "scene used</text><circle cx='%g' cy='%g' r='4' class='bad'/><text x='%g' y='%g' class='ax'>not "
-                      "usable (cloud, cover)</text><circle cx='%g' cy='%g' r='4' class='shifted'/><text x='%g' y='%g' "
-                      "class='ax'>misregistered (shift of 0.5 px or more, corrected)</text></g>",
-                   L + 16, T + 26, L + 28, T + 30, L + 120, T + 26, L + 132, T + 30, L + 290, T + 26, L + 302, T + 30);
-#undef XS
-#undef YS
-    sw__buf_printf(b, "</svg>\n");
-    free(bar);
-    free(cum);
 }
 
 static const char *const css =
@@ -621,7 +224,7 @@ static int download(report *r)
     if (!b64)
         return sw__err(r->ctx, SW_ENOMEM, "out of memory writing the report");
     sw__buf_printf(&r->b, "<p class='dl'><a download='");
-    esc(&r->b, r->site.name);
+    sw__html_esc(&r->b, r->site.name);
     sw__buf_printf(&r->b, "-objects.geojson' href='data:application/geo+json;base64,%s'>Download the %lld objects as "
                           "GeoJSON</a> (WGS84, with their dates, status, MGRS and alerts)</p>\n",
                    b64, (long long)r->nob);
@@ -640,7 +243,7 @@ static int build(report *r)
     int nconf = 0;
     double conf_area = 0;
     for (int64_t i = 0; i < r->nob; i++)
-        if (shown(&r->ob[i].o)) {
+        if (sw__report_shown(&r->ob[i].o)) {
             nconf++;
             conf_area += r->ob[i].o.area_m2;
         }
@@ -650,9 +253,9 @@ static int build(report *r)
     sw__buf_printf(b, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
                       "<meta name='viewport' content='width=device-width,initial-scale=1'>"
                       "<meta name='generator' content='sitewatch %s'><title>sitewatch report: ", SW_VERSION_STRING);
-    esc(b, r->site.name);
+    sw__html_esc(b, r->site.name);
     sw__buf_printf(b, "</title><style>%s</style></head><body>\n<h1>Site ", css);
-    esc(b, r->site.name);
+    sw__html_esc(b, r->site.name);
     sw__buf_printf(b, "</h1><p class='sub'>%.5f° N, %.5f° E · %.2f km² watched · EPSG:%d at %.2f m · %d scenes "
                       "from %s to %s, %d usable · report made %s by sitewatch %s</p>\n",
                    r->site.lat, r->site.lon, r->site.area_m2 / 1e6, r->site.crs_epsg, r->site.resolution_m, r->nsc,
@@ -664,7 +267,7 @@ static int build(report *r)
     int ncand = 0, confirm = 2, after = 0;
     double cand_area = 0;
     for (int64_t i = 0; i < r->nob; i++)
-        if (candidate(&r->ob[i].o)) {
+        if (sw__report_candidate(&r->ob[i].o)) {
             ncand++;
             cand_area += r->ob[i].o.area_m2;
         }
@@ -695,7 +298,7 @@ static int build(report *r)
         sw__buf_printf(b, "<h2>The site</h2><div class='zoombar'><button data-zoom='1.5'>+</button> "
                           "<button data-zoom='0.6667'>−</button> <button data-zoom='0'>reset</button> "
                           "<small>or scroll to zoom, drag to pan</small></div><div class='zoom' id='sitepic'>");
-        int rc = picture(r, &r->sc[last], 0, 0, r->W, r->H, 900, 900, cap, NULL);
+        int rc = sw__report_picture(r, &r->sc[last], 0, 0, r->W, r->H, 900, 900, cap, NULL);
         if (rc)
             return rc;
         sw__buf_printf(b, "</div>");
@@ -704,7 +307,7 @@ static int build(report *r)
     if (rc)
         return rc;
     sw__buf_printf(b, "<h2>Activity over time</h2>\n");
-    chart(r);
+    sw__report_chart(r);
     if (r->few) {
         sw__buf_printf(b, "<h2>Candidates</h2><table id='candidates'><thead><tr><th class='n'>id</th>"
                           "<th>status</th><th>first seen</th><th>last seen</th><th class='n'>area m²</th>"
@@ -712,7 +315,7 @@ static int build(report *r)
         for (int pass = 0; pass < r->nsc; pass++)
             for (int64_t i = 0; i < r->nob; i++) {
                 const object *o = &r->ob[i];
-                if (candidate(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date))
+                if (sw__report_candidate(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date))
                     sw__buf_printf(b, "<tr class='cand'><td class='n'>%lld</td><td>%s</td><td>%s</td><td>%s</td>"
                                       "<td class='n'>%.0f</td><td class='n'>%.5f</td><td class='n'>%.5f</td></tr>\n",
                                    (long long)o->o.id, o->o.status, o->o.first_seen, o->o.last_seen, o->o.area_m2,
@@ -727,7 +330,7 @@ static int build(report *r)
     for (int pass = 0; pass < r->nsc; pass++)
         for (int64_t i = 0; i < r->nob; i++) {
             object *o = &r->ob[i];
-            if (shown(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date) && (rc = object_card(r, o)) != 0)
+            if (sw__report_shown(&o->o) && !strcmp(o->o.first_seen, r->sc[pass].date) && (rc = object_card(r, o)) != 0)
                 return rc;
         }
     sw__buf_printf(b, "<h2>All objects</h2><table id='objects'><thead><tr><th class='n'>id</th><th>status</th>"
@@ -736,7 +339,7 @@ static int build(report *r)
                       "<th>alert</th></tr></thead><tbody>\n");
     for (int64_t i = 0; i < r->nob; i++) {
         const object *o = &r->ob[i];
-        if (shown(&o->o))
+        if (sw__report_shown(&o->o))
             sw__buf_printf(b, "<tr class='object'><td class='n'><a href='#object-%lld'>%lld</a></td>",
                            (long long)o->o.id, (long long)o->o.id);
         else
@@ -758,14 +361,14 @@ static int build(report *r)
     for (int i = 0; i < r->nsc; i++) {
         const scene *s = &r->sc[i];
         sw__buf_printf(b, "<tr><td>%s</td><td>", s->date);
-        esc(b, s->sensor);
+        sw__html_esc(b, s->sensor);
         sw__buf_printf(b, "</td><td class='n'>%.0f%%</td><td class='n'>%.0f%%</td>", 100 * s->cover, 100 * s->cloud);
         if (isnan(s->sx))
             sw__buf_printf(b, "<td class='n'>-</td>");
         else
             sw__buf_printf(b, "<td class='n'>%+.2f, %+.2f</td>", s->sx, s->sy);
         sw__buf_printf(b, "<td>%s</td><td>", s->usable ? "yes" : "no");
-        esc(b, base_name(s->source));
+        sw__html_esc(b, base_name(s->source));
         sw__buf_printf(b, "</td><td><code>%.12s</code></td></tr>\n", s->sha);
     }
     sw__buf_printf(b, "</tbody></table>\n<h2>How it was made</h2><p>Each usable scene (covering at least the "
@@ -774,9 +377,9 @@ static int build(report *r)
                       "time. Objects are followed across dates by overlap and confirmed when seen in consecutive "
                       "usable scenes. Areas count edge pixels by the share of them that changed. Latest analysis "
                       "%s, with:</p><p><code>", r->run_at[0] ? r->run_at : "(none)");
-    esc(b, r->params[0] ? r->params : "{}");
+    sw__html_esc(b, r->params[0] ? r->params : "{}");
     sw__buf_printf(b, "</code></p>\n<p class='sub'>Site AOI (WGS84): <code>");
-    esc(b, r->site.aoi_wkt);
+    sw__html_esc(b, r->site.aoi_wkt);
     sw__buf_printf(b, "</code></p>\n"
                       "<script>addEventListener('load',function(){var n=0,bad=0;for(var i of document.images)"
                       "{n++;if(!i.complete||!i.naturalWidth)bad++;}document.body.dataset.images=n;"
@@ -866,13 +469,13 @@ int sw_site_report(sw_ctx *ctx, sw_catalog *cat, const char *site_name, const ch
         object *o = &r.ob[i];
         o->o = so[i];
         so[i].wkt = NULL;
-        if (rings_parse(o->o.wkt, &o->g) != 0) {
+        if (sw__outline_parse(o->o.wkt, &o->g) != 0) {
             rc = sw__err(ctx, SW_EFORMAT, "object %lld: its outline cannot be read", (long long)o->o.id);
             break;
         }
-        min_rect(&o->g, &o->length, &o->width);
-        shrink_to_area(&o->length, &o->width, rings_area(&o->g), o->o.area_m2);
-        pt c = centroid(&o->g);
+        sw__outline_min_rect(&o->g, &o->length, &o->width);
+        sw__shrink_to_area(&o->length, &o->width, sw__outline_area(&o->g), o->o.area_m2);
+        pt c = sw__outline_centroid(&o->g);
         o->lon = c.x;
         o->lat = c.y;
         if (sw__to_lonlat(r.site.crs_epsg, &o->lon, &o->lat, 1) != 0 ||
@@ -901,7 +504,7 @@ out:
     for (int64_t i = 0; i < r.nob; i++) {
         free((char *)r.ob[i].o.wkt);
         sw__buf_free(&r.ob[i].seen);
-        rings_free(&r.ob[i].g);
+        sw__outline_free(&r.ob[i].g);
     }
     free(r.ob);
     sw__buf_free(&r.b);
