@@ -8,11 +8,12 @@
 # seconds each (scripts/test.sh). Needs Debian's clang.
 #
 #   bench/fuzz.sh [SECONDS] [BUILD_DIR]     (default 60, /tmp/sw-fuzz-build)
+#   SW_FUZZ_HARNESSES="stac list" bench/fuzz.sh ...   (some of them)
 set -eu
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 B=${2:-/tmp/sw-fuzz-build}
-HARNESSES="model aoi stac sidecar list wkt catalog raster"
+HARNESSES=${SW_FUZZ_HARNESSES:-"model aoi stac sidecar list wkt catalog raster"}
 CC=clang cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_FUZZ=ON >/dev/null
 targets=""
 for h in $HARNESSES; do targets="$targets fuzz_$h"; done

@@ -13,6 +13,7 @@ either is not up)"""
 import json
 import os
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -99,12 +100,17 @@ def main():
             job, worker = running[0]
             pid = int(worker.split(":")[1].split()[0])
             task = worker.split("_")[-1]
-            os.kill(pid, 9)
-            time.sleep(0.5)
-            # the jobs it held when it died (the one seen may have finished
-            # just before: then the next it claimed)
+            # stopped first, so that what it holds cannot change before it
+            # dies: killed only while it holds a job (the one seen may have
+            # finished just before; then try again)
+            os.kill(pid, signal.SIGSTOP)
             orphans = [r[0] for r in psql(pgdir, "fault", "SELECT id FROM jobs WHERE state = 'running' AND "
                                                           f"worker = '{worker}'")]
+            if not orphans:
+                os.kill(pid, signal.SIGCONT)
+                time.sleep(0.05)
+                continue
+            os.kill(pid, signal.SIGKILL)
             killed = (orphans, task, pid)
             print(f"SIGKILL to worker {worker}: it held job(s) {orphans}")
         time.sleep(0.2)
