@@ -464,7 +464,7 @@ static int read_planet(sw_ctx *ctx, const char *file, sw__delivery *d)
         return sw__err(ctx, SW_ENOMEM, "out of memory");
     d->nfiles = 1;
     if (names) {
-        d->names = calloc((size_t)nb, sizeof *d->names);
+        d->names = calloc((size_t)nb + 1, sizeof *d->names);
         if (!d->names)
             return sw__err(ctx, SW_ENOMEM, "out of memory");
         for (int b = 0; b < nb; b++)
@@ -618,12 +618,19 @@ static int read_stac(sw_ctx *ctx, const char *file, const char *want_id, sw__del
             return rc;
         }
     }
+    rc = sw__delivery_from_stac(ctx, file, item, d);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int sw__delivery_from_stac(sw_ctx *ctx, const char *file, const struct cJSON *item, sw__delivery *d)
+{
+    memset(d, 0, sizeof *d);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
     const cJSON *assets = cJSON_GetObjectItemCaseSensitive(item, "assets");
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "Feature") || !cJSON_IsObject(assets)) {
-        cJSON_Delete(root);
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "Feature") || !cJSON_IsObject(assets))
         return sw__err(ctx, SW_EFORMAT, "%s: not a STAC Item (a Feature with assets)", file);
-    }
+    int rc;
     char *dir = dir_of(file);
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(item, "properties");
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(props, "datetime");
@@ -686,7 +693,7 @@ static int read_stac(sw_ctx *ctx, const char *file, const char *want_id, sw__del
         const cJSON *bands = asset_bands(multi), *b;
         int nb = cJSON_GetArraySize(bands), named = 0;
         d->files = malloc(sizeof *d->files);
-        d->names = calloc((size_t)nb, sizeof *d->names);
+        d->names = calloc((size_t)nb + 1, sizeof *d->names);
         if (!d->files || !d->names || !(d->files[0] = href_path(cJSON_GetObjectItem(multi, "href")->valuestring, dir)))
             rc = sw__err(ctx, SW_ENOMEM, "out of memory");
         else
@@ -716,7 +723,8 @@ static int read_stac(sw_ctx *ctx, const char *file, const char *want_id, sw__del
                      file, cJSON_IsString(id) ? id->valuestring : "?");
     d->kind = "STAC Item";
     free(dir);
-    cJSON_Delete(root);
+    if (rc)
+        sw__delivery_clear(d);
     return rc;
 }
 

@@ -153,6 +153,10 @@ typedef struct sw__delivery {
  * sw__delivery_clear (which takes NULL). */
 int sw__delivery_open(sw_ctx *ctx, const char *given, sw__delivery *d);
 void sw__delivery_clear(sw__delivery *d);
+/* The same for one STAC Item already parsed (cJSON), from file (its assets'
+ * relative paths are beside it): for discovery's ItemCollections. */
+struct cJSON;
+int sw__delivery_from_stac(sw_ctx *ctx, const char *file, const struct cJSON *item, sw__delivery *d);
 
 /* A scene as one raster: a delivery (sw__delivery_open), a file, or a
  * folder (or "@list") of single-band files stacked as detect stacks them

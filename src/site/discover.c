@@ -69,10 +69,10 @@ int sw_job_enqueue_meeting(sw_ctx *ctx, sw_catalog *cat, const char *scene, cons
  * mask, its date); or, when it holds a single plain raster, that file, so
  * the same scene reached another way is one job. NULL with the error in
  * ctx. */
-static char *item_scene(sw_ctx *ctx, const char *ref)
+static char *item_scene(sw_ctx *ctx, const char *file, const cJSON *item, const char *ref)
 {
     sw__delivery d;
-    if (sw__delivery_open(ctx, ref, &d) != 0)
+    if (sw__delivery_from_stac(ctx, file, item, &d) != 0)
         return NULL;
     char *out = strdup(d.nfiles == 1 && !d.nnames && !d.mask ? d.files[0] : ref);
     sw__delivery_clear(&d);
@@ -119,7 +119,7 @@ int sw_job_enqueue_stac(sw_ctx *ctx, sw_catalog *cat, const char *path, const sw
             sprintf(ref, "%s#%s", path, name);
         if (rc == 0 && !footprint)
             rc = sw__err(ctx, SW_EFORMAT, "%s: item %s: no geometry to tell where it lies", path, name);
-        else if (rc == 0 && !(scene = item_scene(ctx, ref)))
+        else if (rc == 0 && !(scene = item_scene(ctx, path, item, ref)))
             rc = ctx->code;
         free(ref);
         if (rc == 0) {
