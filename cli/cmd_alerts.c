@@ -58,7 +58,7 @@ int cmd_alerts(int argc, char **argv, const char *db)
         int json = 0;
         const char *site = NULL, *since = NULL;
         int c;
-        optind = 1;
+        optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":s:d:", longopts, NULL)) != -1) {
             if (c == 's')

@@ -124,7 +124,7 @@ int cmd_detect(int argc, char **argv)
         argc -= 2;
     }
     o.creation_options = nco ? co : NULL;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:m:t:a:b:r:j:qh", longopts, NULL)) != -1) {
         switch (c) {

@@ -192,7 +192,7 @@ int cmd_eval(int argc, char **argv)
     sw_eval_opts_init(&o);
     int json = 0, score = 0, c;
     char *end;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":v:i:jsh", longopts, NULL)) != -1) {
         switch (c) {

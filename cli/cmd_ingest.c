@@ -155,7 +155,7 @@ int cmd_ingest(int argc, char **argv, const char *db)
     int c, confirm = 2, no_analyze = 0;
     double min_area = -1;
     long long count;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     on_alert = NULL;
     as_json = 0;

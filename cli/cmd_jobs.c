@@ -76,7 +76,7 @@ int cmd_enqueue(int argc, char **argv, const char *db)
     sw_ingest_opts_init(&o);
     long long attempts = 3;
     int c, disc = 0;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":d:s:m:k:a:Dh", longopts, NULL)) != -1) {
         switch (c) {
@@ -180,7 +180,7 @@ int cmd_jobs(int argc, char **argv, const char *db)
         {"state", required_argument, 0, 's'}, {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *state = NULL;
     int json = 0, c;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:jh", longopts, NULL)) != -1) {
         switch (c) {
@@ -265,7 +265,7 @@ int cmd_worker(int argc, char **argv, const char *db)
     long long count;
     double v;
     int c;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:i:n:w:c:a:t:h", longopts, NULL)) != -1) {
         switch (c) {

@@ -14,7 +14,7 @@ int cmd_report(int argc, char **argv, const char *db)
                                              {0, 0, 0, 0}};
     const char *out = NULL;
     int c;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (c) {

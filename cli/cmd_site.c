@@ -108,9 +108,13 @@ int cmd_site(int argc, char **argv, const char *db)
     const char *aoi = NULL, *method = NULL;
     double buffer = 0, res = 0;
     int force = 0, json = 0, c;
-    optind = 2;
+    /* options after the verb: getopt scans argv from the verb on (optind
+     * 0, not 1: it forgets an earlier scan, glibc) */
+    int sargc = argc - 1;
+    char **sargv = argv + 1;
+    optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":a:b:r:f", longopts, NULL)) != -1) {
+    while ((c = getopt_long(sargc, sargv, ":a:b:r:f", longopts, NULL)) != -1) {
         switch (c) {
         case 'a': aoi = optarg; break;
         case 'b':
@@ -128,12 +132,12 @@ int cmd_site(int argc, char **argv, const char *db)
                 return cli_usage("site", "unknown method '%s' (see 'sitewatch detect --help')", optarg);
             method = optarg;
             break;
-        case ':': return cli_usage("site", "option %s needs a value", argv[optind - 1]);
-        default: return cli_usage("site", "unknown option '%s'", argv[optind - 1]);
+        case ':': return cli_usage("site", "option %s needs a value", sargv[optind - 1]);
+        default: return cli_usage("site", "unknown option '%s'", sargv[optind - 1]);
         }
     }
-    int nargs = argc - optind;
-    const char *name = nargs > 0 ? argv[optind] : NULL;
+    int nargs = sargc - optind;
+    const char *name = nargs > 0 ? sargv[optind] : NULL;
     int add = !strcmp(verb, "add"), list = !strcmp(verb, "list"), show = !strcmp(verb, "show"), rm = !strcmp(verb, "rm");
     int set = !strcmp(verb, "set");
     if (!add && !list && !show && !rm && !set)

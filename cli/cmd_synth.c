@@ -39,7 +39,7 @@ int cmd_synth(int argc, char **argv)
     int quiet = 0, c;
     char *end;
     long long n;
-    optind = 1;
+    optind = 0; /* 0, not 1: getopt forgets an earlier scan (glibc) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":s:b:g:qh", longopts, NULL)) != -1) {
         switch (c) {

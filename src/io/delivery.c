@@ -5,7 +5,7 @@
  *   a Landsat Collection 2 band set (a folder, or its _MTL file)
  *   a PlanetScope scene (its analytic GeoTIFF, or the folder holding it)
  *   a STAC Item (a local JSON file; COLLECTION.json#ID names one item of an
- *   ItemCollection)
+ *   ItemCollection), read by stac.c
  *
  * Each gives its band files in band order with their common names
  * (bandnames.c), the acquisition date and sensor from its metadata, and its
@@ -26,7 +26,7 @@
 #include <cpl_minixml.h>
 #include <cpl_vsi.h>
 
-#include "io_int.h"
+#include "delivery_int.h"
 #include "pair_int.h"
 
 int sw__mask_usable(int rule, unsigned v)
@@ -94,7 +94,7 @@ static char *join(const char *dir, const char *name)
     return out;
 }
 
-static char *dir_of(const char *path)
+char *sw__dlv_dir_of(const char *path)
 {
     const char *s = strrchr(path, '/');
     if (!s)
@@ -115,7 +115,7 @@ static int ends_with(const char *s, const char *tail)
 }
 
 /* Adds a band (file and name, both copied) to d. */
-static int add_band(sw_ctx *ctx, sw__delivery *d, const char *file, const char *name)
+int sw__dlv_add_band(sw_ctx *ctx, sw__delivery *d, const char *file, const char *name)
 {
     char **f = realloc(d->files, (size_t)(d->nfiles + 1) * sizeof *f);
     if (f)
@@ -134,7 +134,7 @@ static int add_band(sw_ctx *ctx, sw__delivery *d, const char *file, const char *
     return d->nfiles == d->nnames ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
 }
 
-static int set_mask(sw_ctx *ctx, sw__delivery *d, const char *path, int rule)
+int sw__dlv_set_mask(sw_ctx *ctx, sw__delivery *d, const char *path, int rule)
 {
     free(d->mask);
     d->mask = strdup(path);
@@ -143,7 +143,7 @@ static int set_mask(sw_ctx *ctx, sw__delivery *d, const char *path, int rule)
 }
 
 /* Bands in sw__band_rank order (insertion sort: a dozen at most). */
-static void sort_bands(sw__delivery *d)
+void sw__dlv_sort_bands(sw__delivery *d)
 {
     for (int i = 1; i < d->nfiles; i++)
         for (int j = i; j > 0 && sw__band_rank(sw__band_common(d->names[j])) <
@@ -159,7 +159,7 @@ static void sort_bands(sw__delivery *d)
 }
 
 /* Copies YYYY-MM-DD from an ISO date-time, or from YYYYMMDD. */
-static int take_date(const char *s, char date[11])
+int sw__dlv_take_date(const char *s, char date[11])
 {
     if (!s)
         return 0;
@@ -250,7 +250,7 @@ static int read_safe(sw_ctx *ctx, const char *root, const char *mtd, sw__deliver
             info = CPLGetXMLNode((CPLXMLNode *)n, "General_Info.Product_Info");
     const char *start = info ? CPLGetXMLValue((CPLXMLNode *)info, "PRODUCT_START_TIME", NULL) : NULL;
     const char *craft = info ? CPLGetXMLValue((CPLXMLNode *)info, "Datatake.SPACECRAFT_NAME", NULL) : NULL;
-    int ok = take_date(start, d->date);
+    int ok = sw__dlv_take_date(start, d->date);
     CPLDestroyXMLNode(x);
     if (!ok)
         return sw__err(ctx, SW_EFORMAT, "%s: no PRODUCT_START_TIME (is this a Sentinel-2 L1C or L2A product?)", mtd);
@@ -290,15 +290,15 @@ static int read_safe(sw_ctx *ctx, const char *root, const char *mtd, sw__deliver
                      root, w.ngranules);
     for (int k = 0; k < 13 && rc == 0; k++)
         if (w.band[k])
-            rc = add_band(ctx, d, w.band[k], sw__band_common(sw__s2_order[k]));
+            rc = sw__dlv_add_band(ctx, d, w.band[k], sw__band_common(sw__s2_order[k]));
     if (rc == 0 && d->nfiles < 2)
         rc = sw__err(ctx, SW_EFORMAT, "%s: no band files under GRANULE/*/IMG_DATA (an incomplete download?)", root);
     /* Its mask: L2A's scene classification; L1C's cloud classification
      * (band 1, opaque clouds), from processing baseline 04.00 on. */
     if (rc == 0 && w.scl)
-        rc = set_mask(ctx, d, w.scl, SW__MASK_S2_SCL);
+        rc = sw__dlv_set_mask(ctx, d, w.scl, SW__MASK_S2_SCL);
     else if (rc == 0 && w.classi)
-        rc = set_mask(ctx, d, w.classi, SW__MASK_CLOUDY);
+        rc = sw__dlv_set_mask(ctx, d, w.classi, SW__MASK_CLOUDY);
     for (int k = 0; k < 13; k++)
         free(w.band[k]);
     free(w.scl);
@@ -379,13 +379,13 @@ static int read_landsat(sw_ctx *ctx, const char *dir, const char *id, size_t idl
             if (!strcmp(d->names[i], name))
                 have = i;
         if (name && have < 0) {
-            rc = add_band(ctx, d, full, name);
+            rc = sw__dlv_add_band(ctx, d, full, name);
         } else if (name && !strncasecmp(rest, "_SR_B", 5)) {
             free(d->files[have]);
             d->files[have] = full;
             full = NULL;
         } else if (!strncasecmp(rest, "_QA_PIXEL", 9)) {
-            rc = set_mask(ctx, d, full, SW__MASK_LANDSAT_QA);
+            rc = sw__dlv_set_mask(ctx, d, full, SW__MASK_LANDSAT_QA);
         }
         free(full);
     }
@@ -393,8 +393,8 @@ static int read_landsat(sw_ctx *ctx, const char *dir, const char *id, size_t idl
     if (rc == 0 && d->nfiles < 2)
         rc = sw__err(ctx, SW_EFORMAT, "%s: Landsat product %.*s has no reflective band files", dir, (int)idlen, id);
     if (rc == 0) {
-        sort_bands(d);
-        take_date(id + 17, d->date);
+        sw__dlv_sort_bands(d);
+        sw__dlv_take_date(id + 17, d->date);
         snprintf(d->sensor, sizeof d->sensor, "Landsat-%d", atoi(id + 2));
         d->kind = "Landsat Collection 2 product";
     }
@@ -428,7 +428,7 @@ static int landsat_find(const char *path, char *dir, size_t ndir, char id[64], s
         return 0;
     snprintf(id, 64, "%.*s", (int)n, b);
     *idlen = n;
-    char *dd = dir_of(path);
+    char *dd = sw__dlv_dir_of(path);
     if (!dd)
         return 0;
     snprintf(dir, ndir, "%s", dd);
@@ -474,7 +474,7 @@ static int read_planet(sw_ctx *ctx, const char *file, sw__delivery *d)
             return sw__err(ctx, SW_ENOMEM, "out of memory");
     }
     char udm[4096];
-    int rc = sw__udm_sidecar(file, udm, sizeof udm) ? set_mask(ctx, d, udm, SW__MASK_CLEAR) : 0;
+    int rc = sw__udm_sidecar(file, udm, sizeof udm) ? sw__dlv_set_mask(ctx, d, udm, SW__MASK_CLEAR) : 0;
     char sensor[32];
     sw__scene_metadata(file, d->date, sensor);
     snprintf(d->sensor, sizeof d->sensor, "PlanetScope");
@@ -511,223 +511,6 @@ static char *planet_in(const char *dir)
     return found;
 }
 
-/* ---- STAC Item ---- */
-
-/* An asset's href as a path GDAL opens (malloc'd). */
-static char *href_path(const char *h, const char *dir)
-{
-    size_t n = strlen(h) + strlen(dir) + 16;
-    char *out = malloc(n);
-    if (!out)
-        return NULL;
-    if (!strncmp(h, "file://", 7))
-        snprintf(out, n, "%s", h + 7);
-    else if (!strncmp(h, "http://", 7) || !strncmp(h, "https://", 8))
-        snprintf(out, n, "/vsicurl/%s", h);
-    else if (!strncmp(h, "s3://", 5))
-        snprintf(out, n, "/vsis3/%s", h + 5);
-    else if (h[0] == '/')
-        snprintf(out, n, "%s", h);
-    else
-        snprintf(out, n, "%s/%s", dir, h);
-    return out;
-}
-
-static int has_role(const cJSON *asset, const char *role)
-{
-    const cJSON *r;
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(asset, "roles")) if (cJSON_IsString(r) &&
-                                                                                 !strcmp(r->valuestring, role)) return 1;
-    return 0;
-}
-
-/* The band list of an asset: STAC 1.1 "bands" or the eo extension's
- * "eo:bands". */
-static const cJSON *asset_bands(const cJSON *asset)
-{
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(asset, "bands");
-    return cJSON_IsArray(b) ? b : cJSON_GetObjectItemCaseSensitive(asset, "eo:bands");
-}
-
-/* The common name of one band of an asset: its eo:common_name (STAC 1.1),
- * common_name, or name, or else the asset's key. rededge bands are told
- * apart by their Sentinel-2 name (B05 -> rededge1). */
-static const char *band_common_of(const cJSON *band, const char *key)
-{
-    static const char *const fields[] = {"name", "eo:common_name", "common_name"};
-    for (int i = 0; i < 3; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(band, fields[i]);
-        const char *c = cJSON_IsString(v) ? sw__band_common(v->valuestring) : NULL;
-        if (c)
-            return c;
-    }
-    return sw__band_common(key);
-}
-
-static const char *stac_sensor(const cJSON *props, char out[32])
-{
-    const char *fields[] = {"constellation", "platform"};
-    for (int i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(props, fields[i]);
-        if (!cJSON_IsString(v))
-            continue;
-        const char *s = v->valuestring;
-        if (!strncasecmp(s, "sentinel-2", 10) || !strncasecmp(s, "sentinel2", 9))
-            snprintf(out, 32, "Sentinel-2");
-        else if (!strncasecmp(s, "landsat-", 8) || !strncasecmp(s, "landsat_", 8))
-            snprintf(out, 32, "Landsat-%d", atoi(s + 8));
-        else if (!strcasecmp(s, "planetscope") || !strncasecmp(s, "PS2", 3) || !strncasecmp(s, "PSB", 3))
-            snprintf(out, 32, "PlanetScope");
-        else if (!strcasecmp(s, "landsat"))
-            continue; /* the platform says which */
-        else
-            snprintf(out, 32, "%s", s);
-        return out;
-    }
-    return out;
-}
-
-static int read_stac(sw_ctx *ctx, const char *file, const char *want_id, sw__delivery *d)
-{
-    size_t len = 0;
-    char *text = NULL;
-    int rc = sw__read_file(ctx, file, 64 << 20, &text, &len);
-    if (rc)
-        return rc;
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    if (!root)
-        return sw__err(ctx, SW_EFORMAT, "%s: not JSON (a STAC Item)", file);
-    const cJSON *item = root;
-    const cJSON *features = cJSON_GetObjectItemCaseSensitive(root, "features");
-    if (cJSON_IsArray(features)) {
-        const cJSON *f;
-        item = NULL;
-        cJSON_ArrayForEach(f, features)
-        {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
-            if (want_id ? cJSON_IsString(id) && !strcmp(id->valuestring, want_id) : cJSON_GetArraySize(features) == 1)
-                item = f;
-        }
-        if (!item) {
-            rc = want_id ? sw__err(ctx, SW_ENOTFOUND, "%s: no item '%s' in the collection", file, want_id)
-                         : sw__err(ctx, SW_EARG, "%s: an ItemCollection of %d items: name one as %s#ID, or "
-                                                 "enqueue --discover it",
-                                   file, cJSON_GetArraySize(features), file);
-            cJSON_Delete(root);
-            return rc;
-        }
-    }
-    rc = sw__delivery_from_stac(ctx, file, item, d);
-    cJSON_Delete(root);
-    return rc;
-}
-
-int sw__delivery_from_stac(sw_ctx *ctx, const char *file, const struct cJSON *item, sw__delivery *d)
-{
-    memset(d, 0, sizeof *d);
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
-    const cJSON *assets = cJSON_GetObjectItemCaseSensitive(item, "assets");
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "Feature") || !cJSON_IsObject(assets))
-        return sw__err(ctx, SW_EFORMAT, "%s: not a STAC Item (a Feature with assets)", file);
-    int rc;
-    char *dir = dir_of(file);
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(item, "properties");
-    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(props, "datetime");
-    if (!cJSON_IsString(dt))
-        dt = cJSON_GetObjectItemCaseSensitive(props, "start_datetime");
-    if (cJSON_IsString(dt))
-        take_date(dt->valuestring, d->date);
-    stac_sensor(props, d->sensor);
-    /* Single-band reflectance assets, one per common name (an asset may
-     * come twice, as GeoTIFF and JPEG 2000: the first listed is kept);
-     * else one multi-band data asset (PlanetScope's analytic). */
-    const cJSON *a, *multi = NULL;
-    rc = dir ? 0 : sw__err(ctx, SW_ENOMEM, "out of memory");
-    cJSON_ArrayForEach(a, assets)
-    {
-        if (rc)
-            break;
-        const char *key = a->string ? a->string : "";
-        const cJSON *href = cJSON_GetObjectItemCaseSensitive(a, "href");
-        if (!cJSON_IsString(href) || has_role(a, "thumbnail") || has_role(a, "overview") || has_role(a, "visual") ||
-            has_role(a, "metadata"))
-            continue;
-        char lower[64];
-        snprintf(lower, sizeof lower, "%s", key);
-        for (char *p = lower; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        int mask_rule = !strcmp(lower, "scl")             ? SW__MASK_S2_SCL
-                        : !strcmp(lower, "qa_pixel")      ? SW__MASK_LANDSAT_QA
-                        : strstr(lower, "udm2")           ? SW__MASK_CLEAR
-                                                          : -1;
-        const cJSON *bands = asset_bands(a), *mime = cJSON_GetObjectItemCaseSensitive(a, "type");
-        int nb = cJSON_GetArraySize(bands);
-        const char *c = mask_rule < 0 && nb <= 1 ? band_common_of(nb == 1 ? cJSON_GetArrayItem(bands, 0) : NULL, key)
-                                                 : NULL;
-        int data = has_role(a, "data") || has_role(a, "reflectance") || !strcmp(lower, "analytic") ||
-                   (cJSON_IsString(mime) && strstr(mime->valuestring, "image/tiff"));
-        char *path = mask_rule >= 0 || c ? href_path(href->valuestring, dir) : NULL;
-        if ((mask_rule >= 0 || c) && !path) {
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-        } else if (mask_rule >= 0) {
-            if (!d->mask)
-                rc = set_mask(ctx, d, path, mask_rule);
-        } else if (c) {
-            int dup = 0;
-            for (int i = 0; i < d->nnames; i++)
-                dup |= !strcmp(d->names[i], c);
-            if (!dup && (data || !cJSON_GetObjectItem(a, "roles")))
-                rc = add_band(ctx, d, path, c);
-        } else if (!multi && data) {
-            multi = a; /* one raster of several bands (PlanetScope's analytic) */
-        }
-        free(path);
-    }
-    if (rc == 0 && d->nfiles < 2 && multi) {
-        /* one raster of several bands, named from its band list if any */
-        sw__free_strv(d->files, d->nfiles);
-        sw__free_strv(d->names, d->nnames);
-        d->files = d->names = NULL;
-        d->nfiles = d->nnames = 0;
-        const cJSON *bands = asset_bands(multi), *b;
-        int nb = cJSON_GetArraySize(bands), named = 0;
-        d->files = malloc(sizeof *d->files);
-        d->names = calloc((size_t)nb + 1, sizeof *d->names);
-        if (!d->files || !d->names || !(d->files[0] = href_path(cJSON_GetObjectItem(multi, "href")->valuestring, dir)))
-            rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-        else
-            d->nfiles = 1;
-        cJSON_ArrayForEach(b, bands)
-        {
-            if (rc)
-                break;
-            const char *c = band_common_of(b, "");
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(b, "name");
-            if (!(d->names[d->nnames++] = strdup(c ? c : cJSON_IsString(nm) ? nm->valuestring : "?")))
-                rc = sw__err(ctx, SW_ENOMEM, "out of memory");
-            named += c != NULL;
-        }
-        if (rc == 0 && !named) { /* names say nothing: keep the raster's own */
-            sw__free_strv(d->names, d->nnames);
-            d->names = NULL;
-            d->nnames = 0;
-        }
-    } else if (rc == 0 && d->nfiles >= 2) {
-        sort_bands(d);
-    }
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
-    if (rc == 0 && d->nfiles == 0)
-        rc = sw__err(ctx, SW_EFORMAT, "%s: item %s: no asset to ingest (bands by common name, or a data asset: "
-                                      "analytic, a data role, or a GeoTIFF)",
-                     file, cJSON_IsString(id) ? id->valuestring : "?");
-    d->kind = "STAC Item";
-    free(dir);
-    if (rc)
-        sw__delivery_clear(d);
-    return rc;
-}
-
 /* ---- which it is ---- */
 
 int sw_path_is_product(const char *path)
@@ -762,13 +545,13 @@ int sw__delivery_open(sw_ctx *ctx, const char *given, sw__delivery *d)
         char file[4096];
         snprintf(file, sizeof file, "%.*s", (int)(hash - given), given);
         if (ends_with(file, ".json") && is_file(file) && !is_file(given)) {
-            rc = read_stac(ctx, file, hash + 1, d);
+            rc = sw__stac_read(ctx, file, hash + 1, d);
             goto done;
         }
     }
     if ((ends_with(given, ".json") || ends_with(given, ".geojson")) && is_file(given) &&
         !ends_with(given, "_metadata.json") && !strstr(base_of(given), "_MTL.")) {
-        rc = read_stac(ctx, given, NULL, d);
+        rc = sw__stac_read(ctx, given, NULL, d);
         goto done;
     }
     /* A Sentinel-2 product: the .SAFE folder or its metadata file. */
@@ -777,7 +560,7 @@ int sw__delivery_open(sw_ctx *ctx, const char *given, sw__delivery *d)
         goto done;
     }
     if (!strncmp(base_of(given), "MTD_MSIL", 8) && is_file(given)) {
-        char *root = dir_of(given);
+        char *root = sw__dlv_dir_of(given);
         rc = root ? read_safe(ctx, root, given, d) : sw__err(ctx, SW_ENOMEM, "out of memory");
         free(root);
         goto done;
