@@ -4,8 +4,10 @@
  * split at newlines into up to 16 arguments after it, and the program's own
  * main runs them. Inputs that do not exist keep any command from writing
  * outputs once its options parse; every run must end with status 0, 1 or 2
- * and never crash. (--config is left out: it sets GDAL's options for the
- * rest of the process.)
+ * and never crash. It runs in its own scratch folder, and arguments that
+ * are absolute paths or climb with ".." are replaced, so that whatever a
+ * command writes (an export's -o) stays there. (--config is left out: it
+ * sets GDAL's options for the rest of the process.)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sw_ctx_free(c);
         if (!freopen("/dev/null", "w", stdout))
             return 0;
+        char *slash = strrchr(aoi, '/');
+        if (slash)
+            *slash = '\0';
+        if (chdir(aoi) != 0) /* the scratch folder: relative outputs land there */
+            abort();
     }
     if (size < 1)
         return 0;
@@ -69,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!tok)
             tok = copy + size - 1;
         *tok = '\0';
-        argv[argc++] = strcmp(p, "--config") ? p : "--not-config";
+        argv[argc++] = !strcmp(p, "--config") ? "--not-config" : p[0] == '/' || strstr(p, "..") ? "x" : p;
     }
     argv[argc] = NULL;
     int st = sw_cli_main(argc, argv);
