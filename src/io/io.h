@@ -35,7 +35,7 @@ typedef struct sw__side {
     int64_t width, height; /* native size (finest band) */
     int nbands_total;
     const char *kind;  /* the delivery it is, or NULL (sw__delivery) */
-    char date[11];     /* its acquisition date (metadata, name), or "" */
+    char date[11];     /* a delivery's acquisition date (its metadata), or "" */
     char *mask;        /* the delivery's own usability mask, or NULL */
     int mask_rule;     /* how to read it: SW__MASK_... */
 } sw__side;

@@ -76,11 +76,7 @@ static int side_open(sw_ctx *ctx, side *s, const char *given, const char *role,
     if (rc == 0) {
         /* a delivery's own mask, used when no other is given */
         s->pub.kind = d.kind;
-        char sensor[32];
-        if (d.date[0])
-            snprintf(s->pub.date, sizeof s->pub.date, "%s", d.date);
-        else
-            sw__scene_metadata(s->pub.files[0], s->pub.date, sensor);
+        snprintf(s->pub.date, sizeof s->pub.date, "%s", d.date);
         s->pub.mask = d.mask;
         s->pub.mask_rule = d.mask_rule;
         d.mask = NULL;

@@ -24,13 +24,19 @@ static double nice(double target)
     return (f >= 5 ? 5 : f >= 2 ? 2 : 1) * p;
 }
 
-/* A panel's title: the date's label and its acquisition date, else its
- * file's name, cut to fit. */
+/* A panel's title: the date's label and its acquisition date (a
+ * delivery's metadata, else the file's name, sidecar or TIFF tag: looked up
+ * here, for the picture only), else its file's name, cut to fit. */
 static void title(char *out, size_t n, const char *what, const sw__side *s, int64_t width_px)
 {
     const char *base = strrchr(s->given, '/');
     base = base ? base + 1 : s->given;
-    snprintf(out, n, "%s %s", what, s->date[0] ? s->date : base);
+    char date[11] = "", sensor[32];
+    if (s->date[0])
+        snprintf(date, sizeof date, "%s", s->date);
+    else if (s->nfiles > 0)
+        sw__scene_metadata(s->files[0], date, sensor);
+    snprintf(out, n, "%s %s", what, date[0] ? date : base);
     int max = (int)(width_px / (6 * 2)) - 1;
     if (max > 3 && (int)strlen(out) > max)
         snprintf(out + max - 3, n - (size_t)(max - 3), "...");

@@ -356,7 +356,7 @@ def main():
                 continue
             summ = json.load(open(f"{out}/summary.json"))
             ib, ia = summ["inputs"]["before"], summ["inputs"]["after"]
-            if summ["grid"].get("bands") and len(summ["grid"]["bands"]) != bands:
+            if len(summ["grid"].get("bands", [])) != bands:
                 failed.append(f"detect {what}: compared {summ['grid']['bands']}, want {bands} shared bands")
             if ib.get("delivery_mask_rule") != "Sentinel-2 scene classification":
                 failed.append(f"detect {what}: BEFORE's mask {ib.get('delivery_mask')} read as "
