@@ -170,12 +170,15 @@ def main():
         gsds = {a: g for s, g, a, b, t in vhr_pairs(data)}
         m3 = degraded(data, tmp, 3.0)
         std = [("cva", "cva", []), ("irmad", "irmad", []), ("auto", "auto", [])]
+        tta = std + [("auto --tta", "auto", ["--tta"])]
+        tta_note = (" `--tta`: the model's mean over the image and its three mirror images, at its threshold for"
+                    " that chosen on the validation crops (train/tta_threshold.py).")
         block(sw, tmp, "3 m: sub-metre pairs area-averaged to 3 m, `--gsd 3`",
-              "As PlanetScope-like imagery without georeferencing would be run.",
-              [(l, m, e + ["--gsd", "3"]) for l, m, e in std], m3, out)
+              "As PlanetScope-like imagery without georeferencing would be run." + tta_note,
+              [(l, m, e + ["--gsd", "3"]) for l, m, e in tta], m3, out)
         block(sw, tmp, "Native pixels, `--gsd` given (0.2-0.5 m, Szada 1.5 m)",
-              "Each pair at its own pixel size, told to sitewatch.",
-              std, [(s, a, b, t, ["--gsd", str(gsds[a])]) for s, a, b, t, _ in vhr], out)
+              "Each pair at its own pixel size, told to sitewatch." + tta_note,
+              tta, [(s, a, b, t, ["--gsd", str(gsds[a])]) for s, a, b, t, _ in vhr], out)
         block(sw, tmp, "Native pixels, no georeferencing and no `--gsd`",
               "What a user who does not know the pixel size gets: auto assumes none, warns, and runs IR-MAD "
               "(chosen after this block was seen).",

@@ -66,6 +66,8 @@ static void usage(FILE *f)
             "                          removed buildings; the default unless $SITEWATCH_MODEL says otherwise)\n"
             "                          or change (any land-cover change: buildings, roads, cleared ground)\n"
             "      --gsd M             learned, without georeferencing: metres per pixel\n"
+            "      --tta               learned: average the model over the image and its three mirror\n"
+            "                          images (test-time augmentation; four times the model's time)\n"
             "  -q, --quiet             no progress bar and no summary line\n"
             "  -h, --help              this help\n"
             "\n"
@@ -90,7 +92,7 @@ int cmd_detect(int argc, char **argv)
         {"mask-cloudy", no_argument, 0, 12},
         {"cloud-screen", no_argument, 0, 30},
         {"slivers", required_argument, 0, 31},      {"fill-holes", required_argument, 0, 32},
-        {"max-pixels", required_argument, 0, 33},
+        {"max-pixels", required_argument, 0, 33},   {"tta", no_argument, 0, 34},
         {"quiet", no_argument, 0, 'q'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     sw_detect_opts o;
@@ -196,6 +198,7 @@ int cmd_detect(int argc, char **argv)
             o.morph_radius = (int)radius;
             break;
         }
+        case 34: o.tta = 1; break;
         case 9: o.mask_before = optarg; break;
         case 10: o.mask_after = optarg; break;
         case 11:

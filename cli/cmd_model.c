@@ -35,8 +35,10 @@ static int model_list(int json)
             printf("%-14s %2d bands (", names[i], sw_model_bands(m));
             for (int b = 0; b < sw_model_bands(m); b++)
                 printf("%s%s", b ? "," : "", sw_model_band_name(m, b) ? sw_model_band_name(m, b) : "?");
-            printf(") at %g m, threshold %.2f, %lld parameters\n", sw_model_gsd(m), sw_model_threshold(m),
-                   (long long)sw_model_parameters(m));
+            printf(") at %g m, threshold %.2f", sw_model_gsd(m), sw_model_threshold(m));
+            if (sw_model_tta_threshold(m) != sw_model_threshold(m))
+                printf(" (%.2f with --tta)", sw_model_tta_threshold(m));
+            printf(", %lld parameters\n", (long long)sw_model_parameters(m));
             printf("%-14s held-out F1: %s\n", "", sw_model_heldout(m) ? sw_model_heldout(m) : "(none recorded)");
         }
         sw_model_free(m);
@@ -82,7 +84,10 @@ int cmd_model(int argc, char **argv)
         printf("  bands %d, trained at %.2f m per pixel, %lld parameters, context %d px, tiles in multiples of %d\n",
                sw_model_bands(m), sw_model_gsd(m), (long long)sw_model_parameters(m), sw_model_halo(m),
                sw_model_multiple(m));
-        printf("  change where the probability exceeds %.2f\n", sw_model_threshold(m));
+        printf("  change where the probability exceeds %.2f", sw_model_threshold(m));
+        if (sw_model_tta_threshold(m) != sw_model_threshold(m))
+            printf(" (%.2f with --tta)", sw_model_tta_threshold(m));
+        printf("\n");
         printf("  header: %s\n", "(sitewatch model info FILE --json prints it whole)");
     }
     sw_model_free(m);

@@ -100,6 +100,9 @@ typedef struct sw_detect_opts {
     const char *const *creation_options; /* sw_detect_run: GeoTIFF creation options for
                                 score.tif and mask.tif (KEY=VALUE, NULL-terminated, as
                                 GDAL's -co); they override sitewatch's own */
+    int tta;                 /* learned: non-zero averages the network's probability over
+                                the image and its three mirror images (four times the
+                                time); 0 (default): off */
 } sw_detect_opts;
 
 /* What a run found, for the caller to print. */

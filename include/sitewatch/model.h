@@ -35,6 +35,10 @@ const char *sw_model_header(const sw_model *m);
 int sw_model_bands(const sw_model *m);
 double sw_model_gsd(const sw_model *m);      /* metres per pixel it was trained at */
 double sw_model_threshold(const sw_model *m); /* its operating probability (0.5 unless the file sets one) */
+/* Its operating probability with test-time augmentation (the mean over mirror
+ * images is smoother, so its best threshold differs); the threshold above
+ * unless the file sets one. */
+double sw_model_tta_threshold(const sw_model *m);
 const char *sw_model_band_name(const sw_model *m, int i); /* band i's name in the header, or NULL */
 const char *sw_model_name(const sw_model *m);    /* the header's name, or NULL */
 const char *sw_model_heldout(const sw_model *m); /* "set F1, ..." of its held-out scores, or NULL */

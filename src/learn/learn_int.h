@@ -18,6 +18,7 @@ struct sw_model {
     int ch[SW__MAX_DEPTH];
     double gsd;
     double threshold; /* operating probability: the header's "threshold", else 0.5 */
+    double tta_threshold; /* with test-time augmentation: "tta_threshold", else threshold */
     char *band_name[64]; /* the header's band_names (NULL where it has none) */
     char *name;          /* the header's name, or NULL */
     char *heldout;       /* "set F1, ..." from provenance.heldout_scores, or NULL */

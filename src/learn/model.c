@@ -170,6 +170,7 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(js, "layers");
     const cJSON *gsd = cJSON_GetObjectItemCaseSensitive(js, "gsd_m");
     const cJSON *thr = cJSON_GetObjectItemCaseSensitive(js, "threshold");
+    const cJSON *tthr = cJSON_GetObjectItemCaseSensitive(js, "tta_threshold");
     int data_bytes = 0;
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "sitewatch-model") != 0) {
         rc = sw__err(ctx, SW_EFORMAT, "%s: not a sitewatch model header", path);
@@ -187,6 +188,8 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
         rc = sw__err(ctx, SW_EFORMAT, "%s: the header lacks or has bad depth, bands, halo, gsd, channels or layers", path);
     } else if (thr && !(cJSON_IsNumber(thr) && thr->valuedouble > 0.0 && thr->valuedouble < 1.0)) {
         rc = sw__err(ctx, SW_EFORMAT, "%s: the header's threshold must be a probability in (0, 1)", path);
+    } else if (tthr && !(cJSON_IsNumber(tthr) && tthr->valuedouble > 0.0 && tthr->valuedouble < 1.0)) {
+        rc = sw__err(ctx, SW_EFORMAT, "%s: the header's tta_threshold must be a probability in (0, 1)", path);
     }
     if (rc) {
         cJSON_Delete(js);
@@ -194,6 +197,7 @@ static int parse(sw_ctx *ctx, sw_model *m, const char *path, const unsigned char
     }
     m->gsd = gsd->valuedouble;
     m->threshold = thr ? thr->valuedouble : 0.5;
+    m->tta_threshold = tthr ? tthr->valuedouble : m->threshold;
     if ((rc = read_labels(ctx, m, js)) != 0) {
         cJSON_Delete(js);
         return rc;
@@ -328,6 +332,7 @@ const char *sw_model_header(const sw_model *m) { return m->header; }
 int sw_model_bands(const sw_model *m) { return m->bands; }
 double sw_model_gsd(const sw_model *m) { return m->gsd; }
 double sw_model_threshold(const sw_model *m) { return m->threshold; }
+double sw_model_tta_threshold(const sw_model *m) { return m->tta_threshold; }
 const char *sw_model_band_name(const sw_model *m, int i) { return i >= 0 && i < m->bands ? m->band_name[i] : NULL; }
 const char *sw_model_name(const sw_model *m) { return m->name; }
 const char *sw_model_heldout(const sw_model *m) { return m->heldout; }

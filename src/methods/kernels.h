@@ -117,9 +117,10 @@ struct sw_model;
  * depend on how the scene is cut into strips. */
 void sw__learned_window(const struct sw_model *net, double scale, int64_t y0, int rows, int64_t height,
                         int64_t *ya, int64_t *yb);
-/* sel: model band b is input band sel[b] of m->nb (NULL: the same bands). */
+/* sel: model band b is input band sel[b] of m->nb (NULL: the same bands).
+ * tta: non-zero averages the network over each tile's four mirror images. */
 int sw__learned_score(sw_ctx *ctx, const sw__model *m, const struct sw_model *net, const int *sel, double scale,
-                      const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
+                      int tta, const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
                       int top, int rows_out, float *score);
 
 #endif

@@ -8,6 +8,12 @@
  * TILE core columns plus the halo on each side; each tile runs through the
  * network and only its core is kept, so neighbouring tiles do not seam.
  * Tile sides are padded by reflection up to the model's multiple.
+ *
+ * With test-time augmentation (--tta) each tile also runs mirrored left to
+ * right, top to bottom and both, and the four probabilities, mirrored
+ * back, are averaged. The tile is mirrored whole, padding included, so the
+ * network pools the same pixels together in every orientation and a strip
+ * still gives what the whole scene would.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -55,7 +61,62 @@ void sw__learned_window(const sw_model *net, double scale, int64_t y0, int rows,
     *yb = b < height ? b : height;
 }
 
-int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, const int *sel, double scale,
+/* Mirrors `planes` planes of h x w in place: left to right, or top to bottom. */
+static void mirror(float *p, int planes, int64_t h, int64_t w, int left_right)
+{
+    for (int b = 0; b < planes; b++, p += h * w) {
+        if (left_right) {
+            for (int64_t j = 0; j < h; j++)
+                for (int64_t i = 0, k = w - 1; i < k; i++, k--) {
+                    float t = p[j * w + i];
+                    p[j * w + i] = p[j * w + k];
+                    p[j * w + k] = t;
+                }
+        } else {
+            for (int64_t j = 0, k = h - 1; j < k; j++, k--)
+                for (int64_t i = 0; i < w; i++) {
+                    float t = p[j * w + i];
+                    p[j * w + i] = p[k * w + i];
+                    p[k * w + i] = t;
+                }
+        }
+    }
+}
+
+/* The network on one tile, or the mean of its four mirror images (tta):
+ * orientations in the order as is, left-right, both, top-bottom, each
+ * reached from the one before by one mirror of the inputs; each output is
+ * mirrored back and added in that order, so the sum is the same on any
+ * machine and thread count. ta and tb are left mirrored; tq is scratch. */
+static int run_tile(sw_ctx *ctx, const sw_model *net, int tta, int nb, float *ta, float *tb, int64_t mh,
+                    int64_t mw, float *tp, float *tq)
+{
+    if (!tta)
+        return sw_model_run(ctx, net, ta, tb, (int)mh, (int)mw, tp);
+    size_t n = (size_t)mh * (size_t)mw;
+    for (int k = 0; k < 4; k++) {
+        if (k > 0) { /* k = 1, 3: left-right; k = 2: top-bottom */
+            mirror(ta, nb, mh, mw, k != 2);
+            mirror(tb, nb, mh, mw, k != 2);
+        }
+        int rc = sw_model_run(ctx, net, ta, tb, (int)mh, (int)mw, k ? tq : tp);
+        if (rc)
+            return rc;
+        if (k == 0)
+            continue;
+        if (k != 3) /* orientations 1 and 2 are mirrored left-right */
+            mirror(tq, 1, mh, mw, 1);
+        if (k >= 2) /* orientations 2 and 3 are mirrored top-bottom */
+            mirror(tq, 1, mh, mw, 0);
+        for (size_t i = 0; i < n; i++)
+            tp[i] += tq[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        tp[i] *= 0.25f;
+    return 0;
+}
+
+int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, const int *sel, double scale, int tta,
                       const float *x, const float *y, const uint8_t *valid, int64_t width, int rows_in,
                       int top, int rows_out, float *score)
 {
@@ -76,7 +137,7 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, cons
             za[(size_t)b * plane + i] = ok ? (float)((x[i * nin + s] - m->mean[0][s]) * m->isd[0][s]) : 0.0f;
             zb[(size_t)b * plane + i] = ok ? (float)((y[i * nin + s] - m->mean[1][s]) * m->isd[1][s]) : 0.0f;
         }
-    float *ta = NULL, *tb = NULL, *tp = NULL;
+    float *ta = NULL, *tb = NULL, *tp = NULL, *tq = NULL;
     size_t tcap = 0;
     for (int64_t x0 = 0; x0 < width && rc == 0; x0 += TILE) {
         int64_t x1 = x0 + TILE < width ? x0 + TILE : width;
@@ -91,11 +152,13 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, cons
             free(ta);
             free(tb);
             free(tp);
+            free(tq);
             ta = malloc(need * (size_t)nb * sizeof(float));
             tb = malloc(need * (size_t)nb * sizeof(float));
             tp = malloc(need * sizeof(float));
+            tq = tta ? malloc(need * sizeof(float)) : NULL;
             tcap = need;
-            if (!ta || !tb || !tp) {
+            if (!ta || !tb || !tp || (tta && !tq)) {
                 rc = sw__err(ctx, SW_ENOMEM, "out of memory for a model tile");
                 break;
             }
@@ -117,7 +180,7 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, cons
                     }
                 }
         }
-        rc = sw_model_run(ctx, net, ta, tb, (int)mh, (int)mw, tp);
+        rc = run_tile(ctx, net, tta, nb, ta, tb, mh, mw, tp, tq);
         if (rc)
             break;
         for (int r = 0; r < rows_out; r++) {
@@ -136,6 +199,7 @@ int sw__learned_score(sw_ctx *ctx, const sw__model *m, const sw_model *net, cons
     free(ta);
     free(tb);
     free(tp);
+    free(tq);
     free(za);
     free(zb);
     return rc;
@@ -150,6 +214,7 @@ typedef struct learned {
     double scale;      /* the input's pixel size over the model's */
     double gsd;        /* the input's pixel size: known, given, or assumed */
     int gsd_assumed;   /* no georeferencing and no --gsd */
+    int tta;           /* average over each tile's four mirror images */
     int halo;          /* context rows a strip needs */
     int sel[64];       /* model band b is input band sel[b] */
     const char *chosen; /* why this model: named, or chosen by pixel size and bands */
@@ -290,6 +355,7 @@ static int load(learned *l, sw_ctx *ctx, const sw__method_env *env)
     if (!name)
         name = getenv("SITEWATCH_MODEL");
     l->gsd_assumed = !env->georef && !(o->gsd > 0.0);
+    l->tta = o->tta != 0;
     int rc;
     if (name) {
         l->chosen = "named";
@@ -342,7 +408,7 @@ static int learned_strip(const void *state, sw_ctx *ctx, const sw__strip *in, vo
 {
     (void)scratch;
     const learned *l = state;
-    return sw__learned_score(ctx, &l->m, l->net, l->sel, l->scale, in->x, in->y, in->valid, in->width, in->rows_in,
+    return sw__learned_score(ctx, &l->m, l->net, l->sel, l->scale, l->tta, in->x, in->y, in->valid, in->width, in->rows_in,
                              in->top, in->rows_out, score);
 }
 
@@ -359,8 +425,10 @@ static int learned_halo(const void *state)
 
 static int learned_threshold(const void *state, double *t, const char **rule)
 {
-    *t = sw_model_threshold(((const learned *)state)->net);
-    *rule = "the model's operating probability";
+    const learned *l = state;
+    *t = l->tta ? sw_model_tta_threshold(l->net) : sw_model_threshold(l->net);
+    *rule = l->tta ? "the model's operating probability with test-time augmentation"
+                   : "the model's operating probability";
     return 1;
 }
 
@@ -388,6 +456,8 @@ static void learned_describe(const void *state, sw__json *j)
     sw__json_num(j, l->scale);
     sw__json_key(j, "context_rows");
     sw__json_int(j, l->halo);
+    sw__json_key(j, "test_time_augmentation");
+    sw__json_str(j, l->tta ? "mean of 4 mirror images (as is, left-right, both, top-bottom)" : "none");
 }
 
 const sw__method sw__method_learned = {

@@ -86,6 +86,39 @@ static void test_matches_pytorch(void **state)
     sw_ctx_free(c);
 }
 
+/* A W x H pair of 3 bands: smooth ground, and blocks of change whose
+ * strength grows from left to right, so that any model leaves some pixels
+ * undecided. */
+static void make_pair(int W, int H, float **x, float **y, uint8_t **v)
+{
+    const int nb = 3;
+    *x = malloc(sizeof(float) * W * H * nb);
+    *y = malloc(sizeof(float) * W * H * nb);
+    *v = malloc((size_t)W * H);
+    memset(*v, 1, (size_t)W * H);
+    srand(5);
+    for (int i = 0; i < W * H; i++)
+        for (int b = 0; b < nb; b++) {
+            int px = i % W, py = i / W;
+            float base = (float)(sin(px * 0.05 + b) * cos(py * 0.07) + 0.2 * rand() / RAND_MAX);
+            (*x)[i * nb + b] = base;
+            (*y)[i * nb + b] = base + ((px / 40 + py / 40) % 5 == 0 ? 2.0f * px / W : 0.0f);
+        }
+}
+
+/* Standardization that leaves the inputs as they are. */
+static void identity_std(sw__model *st, int nb)
+{
+    memset(st, 0, sizeof *st);
+    st->nb = nb;
+    for (int d = 0; d < 2; d++) {
+        st->mean[d] = calloc((size_t)nb, sizeof(double));
+        st->isd[d] = malloc((size_t)nb * sizeof(double));
+        for (int b = 0; b < nb; b++)
+            st->isd[d][b] = 1.0;
+    }
+}
+
 static void test_tiles_do_not_seam(void **state)
 {
     (void)state;
@@ -93,54 +126,109 @@ static void test_tiles_do_not_seam(void **state)
     sw_model *m = sw_model_load(c, SW_TEST_MODEL);
     assert_non_null(m);
     const int W = 520, H = 200, nb = 3; /* more than two 256-column tiles wide */
-    float *x = malloc(sizeof(float) * W * H * nb), *y = malloc(sizeof(float) * W * H * nb);
-    uint8_t *v = malloc((size_t)W * H);
-    memset(v, 1, (size_t)W * H);
-    srand(5);
-    for (int i = 0; i < W * H; i++)
-        for (int b = 0; b < nb; b++) {
-            int px = i % W, py = i / W;
-            float base = (float)(sin(px * 0.05 + b) * cos(py * 0.07) + 0.2 * rand() / RAND_MAX);
-            x[i * nb + b] = base;
-            /* blocks of change whose strength grows from left to right, so
-             * that any model leaves some pixels undecided */
-            y[i * nb + b] = base + ((px / 40 + py / 40) % 5 == 0 ? 2.0f * px / W : 0.0f);
-        }
-    sw__model st = {0};
-    st.nb = nb;
-    for (int d = 0; d < 2; d++) {
-        st.mean[d] = calloc((size_t)nb, sizeof(double));
-        st.isd[d] = malloc((size_t)nb * sizeof(double));
-        for (int b = 0; b < nb; b++)
-            st.isd[d][b] = 1.0;
-    }
-    /* Whole image in one strip versus strips of 20 rows with context. */
+    float *x, *y;
+    uint8_t *v;
+    make_pair(W, H, &x, &y, &v);
+    sw__model st;
+    identity_std(&st, nb);
+    /* Whole image in one strip versus strips of 20 rows with context, with
+     * and without test-time augmentation (each tile mirrored whole). */
     float *whole = malloc(sizeof(float) * W * H), *strips = malloc(sizeof(float) * W * H);
-    assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, x, y, v, W, H, 0, H, whole), 0);
-    for (int y0 = 0; y0 < H; y0 += 20) {
-        int rows = H - y0 < 20 ? H - y0 : 20;
-        int64_t ya, yb;
-        sw__learned_window(m, 1.0, y0, rows, H, &ya, &yb);
-        assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, x + (size_t)ya * W * nb, y + (size_t)ya * W * nb,
-                                           v + (size_t)ya * W, W, (int)(yb - ya), (int)(y0 - ya), rows,
-                                           strips + (size_t)y0 * W), 0);
+    for (int tta = 0; tta < 2; tta++) {
+        assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, tta, x, y, v, W, H, 0, H, whole), 0);
+        for (int y0 = 0; y0 < H; y0 += 20) {
+            int rows = H - y0 < 20 ? H - y0 : 20;
+            int64_t ya, yb;
+            sw__learned_window(m, 1.0, y0, rows, H, &ya, &yb);
+            assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, tta, x + (size_t)ya * W * nb,
+                                               y + (size_t)ya * W * nb, v + (size_t)ya * W, W, (int)(yb - ya),
+                                               (int)(y0 - ya), rows, strips + (size_t)y0 * W),
+                             0);
+        }
+        double maxd = 0;
+        int mid = 0;
+        for (int i = 0; i < W * H; i++) {
+            maxd = fmax(maxd, fabs(whole[i] - strips[i]));
+            mid += whole[i] > 0.001 && whole[i] < 0.999;
+        }
+        printf("tta %d: strips of 20 rows vs one strip: max difference %.3g (%d pixels with 0.001 < p < 0.999)\n",
+               tta, maxd, mid);
+        assert_true(mid > 100); /* the comparison covers undecided pixels, not only saturated ones */
+        if (maxd > 1e-5)
+            fail_msg("tiling changes probabilities by %g (tta %d)", maxd, tta);
     }
-    double maxd = 0;
-    int mid = 0;
-    for (int i = 0; i < W * H; i++) {
-        maxd = fmax(maxd, fabs(whole[i] - strips[i]));
-        mid += whole[i] > 0.001 && whole[i] < 0.999;
-    }
-    printf("strips of 20 rows vs one strip: max difference %.3g (%d pixels with 0.001 < p < 0.999)\n", maxd, mid);
-    assert_true(mid > 100); /* the comparison covers undecided pixels, not only saturated ones */
-    if (maxd > 1e-5)
-        fail_msg("tiling changes probabilities by %g", maxd);
     sw__model_clear(&st);
     free(x);
     free(y);
     free(v);
     free(whole);
     free(strips);
+    sw_model_free(m);
+    sw_ctx_free(c);
+}
+
+/* Pixel (i, j) of orientation o (0 as is, 1 left-right, 2 both, 3
+ * top-bottom) of a W x H image: the index of the original pixel. */
+static int mirrored(int o, int i, int j, int W, int H)
+{
+    int si = o == 1 || o == 2 ? W - 1 - i : i, sj = o >= 2 ? H - 1 - j : j;
+    return sj * W + si;
+}
+
+/* Test-time augmentation against its plain reference: the model run on the
+ * four mirror images of the whole scene, each result mirrored back, and
+ * averaged. On sides that are multiples of the model's (no padding) the two
+ * must agree; and the mean must differ from the single run. */
+static void test_tta_is_the_mean_of_mirror_images(void **state)
+{
+    (void)state;
+    sw_ctx *c = sw_ctx_new();
+    sw_model *m = sw_model_load(c, SW_TEST_MODEL);
+    assert_non_null(m);
+    const int mult = sw_model_multiple(m), W = 24 * mult, H = 16 * mult, nb = 3;
+    float *x, *y;
+    uint8_t *v;
+    make_pair(W, H, &x, &y, &v);
+    sw__model st;
+    identity_std(&st, nb);
+    float *mx = malloc(sizeof(float) * W * H * nb), *my = malloc(sizeof(float) * W * H * nb);
+    float *p = malloc(sizeof(float) * W * H), *plain = malloc(sizeof(float) * W * H);
+    float *tta = malloc(sizeof(float) * W * H);
+    double *ref = calloc((size_t)W * H, sizeof(double));
+    for (int o = 0; o < 4; o++) {
+        for (int j = 0; j < H; j++)
+            for (int i = 0; i < W; i++)
+                for (int b = 0; b < nb; b++) {
+                    mx[(j * W + i) * nb + b] = x[mirrored(o, i, j, W, H) * nb + b];
+                    my[(j * W + i) * nb + b] = y[mirrored(o, i, j, W, H) * nb + b];
+                }
+        assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, 0, mx, my, v, W, H, 0, H, p), 0);
+        for (int j = 0; j < H; j++)
+            for (int i = 0; i < W; i++)
+                ref[mirrored(o, i, j, W, H)] += 0.25 * p[j * W + i];
+        if (o == 0)
+            memcpy(plain, p, sizeof(float) * W * H);
+    }
+    assert_int_equal(sw__learned_score(c, &st, m, NULL, 1.0, 1, x, y, v, W, H, 0, H, tta), 0);
+    double maxd = 0, moved = 0;
+    for (int i = 0; i < W * H; i++) {
+        maxd = fmax(maxd, fabs(tta[i] - ref[i]));
+        moved = fmax(moved, fabs(tta[i] - plain[i]));
+    }
+    printf("tta vs the mean of four mirrored runs: max difference %.3g; vs one run: %.3g\n", maxd, moved);
+    if (maxd > 1e-5)
+        fail_msg("test-time augmentation differs from its reference by %g", maxd);
+    assert_true(moved > 1e-3);
+    sw__model_clear(&st);
+    free(x);
+    free(y);
+    free(v);
+    free(mx);
+    free(my);
+    free(p);
+    free(plain);
+    free(tta);
+    free(ref);
     sw_model_free(m);
     sw_ctx_free(c);
 }
@@ -216,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_pytorch),
         cmocka_unit_test(test_tiles_do_not_seam),
+        cmocka_unit_test(test_tta_is_the_mean_of_mirror_images),
         cmocka_unit_test(test_bad_files_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
