@@ -204,6 +204,11 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     OGREnvelope env;
     OGR_G_GetEnvelope(aoi, &env);
     double r = *resolution_m;
+    OGRSpatialReferenceH utm_srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(utm_srs, epsg);
+    int same_crs = OSRIsSame(ssrs, utm_srs);
+    OSRDestroySpatialReference(utm_srs);
+    int same_size = fabs(gt[1] - r) < 1e-9 * r && fabs(gt[5] + r) < 1e-9 * r && gt[2] == 0 && gt[4] == 0;
     double x0 = floor((env.MinX - margin_m) / r) * r, x1 = ceil((env.MaxX + margin_m) / r) * r;
     double y0 = floor((env.MinY - margin_m) / r) * r, y1 = ceil((env.MaxY + margin_m) / r) * r;
     char te[4][64], tr[64], srs[32];
@@ -226,28 +231,38 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     else
         snprintf(nd, sizeof nd, "%s", GDALDataTypeIsFloating(GDALGetRasterDataType(b1)) ? "nan" : "0");
     /* A scene already on the site's grid (same CRS and pixel size, whole
-     * pixels apart) is copied, not resampled. */
-    OGRSpatialReferenceH utm_srs = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(utm_srs, epsg);
-    double ox = (gt[0] - x0) / r, oy = (y1 - gt[3]) / r;
-    int aligned = OSRIsSame(ssrs, utm_srs) && fabs(gt[1] - r) < 1e-9 * r && fabs(gt[5] + r) < 1e-9 * r &&
-                  gt[2] == 0 && gt[4] == 0 && fabs(ox - round(ox)) < 1e-6 && fabs(oy - round(oy)) < 1e-6;
-    OSRDestroySpatialReference(utm_srs);
-    char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
-                    "-r", aligned ? "near" : "cubic", "-dstnodata", nd, NULL};
+     * pixels apart) is copied: its window of the chip's extent, nodata
+     * beyond its edges. Any other is warped onto the grid. */
+    double ox = (x0 - gt[0]) / r, oy = (gt[3] - y1) / r;
+    GDALRasterBandH last = GDALGetRasterBand(src, GDALGetRasterCount(src));
+    int plain = GDALGetRasterColorInterpretation(last) != GCI_AlphaBand &&
+                !(GDALGetMaskFlags(GDALGetRasterBand(src, 1)) & GMF_PER_DATASET); /* no alpha, no mask of its own */
+    int aligned = plain && same_crs && same_size && fabs(ox - round(ox)) < 1e-6 && fabs(oy - round(oy)) < 1e-6;
+    char win[4][32];
+    snprintf(win[0], 32, "%.0f", round(ox));
+    snprintf(win[1], 32, "%.0f", round(oy));
+    snprintf(win[2], 32, "%.0f", round((x1 - x0) / r));
+    snprintf(win[3], 32, "%.0f", round((y1 - y0) / r));
     sw__gdal_err e;
     sw__gdal_push(&e);
-    GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
-    GDALDatasetH vrt = wo ? GDALWarp(tmp_vrt, NULL, 1, &src, wo, NULL) : NULL;
-    GDALWarpAppOptionsFree(wo);
+    GDALDatasetH vrt = NULL, from = src;
+    if (!aligned) {
+        char *argv[] = {"-of", "VRT", "-t_srs", srs, "-te", te[0], te[1], te[2], te[3], "-tr", tr, tr,
+                        "-r", "cubic", "-dstnodata", nd, NULL};
+        GDALWarpAppOptions *wo = GDALWarpAppOptionsNew(argv, NULL);
+        from = vrt = wo ? GDALWarp(tmp_vrt, NULL, 1, &src, wo, NULL) : NULL;
+        GDALWarpAppOptionsFree(wo);
+    }
     GDALDatasetH cog = NULL;
-    if (vrt) {
+    if (from) {
         /* Overviews only where they pay: a chip a screen shows whole needs none. */
-        int big = GDALGetRasterXSize(vrt) > 2048 || GDALGetRasterYSize(vrt) > 2048;
+        int cw = aligned ? atoi(win[2]) : GDALGetRasterXSize(from), ch = aligned ? atoi(win[3]) : GDALGetRasterYSize(from);
+        int big = cw > 2048 || ch > 2048;
         char *targv[] = {"-of", "COG", "-co", "COMPRESS=ZSTD", "-co", "LEVEL=1", "-co", "PREDICTOR=YES",
-                         "-co", big ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE", NULL};
+                         "-co", big ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE", "-a_nodata", nd,
+                         aligned ? "-srcwin" : NULL, win[0], win[1], win[2], win[3], NULL};
         GDALTranslateOptions *to = GDALTranslateOptionsNew(targv, NULL);
-        cog = to ? GDALTranslate(out_path, vrt, to, NULL) : NULL;
+        cog = to ? GDALTranslate(out_path, from, to, NULL) : NULL;
         GDALTranslateOptionsFree(to);
     }
     sw__gdal_pop();
@@ -281,7 +296,8 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
         *usable = all ? (double)ok / (double)all : 0.0;
     }
     GDALClose(cog);
-    GDALClose(vrt);
+    if (vrt)
+        GDALClose(vrt);
 done:
     if (tmp_vrt) {
         VSIUnlink(tmp_vrt);

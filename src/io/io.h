@@ -253,11 +253,12 @@ char *sw__epsg_wkt(int epsg);
  * (PlanetScope, Sentinel-2), a PlanetScope _metadata.json sidecar, or the
  * TIFF date tag. Returns 0 when a date was found (sensor may stay empty). */
 int sw__scene_metadata(const char *path, char date[11], char sensor[32]);
-/* Warps a georeferenced scene onto the site's grid: UTM zone epsg, pixel
- * size *resolution_m (set from the scene when 0), the AOI's bounds plus
- * margin_m; writes a COG (nodata where the scene does not reach) at out_path and the fraction of
- * the chip the scene covers to *usable. SW_ENOOVERLAP when the scene misses
- * the AOI. */
+/* Puts a georeferenced scene on the site's grid: UTM zone epsg, pixel
+ * size *resolution_m (set from the scene when 0), pixel lines on multiples
+ * of it, the AOI's bounds plus margin_m; writes a COG (nodata where the
+ * scene does not reach) at out_path and the fraction of the chip the scene
+ * covers to *usable. A scene already on that grid is copied, any other
+ * resampled (cubic). SW_ENOOVERLAP when the scene misses the AOI. */
 int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg, double margin_m,
                    double *resolution_m, const char *out_path, double *usable);
 
