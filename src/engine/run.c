@@ -91,6 +91,9 @@ static int open_method(sw__run *r)
     } else if (!(r->m = sw__method_find(name))) {
         return sw__err(r->ctx, SW_EARG, "unknown method '%s' (one of: %s)", name, sw__method_names());
     }
+    if (r->o->tta && strcmp(r->m->name, "learned") != 0)
+        sw__warn(r->ctx, "%s: --tta applies to the learned method only; %s runs without it", r->pair->before,
+                 r->m->name);
     /* (auto opened the method it chose when that told it whether it can) */
     return r->m->open && !r->ms ? r->m->open(r->ctx, &r->env, &r->ms) : 0;
 }
