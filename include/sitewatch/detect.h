@@ -28,7 +28,9 @@ typedef enum sw_threshold_kind {
     SW_THRESHOLD_OTSU = 0, /* Otsu on the score histogram, tail clipped (learned: p > 0.5) */
     SW_THRESHOLD_CHI2,     /* IR-MAD only: no-change probability below a value */
     SW_THRESHOLD_FIXED,    /* a score value */
-    SW_THRESHOLD_KI        /* Kittler-Illingworth minimum error, tail clipped */
+    SW_THRESHOLD_KI,       /* Kittler-Illingworth minimum error, tail clipped */
+    SW_THRESHOLD_DEFAULT   /* the default: Otsu, but Kittler-Illingworth where auto runs
+                              CVA on multispectral imagery (docs/accuracy.md) */
 } sw_threshold_kind;
 
 /* Morphological cleanup of the change mask before objects are formed, with

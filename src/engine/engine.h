@@ -102,6 +102,7 @@ typedef struct sw__run {
     uint8_t *qvalid, *qmask;
     double threshold, otsu_clip, threshold_floor;
     const char *threshold_rule;
+    sw_threshold_kind threshold_kind; /* the options', SW_THRESHOLD_DEFAULT resolved */
     int shift_applied;
     const char *shift_note;
     int64_t min_pixels;

@@ -62,7 +62,7 @@ static int choose_threshold(sw__run *r)
         int b = f < 0 ? 0 : f >= NBINS ? NBINS - 1 : (int)f;
         hist[b]++;
     }
-    int ki = o->threshold == SW_THRESHOLD_KI;
+    int ki = r->threshold_kind == SW_THRESHOLD_KI;
     r->threshold = ki ? sw__kittler(hist, NBINS, lo, hi) : sw__otsu(hist, NBINS, lo, hi);
     r->otsu_clip = hi;
     r->threshold_rule = ki ? "kittler-illingworth" : "otsu";

@@ -29,7 +29,7 @@ void sw_detect_opts_init(sw_detect_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->size = sizeof *o;
-    o->threshold = SW_THRESHOLD_OTSU;
+    o->threshold = SW_THRESHOLD_DEFAULT;
     o->threshold_value = 0.01;
     o->min_area = -1.0;
     o->coregister = -1;
@@ -84,13 +84,15 @@ static int open_method(sw__run *r)
 {
     const char *name = r->o->method ? r->o->method : "auto";
     r->method_reason = "asked for";
+    sw_threshold_kind suits = SW_THRESHOLD_OTSU;
     int rc;
     if (strcmp(name, "auto") == 0) {
-        if ((rc = sw__method_auto(r->ctx, &r->env, &r->m, &r->ms, &r->method_reason)) != 0)
+        if ((rc = sw__method_auto(r->ctx, &r->env, &r->m, &r->ms, &r->method_reason, &suits)) != 0)
             return rc;
     } else if (!(r->m = sw__method_find(name))) {
         return sw__err(r->ctx, SW_EARG, "unknown method '%s' (one of: %s)", name, sw__method_names());
     }
+    r->threshold_kind = r->o->threshold == SW_THRESHOLD_DEFAULT ? suits : r->o->threshold;
     if (r->o->tta && strcmp(r->m->name, "learned") != 0)
         sw__warn(r->ctx, "%s: --tta applies to the learned method only; %s runs without it", r->pair->before,
                  r->m->name);

@@ -90,9 +90,10 @@ const char *sw__method_names(void);
 
 /* --method auto (auto.c): the method that suits the pair, one rule for every
  * caller. On success *m is chosen and *state holds what its open gave (the
- * learned model loaded), *reason says why. */
+ * learned model loaded), *reason says why, and *threshold is the threshold
+ * rule that goes with the choice when the caller names none. */
 int sw__method_auto(sw_ctx *ctx, const sw__method_env *env, const sw__method **m, void **state,
-                    const char **reason);
+                    const char **reason, sw_threshold_kind *threshold);
 
 /* For fits that need a neighbourhood: at most max_rows rows spread evenly
  * over the scene (row (2j + 1) H / 2n), each read with r rows of context

@@ -251,7 +251,7 @@ int sw__summary_write(sw__run *r, const sw_detect_result *res, sw__hashes *h, co
     sw__json_key(&j, "threshold");
     sw__json_str(&j, r->threshold_rule);
     sw__json_key(&j, "threshold_value");
-    if (o->threshold == SW_THRESHOLD_OTSU || o->threshold == SW_THRESHOLD_KI)
+    if (r->threshold_kind == SW_THRESHOLD_OTSU || r->threshold_kind == SW_THRESHOLD_KI)
         sw__json_str(&j, NULL);
     else
         sw__json_num(&j, o->threshold_value);
@@ -314,7 +314,7 @@ int sw__summary_write(sw__run *r, const sw_detect_result *res, sw__hashes *h, co
     sw__json_str(&j, r->threshold_rule);
     sw__json_key(&j, "score");
     sw__json_num(&j, r->threshold);
-    if (o->threshold == SW_THRESHOLD_OTSU || o->threshold == SW_THRESHOLD_KI) {
+    if (r->threshold_kind == SW_THRESHOLD_OTSU || r->threshold_kind == SW_THRESHOLD_KI) {
         sw__json_key(&j, "histogram_clip");
         sw__json_num(&j, r->otsu_clip);
         sw__json_key(&j, "minimum_change");

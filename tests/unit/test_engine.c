@@ -390,6 +390,47 @@ static void test_file_job_follows_no_symlink(void **state)
 }
 
 /* GDAL's creation options reach score.tif and mask.tif. */
+/* The default threshold is the one that goes with the method: auto on
+ * multispectral imagery no model takes (a 4-band pair at 10 m) runs CVA
+ * with Kittler-Illingworth's threshold, CVA asked for by name Otsu's; a
+ * rule the caller names wins over both. */
+static void test_default_threshold_follows_auto(void **state)
+{
+    (void)state;
+    char syn[300], a[400], b[400];
+    snprintf(syn, sizeof syn, "%s/s10", dir);
+    snprintf(a, sizeof a, "%s/before.tif", syn);
+    snprintf(b, sizeof b, "%s/after.tif", syn);
+    sw_synth_opts so;
+    sw_synth_opts_init(&so);
+    so.width = so.height = 256;
+    so.gsd = 10.0;
+    so.seed = 3;
+    sw_ctx *c = sw_ctx_new();
+    assert_int_equal(sw_synth_pair(c, syn, &so, NULL, NULL, NULL), 0);
+    const char *methods[] = {"auto", "auto", "auto", "cva"};
+    const sw_threshold_kind kinds[] = {SW_THRESHOLD_DEFAULT, SW_THRESHOLD_KI, SW_THRESHOLD_OTSU, SW_THRESHOLD_DEFAULT};
+    double t[4];
+    for (int k = 0; k < 4; k++) {
+        sw_detect_opts o;
+        sw_detect_opts_init(&o);
+        o.method = methods[k];
+        o.threshold = kinds[k];
+        o.no_quicklook = 1;
+        char out[400];
+        snprintf(out, sizeof out, "%s/s10-out%d", dir, k);
+        sw_detect_result r;
+        if (sw_detect_run(c, a, b, out, &o, &r))
+            fail_msg("detect: %s", sw_ctx_errmsg(c));
+        t[k] = r.threshold;
+    }
+    printf("auto: default %g, ki %g, otsu %g; cva by name: default %g\n", t[0], t[1], t[2], t[3]);
+    assert_true(t[0] == t[1]);
+    assert_true(t[1] != t[2]);
+    assert_true(t[3] == t[2]);
+    sw_ctx_free(c);
+}
+
 static void test_creation_options(void **state)
 {
     (void)state;
@@ -430,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_texture_ignores_brightness),
         cmocka_unit_test(test_file_job_follows_no_symlink),
         cmocka_unit_test(test_creation_options),
+        cmocka_unit_test(test_default_threshold_follows_auto),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
