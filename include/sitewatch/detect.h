@@ -53,7 +53,7 @@ typedef struct sw_detect_opts {
     size_t size;             /* sizeof(sw_detect_opts), set by sw_detect_opts_init */
     const char *method;      /* a method's name (sw_method_help lists them) or "auto";
                                 NULL: "auto" */
-    sw_threshold_kind threshold;
+    sw_threshold_kind threshold; /* SW_THRESHOLD_DEFAULT: the one that goes with the method */
     double threshold_value;  /* FIXED: the score; CHI2: the probability (0.01) */
     double min_area;         /* m², or pixels without georeferencing; < 0: 10 pixels */
     /* -- the pair (sw_detect_run; sw_detect_window's pair was opened with its own) -- */
@@ -121,7 +121,8 @@ typedef struct sw_detect_result {
     double seconds;
 } sw_detect_result;
 
-/* Fills opts with the defaults (auto, Otsu, all bands, all cores). */
+/* Fills opts with the defaults (auto, SW_THRESHOLD_DEFAULT, all bands, all
+ * cores). */
 void sw_detect_opts_init(sw_detect_opts *opts);
 
 /* Runs detection. before, after: paths (see above); outdir: created if
