@@ -106,10 +106,11 @@ def degraded(data, tmp, gsd):
     return out
 
 
-def s2_cities(data, tmp):
-    """(city, before folder, after folder, truth) of the held-out Sentinel-2
-    cities; OSCD's labels (1 no change, 2 change) rewritten as 0/255."""
-    for c in S2_HELDOUT:
+def s2_cities(data, tmp, cities=S2_HELDOUT):
+    """(city, before folder, after folder, truth) of OSCD cities (by default
+    the held-out ones); OSCD's labels (1 no change, 2 change) rewritten as
+    0/255."""
+    for c in cities:
         L = gdal.Open(os.path.join(data, OSCD_LAB, c, "cm", f"{c}-cm.tif")).ReadAsArray()
         yield (c, os.path.join(data, OSCD_IMG, c, "imgs_1"), os.path.join(data, OSCD_IMG, c, "imgs_2"),
                write(os.path.join(tmp, f"{c}-truth.tif"), ((L == 2) * 255).astype(np.uint8)))

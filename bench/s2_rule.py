@@ -15,11 +15,9 @@ import sys
 import tempfile
 
 import numpy as np
-from osgeo import gdal
 
-gdal.UseExceptions()
-IMG = "oscd-sentinel2/Onera Satellite Change Detection dataset - Images"
-LAB = "oscd-sentinel2/Onera Satellite Change Detection dataset - Train Labels"
+from heldout import s2_cities  # OSCD's folders and labels, one reading
+
 CITIES = ["abudhabi", "aguasclaras", "beihai", "bercy", "cupertino", "mumbai", "pisa", "saclay_e"]
 B10 = "B02,B03,B04,B08"
 B1020 = "B02,B03,B04,B05,B06,B07,B08,B8A,B11,B12"
@@ -46,22 +44,16 @@ def main():
     data = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
     res = {}
     with tempfile.TemporaryDirectory(prefix="sw-s2-") as tmp:
-        truth = {}
-        for c in CITIES:
-            lab = gdal.Open(os.path.join(data, LAB, c, "cm", f"{c}-cm.tif")).ReadAsArray()
-            truth[c] = os.path.join(tmp, f"{c}-truth.tif")
-            ds = gdal.GetDriverByName("GTiff").Create(truth[c], lab.shape[1], lab.shape[0], 1, gdal.GDT_Byte)
-            ds.GetRasterBand(1).WriteArray(((lab == 2) * 255).astype(np.uint8))  # OSCD: 2 = change
-            ds = None
+        cities = {c: (a, b, t) for c, a, b, t in s2_cities(data, tmp, CITIES)}
         print("| variant | " + " | ".join(CITIES) + " | **pooled** |")
         print("|---|" + "---|" * (len(CITIES) + 1))
         for name, args in VARIANTS.items():
             res[name] = {}
             for c in CITIES:
                 out = os.path.join(tmp, "out")
-                subprocess.run([sw, "detect", os.path.join(data, IMG, c, "imgs_1"), os.path.join(data, IMG, c, "imgs_2"),
-                                "-o", out, "-q"] + args, check=True)
-                j = json.loads(subprocess.run([sw, "eval", os.path.join(out, "mask.tif"), truth[c], "--json"],
+                a, b, truth = cities[c]
+                subprocess.run([sw, "detect", a, b, "-o", out, "-q"] + args, check=True)
+                j = json.loads(subprocess.run([sw, "eval", os.path.join(out, "mask.tif"), truth, "--json"],
                                               capture_output=True, text=True, check=True).stdout)
                 res[name][c] = np.array([j["tp"], j["fp"], j["fn"], j["tn"]], np.int64)
             pooled = sum(res[name].values())

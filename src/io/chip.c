@@ -204,11 +204,6 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     OGREnvelope env;
     OGR_G_GetEnvelope(aoi, &env);
     double r = *resolution_m;
-    OGRSpatialReferenceH utm_srs = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(utm_srs, epsg);
-    int same_crs = OSRIsSame(ssrs, utm_srs);
-    OSRDestroySpatialReference(utm_srs);
-    int same_size = fabs(gt[1] - r) < 1e-9 * r && fabs(gt[5] + r) < 1e-9 * r && gt[2] == 0 && gt[4] == 0;
     double x0 = floor((env.MinX - margin_m) / r) * r, x1 = ceil((env.MaxX + margin_m) / r) * r;
     double y0 = floor((env.MinY - margin_m) / r) * r, y1 = ceil((env.MaxY + margin_m) / r) * r;
     char te[4][64], tr[64], srs[32];
@@ -233,16 +228,23 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     /* A scene already on the site's grid (same CRS and pixel size, whole
      * pixels apart) is copied: its window of the chip's extent, nodata
      * beyond its edges. Any other is warped onto the grid. */
+    OGRSpatialReferenceH utm_srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(utm_srs, epsg);
+    int same_crs = OSRIsSame(ssrs, utm_srs);
+    OSRDestroySpatialReference(utm_srs);
+    int same_size = fabs(gt[1] - r) < 1e-9 * r && fabs(gt[5] + r) < 1e-9 * r && gt[2] == 0 && gt[4] == 0;
     double ox = (x0 - gt[0]) / r, oy = (gt[3] - y1) / r;
     GDALRasterBandH last = GDALGetRasterBand(src, GDALGetRasterCount(src));
     int plain = GDALGetRasterColorInterpretation(last) != GCI_AlphaBand &&
                 !(GDALGetMaskFlags(GDALGetRasterBand(src, 1)) & GMF_PER_DATASET); /* no alpha, no mask of its own */
     int aligned = plain && same_crs && same_size && fabs(ox - round(ox)) < 1e-6 && fabs(oy - round(oy)) < 1e-6;
+    /* The chip's size, and where it starts in the scene's pixels. */
+    long cw = lround((x1 - x0) / r), ch = lround((y1 - y0) / r);
     char win[4][32];
-    snprintf(win[0], 32, "%.0f", round(ox));
-    snprintf(win[1], 32, "%.0f", round(oy));
-    snprintf(win[2], 32, "%.0f", round((x1 - x0) / r));
-    snprintf(win[3], 32, "%.0f", round((y1 - y0) / r));
+    snprintf(win[0], 32, "%ld", lround(ox));
+    snprintf(win[1], 32, "%ld", lround(oy));
+    snprintf(win[2], 32, "%ld", cw);
+    snprintf(win[3], 32, "%ld", ch);
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALDatasetH vrt = NULL, from = src;
@@ -256,7 +258,6 @@ int sw__chip_write(sw_ctx *ctx, const char *scene, const char *aoi_wkt, int epsg
     GDALDatasetH cog = NULL;
     if (from) {
         /* Overviews only where they pay: a chip a screen shows whole needs none. */
-        int cw = aligned ? atoi(win[2]) : GDALGetRasterXSize(from), ch = aligned ? atoi(win[3]) : GDALGetRasterYSize(from);
         int big = cw > 2048 || ch > 2048;
         char *targv[] = {"-of", "COG", "-co", "COMPRESS=ZSTD", "-co", "LEVEL=1", "-co", "PREDICTOR=YES",
                          "-co", big ? "OVERVIEWS=AUTO" : "OVERVIEWS=NONE", "-a_nodata", nd,

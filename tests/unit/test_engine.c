@@ -98,13 +98,14 @@ static sw_objects *detect_window(const char *a, const char *b, const sw_window *
 }
 
 static sw_detect_result detect_run(const char *a, const char *b, const char *sub, const char *method,
-                                   int coregister)
+                                   int coregister, sw_threshold_kind threshold)
 {
     sw_ctx *c = sw_ctx_new();
     sw_detect_opts o;
     sw_detect_opts_init(&o);
     o.method = method;
     o.coregister = coregister;
+    o.threshold = threshold;
     o.no_quicklook = 1;
     char out[400];
     snprintf(out, sizeof out, "%s/%s", dir, sub);
@@ -146,7 +147,7 @@ static void test_whole_window_equals_file_job(void **state)
         float *score = malloc(sizeof(float) * W * H);
         uint8_t *mask = malloc(W * H);
         sw_objects *objs = detect_window(before, after, NULL, methods[m], -1, score, mask);
-        sw_detect_result r = detect_run(before, after, methods[m], methods[m], -1);
+        sw_detect_result r = detect_run(before, after, methods[m], methods[m], -1, SW_THRESHOLD_DEFAULT);
         const sw_detect_result *wr = sw_objects_result(objs);
         assert_int_equal(sw_objects_count(objs), r.objects);
         assert_true(r.objects > 3);
@@ -366,7 +367,7 @@ static void test_file_job_follows_no_symlink(void **state)
         snprintf(planted, sizeof planted, "%s/.sw-tmp-%ld-%s", out, (long)getpid(), names[i]);
         assert_int_equal(symlink(victim, planted), 0);
     }
-    sw_detect_result r = detect_run(before, after, "planted", "cva", 0);
+    sw_detect_result r = detect_run(before, after, "planted", "cva", 0, SW_THRESHOLD_DEFAULT);
     assert_true(r.objects > 0);
     char buf[32] = {0};
     f = fopen(victim, "r");
@@ -412,17 +413,9 @@ static void test_default_threshold_follows_auto(void **state)
     const sw_threshold_kind kinds[] = {SW_THRESHOLD_DEFAULT, SW_THRESHOLD_KI, SW_THRESHOLD_OTSU, SW_THRESHOLD_DEFAULT};
     double t[4];
     for (int k = 0; k < 4; k++) {
-        sw_detect_opts o;
-        sw_detect_opts_init(&o);
-        o.method = methods[k];
-        o.threshold = kinds[k];
-        o.no_quicklook = 1;
-        char out[400];
-        snprintf(out, sizeof out, "%s/s10-out%d", dir, k);
-        sw_detect_result r;
-        if (sw_detect_run(c, a, b, out, &o, &r))
-            fail_msg("detect: %s", sw_ctx_errmsg(c));
-        t[k] = r.threshold;
+        char sub[32];
+        snprintf(sub, sizeof sub, "s10-out%d", k);
+        t[k] = detect_run(a, b, sub, methods[k], -1, kinds[k]).threshold;
     }
     printf("auto: default %g, ki %g, otsu %g; cva by name: default %g\n", t[0], t[1], t[2], t[3]);
     assert_true(t[0] == t[1]);
