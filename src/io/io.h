@@ -215,6 +215,15 @@ int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const 
 void sw__rwriter_describe(sw__rwriter *w, const char *const *names);
 /* Flushes and closes. Returns 0 or an error; the writer is freed either way. */
 int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx);
+/* sw__rwriter_close in two halves, so that the copy of a file with
+ * overviews into a Cloud Optimized GeoTIFF runs on a thread of its own
+ * while the caller goes on: close_begin flushes and closes (the file stays
+ * readable at its path, uncompressed, until finish) and starts the copy;
+ * finish waits for it and puts the COG in the file's place, and frees the
+ * writer either way. After a failed close_begin, or instead of finish,
+ * sw__rwriter_abort. */
+int sw__rwriter_close_begin(sw__rwriter *w, sw_ctx *ctx);
+int sw__rwriter_finish(sw__rwriter *w, sw_ctx *ctx);
 /* Closes and deletes the file. sw__rwriter_abort(NULL) does nothing. */
 void sw__rwriter_abort(sw__rwriter *w);
 

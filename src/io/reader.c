@@ -22,6 +22,8 @@ struct sw__reader {
     float *sbuf;       /* shifted AFTER: the rows it is resampled from */
     uint8_t *svalid;
     size_t scap;
+    int64_t held0, held1; /* block rows [held0, held1] of the grid read since
+                             the handles' blocks were last dropped */
 };
 
 sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
@@ -32,6 +34,8 @@ sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
         return NULL;
     }
     r->p = p;
+    r->held0 = 1;
+    r->held1 = 0; /* none */
     const char *paths[2] = {p->s[0].path, p->after_path};
     for (int d = 0; d < 2; d++) {
         sw__gdal_err e;
@@ -239,12 +243,43 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
     return 0;
 }
 
+/* A worker's blocks in GDAL's cache serve its next read only when that
+ * starts within the block rows read since they were last dropped (the
+ * strip below the last one, the next row of a sample job); a read elsewhere
+ * (the workers take turns over the strips) drops them first, so that the
+ * cache holds what is in use and the next blocks reuse their memory instead
+ * of fresh pages. Rows are counted on BEFORE's blocks, with a row to spare
+ * below for a shifted AFTER. */
+static void drop_blocks_unless_near(sw__reader *r, int64_t y0, int nrows)
+{
+    int64_t bh = r->p->info.block_h > 0 ? r->p->info.block_h : 1;
+    int64_t b0 = (r->p->wy + y0) / bh, b1 = (r->p->wy + y0 + nrows) / bh;
+    if (b1 < r->held0 || b0 > r->held1) {
+        if (r->held0 <= r->held1) {
+            sw__gdal_err e;
+            sw__gdal_push(&e);
+            for (int d = 0; d < 2; d++) {
+                GDALFlushCache(r->ds[d]);
+                if (r->mask[d])
+                    GDALFlushCache(r->mask[d]);
+            }
+            sw__gdal_pop();
+        }
+        r->held0 = b0;
+        r->held1 = b1;
+    } else {
+        r->held0 = b0 < r->held0 ? b0 : r->held0;
+        r->held1 = b1 > r->held1 ? b1 : r->held1;
+    }
+}
+
 int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64_t y0, int nrows, float *before,
                          float *after, uint8_t *valid)
 {
     const sw__pair *p = r->p;
     if (x0 < 0 || w < 1 || x0 + w > p->info.grid.width)
         return sw__err(ctx, SW_EINTERNAL, "columns %lld-%lld outside the grid", (long long)x0, (long long)(x0 + w));
+    drop_blocks_unless_near(r, y0, nrows);
     memset(valid, 1, (size_t)w * (size_t)nrows);
     int rc = read_date(r, ctx, 0, p->wx + x0, p->wy + y0, w, nrows, before, valid);
     if (rc)
@@ -258,3 +293,4 @@ int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *be
 {
     return sw__reader_read_cols(r, ctx, 0, r->p->info.grid.width, y0, nrows, before, after, valid);
 }
+

@@ -4,6 +4,7 @@
  * uses.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,12 @@ struct sw__rwriter {
     level lv[24];
     char **cog;        /* the COG driver's options when the file is rewritten as
                           a COG on close (its overviews made it no COG); else NULL */
+    /* the copy into a COG, on a thread of its own between
+     * sw__rwriter_close_begin and sw__rwriter_finish */
+    char *cog_path;    /* path.cog, NULL until the copy starts */
+    pthread_t cog_thread;
+    int cog_threaded, cog_ok;
+    sw__gdal_err cog_err;
 };
 
 static GDALDataType gdal_type(sw__type t)
@@ -272,53 +279,90 @@ int sw__rwriter_write(sw__rwriter *w, sw_ctx *ctx, int64_t y0, int nrows, const 
 
 /* Copies the closed file into a COG (GDAL's COG driver: the main image's
  * IFD first, the overviews' data before the full resolution's) under a
- * temporary name beside it, and renames it over the file. */
-static int rewrite_cog(sw__rwriter *w, sw_ctx *ctx)
+ * temporary name beside it; sw__rwriter_finish renames it over the file. */
+static void *cog_copy(void *arg)
 {
-    size_t n = strlen(w->path) + 8;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return sw__err(ctx, SW_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%s.cog", w->path);
-    sw__gdal_err e;
-    sw__gdal_push(&e);
+    sw__rwriter *w = arg;
+    sw__gdal_push(&w->cog_err);
     GDALDatasetH src = GDALOpen(w->path, GA_ReadOnly);
-    GDALDatasetH dst = src ? GDALCreateCopy(GDALGetDriverByName("COG"), tmp, src, FALSE, w->cog, NULL, NULL) : NULL;
-    int ok = dst != NULL;
+    GDALDatasetH dst = src ? GDALCreateCopy(GDALGetDriverByName("COG"), w->cog_path, src, FALSE, w->cog, NULL, NULL)
+                           : NULL;
+    w->cog_ok = dst != NULL;
     if (dst)
         GDALClose(dst);
     if (src)
         GDALClose(src);
     sw__gdal_pop();
-    if (!ok || e.had || rename(tmp, w->path) != 0) {
-        VSIUnlink(tmp);
-        free(tmp);
-        return sw__err(ctx, SW_EIO, "%s: cannot write it as a Cloud Optimized GeoTIFF: %s", w->path,
-                       sw__gdal_msg(&e, "unknown error"));
-    }
-    free(tmp);
-    return 0;
+    w->cog_ok = w->cog_ok && !w->cog_err.had;
+    return NULL;
 }
 
-int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx)
+static void rwriter_free(sw__rwriter *w)
+{
+    free_levels(w);
+    CSLDestroy(w->cog);
+    free(w->cog_path);
+    free(w->path);
+    free(w);
+}
+
+/* Waits for the copy into a COG, if one was started; its result. */
+static int cog_join(sw__rwriter *w)
+{
+    if (w->cog_threaded) {
+        pthread_join(w->cog_thread, NULL);
+        w->cog_threaded = 0;
+    }
+    return w->cog_ok;
+}
+
+int sw__rwriter_close_begin(sw__rwriter *w, sw_ctx *ctx)
 {
     int rc = 0;
     sw__gdal_err e;
     sw__gdal_push(&e);
     GDALFlushCache(w->ds);
-    if (rc == 0 && e.had)
+    if (e.had)
         rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
     GDALClose(w->ds);
+    w->ds = NULL;
     if (rc == 0 && e.had)
         rc = sw__err(ctx, SW_EIO, "%s: write failed: %s", w->path, e.msg);
     sw__gdal_pop();
-    if (rc == 0 && w->cog)
-        rc = rewrite_cog(w, ctx);
-    free_levels(w);
-    CSLDestroy(w->cog);
-    free(w->path);
-    free(w);
+    if (rc || !w->cog)
+        return rc;
+    size_t n = strlen(w->path) + 8;
+    if (!(w->cog_path = malloc(n)))
+        return sw__err(ctx, SW_ENOMEM, "out of memory");
+    snprintf(w->cog_path, n, "%s.cog", w->path);
+    if (pthread_create(&w->cog_thread, NULL, cog_copy, w) == 0)
+        w->cog_threaded = 1;
+    else
+        cog_copy(w); /* no thread to be had: here and now */
+    return 0;
+}
+
+int sw__rwriter_finish(sw__rwriter *w, sw_ctx *ctx)
+{
+    int rc = 0;
+    if (w->cog_path && (!cog_join(w) || rename(w->cog_path, w->path) != 0)) {
+        VSIUnlink(w->cog_path);
+        rc = sw__err(ctx, SW_EIO, "%s: cannot write it as a Cloud Optimized GeoTIFF: %s", w->path,
+                     sw__gdal_msg(&w->cog_err, "unknown error"));
+    }
+    rwriter_free(w);
     return rc;
+}
+
+int sw__rwriter_close(sw__rwriter *w, sw_ctx *ctx)
+{
+    int rc = sw__rwriter_close_begin(w, ctx);
+    if (rc) {
+        cog_join(w);
+        rwriter_free(w);
+        return rc;
+    }
+    return sw__rwriter_finish(w, ctx);
 }
 
 void sw__rwriter_abort(sw__rwriter *w)
@@ -327,13 +371,15 @@ void sw__rwriter_abort(sw__rwriter *w)
         return;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    GDALClose(w->ds);
+    if (w->ds)
+        GDALClose(w->ds);
     sw__gdal_pop();
+    if (w->cog_path) {
+        cog_join(w);
+        VSIUnlink(w->cog_path);
+    }
     sw__io_delete(w->path);
-    free_levels(w);
-    CSLDestroy(w->cog);
-    free(w->path);
-    free(w);
+    rwriter_free(w);
 }
 
 int sw__png_write(sw_ctx *ctx, const char *path, int64_t w, int64_t h, const uint8_t *rgb)

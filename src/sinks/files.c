@@ -76,6 +76,12 @@ static int write_outputs(sw__run *r, sw__hashes *h, sw_detect_result *res)
     if (!o->no_quicklook && (rc = sw__quicklook_write(r, r->tmp[SW__OUT_QUICKLOOK])) != 0)
         return rc;
     r->t[SW__T_QUICKLOOK] = sw__now() - t0;
+    /* score.tif's copy into a COG has run beside the label pass, the
+     * vectors and the quicklook; what is left of it counts as scoring. */
+    t0 = sw__now();
+    if ((rc = sw__rows_geotiff_finish(r)) != 0)
+        return rc;
+    r->t[SW__T_SCORE] += sw__now() - t0;
     if (o->progress && !o->progress(0.97, "summary", o->progress_user))
         return sw__err(ctx, SW_ECANCEL, "cancelled");
     if ((rc = sw__summary_write(r, res, h, r->tmp[SW__OUT_SUMMARY])) != 0)

@@ -5,6 +5,11 @@
  * back by strips and writes mask.tif (DEFLATE, 255 nodata) and an object-id
  * raster that the vectors are traced from. All under the run's temporary
  * names; files.c renames or deletes them.
+ *
+ * score.tif is written uncompressed with its overviews and copied into a
+ * COG (src/io/write.c); the copy runs on a thread of its own while the
+ * label pass reads the uncompressed scores and the vectors and quicklook
+ * are made, and sw__rows_geotiff_finish waits for it.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -47,11 +52,21 @@ static int close_scores(sw__run *r)
     if (rc == 0) {
         const char *desc[1] = {r->m->name};
         sw__rwriter_describe(t->score, desc);
-        rc = sw__rwriter_close(t->score, r->ctx);
-    } else {
-        sw__rwriter_abort(t->score);
+        rc = sw__rwriter_close_begin(t->score, r->ctx);
     }
-    t->score = NULL;
+    if (rc) {
+        sw__rwriter_abort(t->score);
+        t->score = NULL;
+    }
+    return rc;
+}
+
+int sw__rows_geotiff_finish(sw__run *r)
+{
+    tiff_rows *t = state(r);
+    int rc = t && t->score ? sw__rwriter_finish(t->score, r->ctx) : 0;
+    if (t)
+        t->score = NULL;
     return rc;
 }
 

@@ -12,6 +12,9 @@
 
 /* geotiff.c: the run's rows in GeoTIFFs under its temporary names. */
 extern const sw__rows sw__rows_geotiff;
+/* Waits for score.tif's copy into a Cloud Optimized GeoTIFF, which closing
+ * the scores started, and puts it in place; 0 or the error it met. */
+int sw__rows_geotiff_finish(sw__run *r);
 
 /* quicklook.png from the run's quicklook grid, at path. */
 int sw__quicklook_write(sw__run *r, const char *path);
