@@ -3,9 +3,11 @@
  * set on it): one reader per worker thread, each with its own GDAL handles.
  * A date's validity ANDs every band's mask (nodata, per-dataset masks,
  * alpha), the usability mask set on the pair and NaN; a co-registered
- * AFTER is resampled bilinearly along the pair's shift field.
+ * AFTER is resampled bilinearly along the pair's shift field, from one
+ * handle on it that all readers share.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +26,38 @@ struct sw__reader {
     size_t scap;
     int64_t held0, held1; /* block rows [held0, held1] of the grid read since
                              the handles' blocks were last dropped */
+    int64_t after_bh;  /* AFTER's block height */
 };
+
+/* Opens date d's dataset and its usability mask (if any). */
+static int open_date(sw_ctx *ctx, const sw__pair *p, int d, GDALDatasetH *ds, GDALDatasetH *mask,
+                     const char *const *open_opts)
+{
+    const char *paths[2] = {p->s[0].path, p->after_path};
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    *ds = GDALOpenEx(paths[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, open_opts, NULL);
+    sw__gdal_pop();
+    if (!*ds)
+        return sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->s[d].pub.given, sw__gdal_msg(&e, "unknown error"));
+    if (p->mask_path[d]) {
+        sw__gdal_push(&e);
+        *mask = GDALOpenEx(p->mask_path[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        sw__gdal_pop();
+        if (!*mask)
+            return sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
+    }
+    return 0;
+}
+
+static void close_date(GDALDatasetH *ds, GDALDatasetH *mask)
+{
+    if (*ds)
+        GDALClose(*ds);
+    if (*mask)
+        GDALClose(*mask);
+    *ds = *mask = NULL;
+}
 
 sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
 {
@@ -36,29 +69,15 @@ sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
     r->p = p;
     r->held0 = 1;
     r->held1 = 0; /* none */
-    const char *paths[2] = {p->s[0].path, p->after_path};
     for (int d = 0; d < 2; d++) {
-        sw__gdal_err e;
-        sw__gdal_push(&e);
-        r->ds[d] = GDALOpenEx(paths[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-        sw__gdal_pop();
-        if (!r->ds[d]) {
-            sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->s[d].pub.given,
-                    sw__gdal_msg(&e, "unknown error"));
+        if (open_date(ctx, p, d, &r->ds[d], &r->mask[d], NULL) != 0) {
             sw__reader_close(r);
             return NULL;
         }
-        if (p->mask_path[d]) {
-            sw__gdal_push(&e);
-            r->mask[d] = GDALOpenEx(p->mask_path[d], GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
-            sw__gdal_pop();
-            if (!r->mask[d]) {
-                sw__err(ctx, SW_EIO, "%s: cannot open: %s", p->mask_path[d], sw__gdal_msg(&e, "unknown error"));
-                sw__reader_close(r);
-                return NULL;
-            }
-        }
     }
+    int bw, bh;
+    GDALGetBlockSize(GDALGetRasterBand(r->ds[1], 1), &bw, &bh);
+    r->after_bh = bh > 0 ? bh : 1;
     return r;
 }
 
@@ -66,12 +85,8 @@ void sw__reader_close(sw__reader *r)
 {
     if (!r)
         return;
-    for (int d = 0; d < 2; d++) {
-        if (r->ds[d])
-            GDALClose(r->ds[d]);
-        if (r->mask[d])
-            GDALClose(r->mask[d]);
-    }
+    for (int d = 0; d < 2; d++)
+        close_date(&r->ds[d], &r->mask[d]);
     free(r->mbuf);
     free(r->ubuf);
     free(r->sbuf);
@@ -81,10 +96,10 @@ void sw__reader_close(sw__reader *r)
 
 /* ANDs the validity of band b's mask (nodata, per-dataset mask, alpha)
  * into valid. Bands without a mask cost nothing. */
-static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t x0, int64_t y0, int64_t w, int nrows,
-                    uint8_t *valid, int *dataset_done)
+static int and_mask(sw__reader *r, sw_ctx *ctx, int d, GDALDatasetH ds, int b, int64_t x0, int64_t y0, int64_t w,
+                    int nrows, uint8_t *valid, int *dataset_done)
 {
-    GDALRasterBandH band = GDALGetRasterBand(r->ds[d], b);
+    GDALRasterBandH band = GDALGetRasterBand(ds, b);
     int flags = GDALGetMaskFlags(band);
     if (flags & GMF_ALL_VALID)
         return 0;
@@ -115,17 +130,17 @@ static int and_mask(sw__reader *r, sw_ctx *ctx, int d, int b, int64_t x0, int64_
 }
 
 /* Reads w columns from x0 of rows [y0, y0 + nrows) of date d (the whole
- * grid's pixels) into buf (pixel-interleaved) and ANDs its validity into
- * valid. */
-static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
-                     uint8_t *valid)
+ * grid's pixels) through its handles ds and mask into buf (pixel-
+ * interleaved) and ANDs its validity into valid. */
+static int read_date(sw__reader *r, sw_ctx *ctx, int d, GDALDatasetH ds, GDALDatasetH mask, int64_t x0, int64_t y0,
+                     int64_t w, int nrows, float *buf, uint8_t *valid)
 {
     const sw__pair *p = r->p;
     int nb = p->info.nbands;
     size_t npix = (size_t)w * (size_t)nrows;
     sw__gdal_err e;
     sw__gdal_push(&e);
-    CPLErr err = GDALDatasetRasterIO(r->ds[d], GF_Read, (int)x0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
+    CPLErr err = GDALDatasetRasterIO(ds, GF_Read, (int)x0, (int)y0, (int)w, nrows, buf, (int)w, nrows,
                                      GDT_Float32, nb, p->s[d].sel, (int)sizeof(float) * nb,
                                      (int)sizeof(float) * nb * (int)w, (int)sizeof(float));
     sw__gdal_pop();
@@ -134,11 +149,11 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
                        (long long)y0, (long long)(y0 + nrows - 1), sw__gdal_msg(&e, "unknown error"));
     int dataset_done = 0;
     for (int b = 0; b < nb; b++) {
-        int rc = and_mask(r, ctx, d, p->s[d].sel[b], x0, y0, w, nrows, valid, &dataset_done);
+        int rc = and_mask(r, ctx, d, ds, p->s[d].sel[b], x0, y0, w, nrows, valid, &dataset_done);
         if (rc)
             return rc;
     }
-    if (r->mask[d]) {
+    if (mask) {
         if (npix > r->ucap) {
             uint16_t *m = realloc(r->ubuf, npix * sizeof *m);
             if (!m)
@@ -147,7 +162,7 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
             r->ucap = npix;
         }
         sw__gdal_push(&e);
-        err = GDALRasterIO(GDALGetRasterBand(r->mask[d], p->mask_band[d]), GF_Read, (int)x0, (int)y0, (int)w, nrows,
+        err = GDALRasterIO(GDALGetRasterBand(mask, p->mask_band[d]), GF_Read, (int)x0, (int)y0, (int)w, nrows,
                            r->ubuf, (int)w, nrows, GDT_UInt16, 0, 0);
         sw__gdal_pop();
         if (err != CE_None)
@@ -157,12 +172,87 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
             if (!sw__mask_usable(rule, r->ubuf[i]))
                 valid[i] = 0;
     }
-    if (GDALGetRasterDataType(GDALGetRasterBand(r->ds[d], p->s[d].sel[0])) >= GDT_Float32)
+    if (GDALGetRasterDataType(GDALGetRasterBand(ds, p->s[d].sel[0])) >= GDT_Float32)
         for (size_t i = 0; i < npix; i++)
             for (int b = 0; b < nb; b++)
                 if (isnan(buf[i * (size_t)nb + (size_t)b]))
                     valid[i] = 0;
     return 0;
+}
+
+struct sw__shared_after {
+    pthread_mutex_t mu;
+    GDALDatasetH ds, mask; /* opened by the first read */
+    int64_t bh;            /* its block height */
+    int64_t held0, held1;  /* rows read since its blocks were last dropped */
+};
+
+sw__shared_after *sw__shared_after_new(void)
+{
+    sw__shared_after *s = calloc(1, sizeof *s);
+    if (s && pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    if (s)
+        s->held1 = -1; /* none held */
+    return s;
+}
+
+void sw__shared_after_free(sw__shared_after *s)
+{
+    if (!s)
+        return;
+    close_date(&s->ds, &s->mask);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+/* Rows [y0, y0 + nrows) of the whole grid of AFTER, through the shared
+ * handle: one read at a time, its blocks decoded on GDAL's threads (one
+ * per core, so that the readers do not wait on one decoder), and a block
+ * row the strips on both sides of its edge need is decoded once. The
+ * workers take the strips in order, so reads come within a strip per core
+ * of each other: when a read starts further than that (and one more) below
+ * the first row held, or above it, the blocks held are dropped (all at
+ * once: GDAL drops no single block). */
+static int read_after_shared(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
+                             uint8_t *valid)
+{
+    sw__shared_after *s = r->p->after_shared;
+    pthread_mutex_lock(&s->mu);
+    int rc = 0;
+    if (!s->ds) {
+        char threads[32];
+        snprintf(threads, sizeof threads, "NUM_THREADS=%d", sw__ncores());
+        const char *opts[] = {threads, NULL};
+        rc = open_date(ctx, r->p, 1, &s->ds, &s->mask, opts);
+        if (rc == 0) {
+            int bw, bh;
+            GDALGetBlockSize(GDALGetRasterBand(s->ds, 1), &bw, &bh);
+            s->bh = bh > 0 ? bh : 1;
+        } else {
+            close_date(&s->ds, &s->mask);
+        }
+    }
+    if (rc == 0) {
+        int64_t keep = ((int64_t)sw__ncores() + 1) * (nrows > s->bh ? nrows : s->bh);
+        int none = s->held1 < s->held0;
+        if (!none && (y0 - s->held0 > keep || y0 + nrows < s->held0)) {
+            sw__gdal_err e;
+            sw__gdal_push(&e);
+            GDALFlushCache(s->ds);
+            if (s->mask)
+                GDALFlushCache(s->mask);
+            sw__gdal_pop();
+            none = 1;
+        }
+        s->held0 = none || y0 < s->held0 ? y0 : s->held0;
+        s->held1 = none || y0 + nrows > s->held1 ? y0 + nrows : s->held1;
+        rc = read_date(r, ctx, 1, s->ds, s->mask, x0, y0, w, nrows, buf, valid);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
 }
 
 /* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
@@ -211,7 +301,13 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
             return sw__err(ctx, SW_ENOMEM, "out of memory");
     }
     memset(r->svalid, 1, need);
-    int rc = read_date(r, ctx, 1, da, ca, sw, (int)sh, r->sbuf, r->svalid);
+    /* A strip's rows, across a block row's edge, through the shared handle;
+     * a few rows (a sample's: its reader's own handle holds the block row
+     * above) or rows within one block row through the reader's own. */
+    int64_t bh = r->after_bh;
+    int rc = bh > 1 && ca / bh != (cb - 1) / bh && 4 * sh >= bh
+                 ? read_after_shared(r, ctx, da, ca, sw, (int)sh, r->sbuf, r->svalid)
+                 : read_date(r, ctx, 1, r->ds[1], r->mask[1], da, ca, sw, (int)sh, r->sbuf, r->svalid);
     if (rc)
         return rc;
     for (int k = 0; k < nrows; k++) {
@@ -281,12 +377,12 @@ int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int6
         return sw__err(ctx, SW_EINTERNAL, "columns %lld-%lld outside the grid", (long long)x0, (long long)(x0 + w));
     drop_blocks_unless_near(r, y0, nrows);
     memset(valid, 1, (size_t)w * (size_t)nrows);
-    int rc = read_date(r, ctx, 0, p->wx + x0, p->wy + y0, w, nrows, before, valid);
+    int rc = read_date(r, ctx, 0, r->ds[0], r->mask[0], p->wx + x0, p->wy + y0, w, nrows, before, valid);
     if (rc)
         return rc;
     if (p->shifted)
         return read_shifted(r, ctx, x0, w, y0, nrows, after, valid);
-    return read_date(r, ctx, 1, p->wx + x0, p->wy + y0, w, nrows, after, valid);
+    return read_date(r, ctx, 1, r->ds[1], r->mask[1], p->wx + x0, p->wy + y0, w, nrows, after, valid);
 }
 
 int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before, float *after, uint8_t *valid)
