@@ -91,10 +91,11 @@ void sw__pair_set_shift(sw__pair *p, double dx, double dy);
  * dx = ax[0] + ax[1] x + ax[2] y, dy = ay[0] + ay[1] x + ay[2] y. */
 void sw__pair_set_affine(sw__pair *p, const double ax[3], const double ay[3]);
 
-/* A reader owns its own GDAL handles: one per worker thread. A shifted
- * AFTER's strips are read through one handle the pair's readers share
- * (reader.c), so that the block row a strip's resampling reaches into is
- * decoded once, not by the readers of both strips. */
+/* A reader owns its own GDAL handles: one per worker thread. Strips that
+ * share a block row with the strip beside them (a shifted AFTER's, which
+ * reach a row into the next; strips shorter than the blocks) are read
+ * through one handle per date that the pair's readers share (reader.c), so
+ * that the block row is decoded once, not by the readers of both strips. */
 typedef struct sw__reader sw__reader;
 sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p);
 void sw__reader_close(sw__reader *r);

@@ -322,7 +322,9 @@ sw__pair *sw__pair_open(sw_ctx *ctx, const char *before, const char *after,
     if (!resampling)
         resampling = "bilinear";
     sw__pair *p = calloc(1, sizeof *p);
-    if (!p || !(p->after_shared = sw__shared_after_new())) {
+    if (!p || !(p->shared[0] = sw__shared_date_new()) || !(p->shared[1] = sw__shared_date_new())) {
+        if (p)
+            sw__shared_date_free(p->shared[0]);
         free(p);
         sw__err(ctx, SW_ENOMEM, "out of memory");
         return NULL;
@@ -436,7 +438,8 @@ void sw__pair_close(sw__pair *p)
     sw__grid_clear(&p->info.grid);
     if (p->to_wgs84)
         OCTDestroyCoordinateTransformation(p->to_wgs84);
-    sw__shared_after_free(p->after_shared);
+    sw__shared_date_free(p->shared[0]);
+    sw__shared_date_free(p->shared[1]);
     free(p);
 }
 

@@ -5,7 +5,7 @@
 
 #include "io_int.h"
 
-typedef struct sw__shared_after sw__shared_after;
+typedef struct sw__shared_date sw__shared_date;
 
 typedef struct side {
     sw__side pub;
@@ -32,16 +32,16 @@ struct sw__pair {
     double full_gt[6];
     side s[2];         /* 0 BEFORE, 1 AFTER */
     char *after_path;  /* what readers open for AFTER (warped or not) */
-    sw__shared_after *after_shared; /* the handle a shifted AFTER is read through */
+    sw__shared_date *shared[2]; /* per date, the handle strips that share block rows are read through */
     char *warp_vsimem;
     OGRCoordinateTransformationH to_wgs84;
 };
 
-/* reader.c: a shifted AFTER is read through one handle that the readers
- * share (a strip's resampling reaches a row into the next block row, which
- * the reader of the next strip decodes anyway: shared, it is decoded once). */
-sw__shared_after *sw__shared_after_new(void);
-void sw__shared_after_free(sw__shared_after *s);
+/* reader.c: per date, one handle that the readers share, for strips that
+ * share block rows with the next strip (a shifted AFTER's, reaching a row
+ * into it; strips shorter than a block): shared, each block is decoded once. */
+sw__shared_date *sw__shared_date_new(void);
+void sw__shared_date_free(sw__shared_date *s);
 
 /* bandset.c */
 char *sw__vsimem_name(const char *what);           /* a fresh /vsimem/ path (malloc'd) */

@@ -3,8 +3,9 @@
  * set on it): one reader per worker thread, each with its own GDAL handles.
  * A date's validity ANDs every band's mask (nodata, per-dataset masks,
  * alpha), the usability mask set on the pair and NaN; a co-registered
- * AFTER is resampled bilinearly along the pair's shift field, from one
- * handle on it that all readers share.
+ * AFTER is resampled bilinearly along the pair's shift field. Strips
+ * that share block rows with their neighbours are read through one handle
+ * per date that all readers share.
  */
 #include <math.h>
 #include <pthread.h>
@@ -26,7 +27,7 @@ struct sw__reader {
     size_t scap;
     int64_t held0, held1; /* block rows [held0, held1] of the grid read since
                              the handles' blocks were last dropped */
-    int64_t after_bh;  /* AFTER's block height */
+    int64_t bh[2];     /* each date's block height */
 };
 
 /* Opens date d's dataset and its usability mask (if any). */
@@ -75,9 +76,11 @@ sw__reader *sw__reader_open(sw_ctx *ctx, const sw__pair *p)
             return NULL;
         }
     }
-    int bw, bh;
-    GDALGetBlockSize(GDALGetRasterBand(r->ds[1], 1), &bw, &bh);
-    r->after_bh = bh > 0 ? bh : 1;
+    for (int d = 0; d < 2; d++) {
+        int bw, bh;
+        GDALGetBlockSize(GDALGetRasterBand(r->ds[d], 1), &bw, &bh);
+        r->bh[d] = bh > 0 ? bh : 1;
+    }
     return r;
 }
 
@@ -180,16 +183,16 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, GDALDatasetH ds, GDALDat
     return 0;
 }
 
-struct sw__shared_after {
+struct sw__shared_date {
     pthread_mutex_t mu;
     GDALDatasetH ds, mask; /* opened by the first read */
     int64_t bh;            /* its block height */
     int64_t held0, held1;  /* rows read since its blocks were last dropped */
 };
 
-sw__shared_after *sw__shared_after_new(void)
+sw__shared_date *sw__shared_date_new(void)
 {
-    sw__shared_after *s = calloc(1, sizeof *s);
+    sw__shared_date *s = calloc(1, sizeof *s);
     if (s && pthread_mutex_init(&s->mu, NULL) != 0) {
         free(s);
         return NULL;
@@ -199,7 +202,7 @@ sw__shared_after *sw__shared_after_new(void)
     return s;
 }
 
-void sw__shared_after_free(sw__shared_after *s)
+void sw__shared_date_free(sw__shared_date *s)
 {
     if (!s)
         return;
@@ -208,25 +211,25 @@ void sw__shared_after_free(sw__shared_after *s)
     free(s);
 }
 
-/* Rows [y0, y0 + nrows) of the whole grid of AFTER, through the shared
+/* Rows [y0, y0 + nrows) of the whole grid of date d, through its shared
  * handle: one read at a time, its blocks decoded on GDAL's threads (one
- * per core, so that the readers do not wait on one decoder), and a block
- * row the strips on both sides of its edge need is decoded once. The
- * workers take the strips in order, so reads come within a strip per core
- * of each other: when a read starts further than that (and one more) below
- * the first row held, or above it, the blocks held are dropped (all at
- * once: GDAL drops no single block). */
-static int read_after_shared(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
-                             uint8_t *valid)
+ * per core, so that the readers do not wait on one decoder), so a block row
+ * that strips on both sides of it need is decoded once. The workers take
+ * the strips in order, so reads come within a strip per core of each
+ * other: when a read starts further than that (and one more) below the
+ * first row held, or above it, the blocks held are dropped (all at once:
+ * GDAL drops no single block). */
+static int read_shared(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
+                       uint8_t *valid)
 {
-    sw__shared_after *s = r->p->after_shared;
+    sw__shared_date *s = r->p->shared[d];
     pthread_mutex_lock(&s->mu);
     int rc = 0;
     if (!s->ds) {
         char threads[32];
         snprintf(threads, sizeof threads, "NUM_THREADS=%d", sw__ncores());
         const char *opts[] = {threads, NULL};
-        rc = open_date(ctx, r->p, 1, &s->ds, &s->mask, opts);
+        rc = open_date(ctx, r->p, d, &s->ds, &s->mask, opts);
         if (rc == 0) {
             int bw, bh;
             GDALGetBlockSize(GDALGetRasterBand(s->ds, 1), &bw, &bh);
@@ -249,10 +252,24 @@ static int read_after_shared(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t y0,
         }
         s->held0 = none || y0 < s->held0 ? y0 : s->held0;
         s->held1 = none || y0 + nrows > s->held1 ? y0 + nrows : s->held1;
-        rc = read_date(r, ctx, 1, s->ds, s->mask, x0, y0, w, nrows, buf, valid);
+        rc = read_date(r, ctx, d, s->ds, s->mask, x0, y0, w, nrows, buf, valid);
     }
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+/* Rows [y0, y0 + nrows) of date d (the whole grid's). A strip that ends
+ * or starts inside a block row shares it with the next or last strip,
+ * which another worker reads: such strips go through the shared handle. A
+ * few rows (a sample's: its reader's own handle holds their block row) and
+ * strips of whole block rows go through the reader's own. */
+static int read_rows(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, int64_t w, int nrows, float *buf,
+                     uint8_t *valid)
+{
+    int64_t bh = r->bh[d], y1 = y0 + nrows;
+    int shares = bh > 1 && 4 * (int64_t)nrows >= bh && (y0 % bh != 0 || (y1 % bh != 0 && y1 < r->p->full_h));
+    return shares ? read_shared(r, ctx, d, x0, y0, w, nrows, buf, valid)
+                  : read_date(r, ctx, d, r->ds[d], r->mask[d], x0, y0, w, nrows, buf, valid);
 }
 
 /* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
@@ -301,13 +318,7 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
             return sw__err(ctx, SW_ENOMEM, "out of memory");
     }
     memset(r->svalid, 1, need);
-    /* A strip's rows, across a block row's edge, through the shared handle;
-     * a few rows (a sample's: its reader's own handle holds the block row
-     * above) or rows within one block row through the reader's own. */
-    int64_t bh = r->after_bh;
-    int rc = bh > 1 && ca / bh != (cb - 1) / bh && 4 * sh >= bh
-                 ? read_after_shared(r, ctx, da, ca, sw, (int)sh, r->sbuf, r->svalid)
-                 : read_date(r, ctx, 1, r->ds[1], r->mask[1], da, ca, sw, (int)sh, r->sbuf, r->svalid);
+    int rc = read_rows(r, ctx, 1, da, ca, sw, (int)sh, r->sbuf, r->svalid);
     if (rc)
         return rc;
     for (int k = 0; k < nrows; k++) {
@@ -377,12 +388,12 @@ int sw__reader_read_cols(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int6
         return sw__err(ctx, SW_EINTERNAL, "columns %lld-%lld outside the grid", (long long)x0, (long long)(x0 + w));
     drop_blocks_unless_near(r, y0, nrows);
     memset(valid, 1, (size_t)w * (size_t)nrows);
-    int rc = read_date(r, ctx, 0, r->ds[0], r->mask[0], p->wx + x0, p->wy + y0, w, nrows, before, valid);
+    int rc = read_rows(r, ctx, 0, p->wx + x0, p->wy + y0, w, nrows, before, valid);
     if (rc)
         return rc;
     if (p->shifted)
         return read_shifted(r, ctx, x0, w, y0, nrows, after, valid);
-    return read_date(r, ctx, 1, r->ds[1], r->mask[1], p->wx + x0, p->wy + y0, w, nrows, after, valid);
+    return read_rows(r, ctx, 1, p->wx + x0, p->wy + y0, w, nrows, after, valid);
 }
 
 int sw__reader_read(sw__reader *r, sw_ctx *ctx, int64_t y0, int nrows, float *before, float *after, uint8_t *valid)
