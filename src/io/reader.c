@@ -51,6 +51,17 @@ static int open_date(sw_ctx *ctx, const sw__pair *p, int d, GDALDatasetH *ds, GD
     return 0;
 }
 
+/* Drops the blocks a date's handles hold in GDAL's cache. */
+static void drop_blocks(GDALDatasetH ds, GDALDatasetH mask)
+{
+    sw__gdal_err e;
+    sw__gdal_push(&e);
+    GDALFlushCache(ds);
+    if (mask)
+        GDALFlushCache(mask);
+    sw__gdal_pop();
+}
+
 static void close_date(GDALDatasetH *ds, GDALDatasetH *mask)
 {
     if (*ds)
@@ -186,7 +197,6 @@ static int read_date(sw__reader *r, sw_ctx *ctx, int d, GDALDatasetH ds, GDALDat
 struct sw__shared_date {
     pthread_mutex_t mu;
     GDALDatasetH ds, mask; /* opened by the first read */
-    int64_t bh;            /* its block height */
     int64_t held0, held1;  /* rows read since its blocks were last dropped */
 };
 
@@ -229,25 +239,14 @@ static int read_shared(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0
         char threads[32];
         snprintf(threads, sizeof threads, "NUM_THREADS=%d", sw__ncores());
         const char *opts[] = {threads, NULL};
-        rc = open_date(ctx, r->p, d, &s->ds, &s->mask, opts);
-        if (rc == 0) {
-            int bw, bh;
-            GDALGetBlockSize(GDALGetRasterBand(s->ds, 1), &bw, &bh);
-            s->bh = bh > 0 ? bh : 1;
-        } else {
+        if ((rc = open_date(ctx, r->p, d, &s->ds, &s->mask, opts)) != 0)
             close_date(&s->ds, &s->mask);
-        }
     }
     if (rc == 0) {
-        int64_t keep = ((int64_t)sw__ncores() + 1) * (nrows > s->bh ? nrows : s->bh);
+        int64_t keep = ((int64_t)sw__ncores() + 1) * (nrows > r->bh[d] ? nrows : r->bh[d]);
         int none = s->held1 < s->held0;
         if (!none && (y0 - s->held0 > keep || y0 + nrows < s->held0)) {
-            sw__gdal_err e;
-            sw__gdal_push(&e);
-            GDALFlushCache(s->ds);
-            if (s->mask)
-                GDALFlushCache(s->mask);
-            sw__gdal_pop();
+            drop_blocks(s->ds, s->mask);
             none = 1;
         }
         s->held0 = none || y0 < s->held0 ? y0 : s->held0;
@@ -359,19 +358,11 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
  * below for a shifted AFTER. */
 static void drop_blocks_unless_near(sw__reader *r, int64_t y0, int nrows)
 {
-    int64_t bh = r->p->info.block_h > 0 ? r->p->info.block_h : 1;
+    int64_t bh = r->bh[0];
     int64_t b0 = (r->p->wy + y0) / bh, b1 = (r->p->wy + y0 + nrows) / bh;
     if (b1 < r->held0 || b0 > r->held1) {
-        if (r->held0 <= r->held1) {
-            sw__gdal_err e;
-            sw__gdal_push(&e);
-            for (int d = 0; d < 2; d++) {
-                GDALFlushCache(r->ds[d]);
-                if (r->mask[d])
-                    GDALFlushCache(r->mask[d]);
-            }
-            sw__gdal_pop();
-        }
+        for (int d = 0; r->held0 <= r->held1 && d < 2; d++)
+            drop_blocks(r->ds[d], r->mask[d]);
         r->held0 = b0;
         r->held1 = b1;
     } else {
