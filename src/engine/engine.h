@@ -117,6 +117,7 @@ typedef struct sw__run {
     sw__ccl *ccl;
     sw__ccl *holes;        /* --fill-holes: components of everything not change */
     int64_t *filled;       /* per object id: hole pixels filled into it */
+    int64_t (*hbox)[4];    /* per object id: its filled pixels' box (xmin, ymin, xmax, ymax) */
     int64_t valid_pixels, nobj_all, nobj;
     sw__vobject *vobj;
     uint32_t (*hist)[SW__SUBPIX_BINS]; /* per object id: scores over its peak */

@@ -373,6 +373,11 @@ static int label_sink(void *state, int64_t job, sw_ctx *wctx)
                     ids[x] = ids[x - 1];
                     m[x] = 1;
                     r->filled[ids[x]]++;
+                    int64_t *hb = r->hbox[ids[x]], y = w->y0 + k;
+                    hb[0] = x < hb[0] ? x : hb[0];
+                    hb[1] = y < hb[1] ? y : hb[1];
+                    hb[2] = x > hb[2] ? x : hb[2];
+                    hb[3] = y > hb[3] ? y : hb[3];
                 }
             }
         }

@@ -209,8 +209,13 @@ static int label(sw__run *r)
     if (r->holes) {
         int64_t ncomp = sw__ccl_finish(r->holes);
         r->filled = calloc((size_t)r->nobj + 1, sizeof *r->filled);
-        if (ncomp < 0 || !r->filled)
+        r->hbox = malloc(((size_t)r->nobj + 1) * sizeof *r->hbox);
+        if (ncomp < 0 || !r->filled || !r->hbox)
             return sw__err(ctx, SW_ENOMEM, "out of memory finding holes");
+        for (int64_t i = 0; i <= r->nobj; i++) {
+            r->hbox[i][0] = r->hbox[i][1] = INT64_MAX;
+            r->hbox[i][2] = r->hbox[i][3] = -1;
+        }
         double max_holes = floor(o->fill_holes / pix_area + 1e-9);
         choose_holes(r, ncomp, max_holes < 9e18 ? (int64_t)max_holes : INT64_MAX); /* "inf": any size */
         sw__ccl_rewind(r->holes);
@@ -257,6 +262,12 @@ static int measure(sw__run *r, sw_detect_result *res)
         v->score_max = ob->score_max;
         v->area_subpixel_m2 = r->hist ? subpixel_area(r->hist[v->id], v->npix) * v->area_m2 / (double)v->npix
                                       : v->area_m2;
+        /* its box, with the holes filled into it (the vectors trace there) */
+        const int64_t *hb = r->hbox ? r->hbox[ob->id] : NULL;
+        v->xmin = hb && hb[0] < ob->xmin ? hb[0] : ob->xmin;
+        v->ymin = hb && hb[1] < ob->ymin ? hb[1] : ob->ymin;
+        v->xmax = hb && hb[2] > ob->xmax ? hb[2] : ob->xmax;
+        v->ymax = hb && hb[3] > ob->ymax ? hb[3] : ob->ymax;
         v->lon = v->lat = NAN;
         sw__pair_lonlat(r->pair->io, v->cx, v->cy, &v->lon, &v->lat);
         res->changed_pixels += v->npix;
@@ -358,6 +369,7 @@ void sw__run_free(sw__run *r)
     sw__ccl_free(r->ccl);
     sw__ccl_free(r->holes);
     free(r->filled);
+    free(r->hbox);
     if (r->m && r->m->free)
         r->m->free(r->ms);
     free(r->sx);
@@ -430,7 +442,7 @@ static int collect(sw__run *r, const sw_detect_result *res, sw_objects **out)
     s->wkt = calloc((size_t)s->n + 1, sizeof *s->wkt);
     int rc = !s->items || !s->wkt ? sw__err(r->ctx, SW_ENOMEM, "out of memory")
                                   : sw__polygons_wkt(r->ctx, ((sw__mem_rows *)r->rows_state)->ids, &r->info->grid,
-                                                     r->nobj, s->wkt);
+                                                     r->vobj, r->nobj, s->wkt);
     const double *gt = r->info->grid.gt;
     for (int64_t i = 0; rc == 0 && i < s->n; i++) {
         const sw__vobject *v = &r->vobj[i];

@@ -322,11 +322,13 @@ typedef struct sw__vobject {
     double area_subpixel_m2; /* each edge pixel counted by the share of it that changed */
     double cx, cy;     /* centroid, pixel coordinates */
     double lon, lat;   /* NAN without georeferencing */
+    int64_t xmin, ymin, xmax, ymax; /* bounding box, pixels, inclusive */
 } sw__vobject;
 
 /* Polygonizes the object-id raster at ids_path (uint32, 0 background) and
  * writes one feature per object, in id order, to gpkg_path (native CRS) and
- * geojson_path (RFC 7946 WGS84, or pixel coordinates without georef). */
+ * geojson_path (RFC 7946 WGS84, or pixel coordinates without georef). Only
+ * the windows around the objects' bounding boxes are traced. */
 int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                       const sw__vobject *objs, int64_t nobj,
                       const char *gpkg_path, const char *geojson_path);
@@ -334,8 +336,9 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
 /* Traces the object-id raster ids (g's size, uint32, 0 background) in
  * memory: wkt[id - 1] receives object id's outline (MULTIPOLYGON in g's
  * CRS, or pixels without georeferencing; malloc'd, NULL when it has none),
- * for ids 1..nobj. */
-int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_t nobj, char **wkt);
+ * for the objects objs[0..nobj) (ids 1..nobj). */
+int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, const sw__vobject *objs, int64_t nobj,
+                     char **wkt);
 
 /* Calls fn for each feature of the first layer of a vector file (WKT in the
  * file's CRS, its area_subpixel_m2 (else area_m2) and score_mean fields); stops when fn returns

@@ -5,12 +5,14 @@
  * and to RFC 7946 GeoJSON in WGS84, one per object with its attributes.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_alg.h>
+#include <gdal_vrt.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
@@ -78,11 +80,149 @@ static void geoms_free(OGRGeometryH *geoms, int64_t nobj)
     free(geoms);
 }
 
-/* Traces the object ids of band into geoms[id] (one multipolygon per id,
- * 1..nobj), through a layer of the memory dataset mem. GDAL's errors are
- * pushed by the caller. */
-static int trace(sw_ctx *ctx, GDALRasterBandH band, GDALDatasetH mem, OGRSpatialReferenceH srs, int64_t nobj,
-                 OGRGeometryH *geoms, const char *what)
+/* ---- tracing only where the objects are ---- */
+
+typedef struct win {
+    int64_t x0, y0, x1, y1; /* inclusive */
+} win;
+
+enum { WIN_CELL = 64 };
+
+static int64_t root_of(int64_t *parent, int64_t i)
+{
+    while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/* Windows over the objects' bounding boxes that share no pixel: boxes that
+ * share a cell of WIN_CELL pixels are merged, then the merged boxes again,
+ * until none do. A window then holds whole objects and no part of any
+ * other, so tracing it alone gives those objects' outlines as tracing the
+ * whole raster would. Sparse change is traced over a fraction of the
+ * pixels; change everywhere ends as one window, the whole raster. Returns
+ * the count (-1: out of memory); *out is malloc'd. */
+static int64_t windows(const sw__vobject *objs, int64_t nobj, int64_t W, int64_t H, win **out)
+{
+    int64_t cw = (W + WIN_CELL - 1) / WIN_CELL, ch = (H + WIN_CELL - 1) / WIN_CELL, n = 0;
+    win *b = malloc(((size_t)nobj + 1) * sizeof *b);
+    int64_t *owner = malloc((size_t)(cw * ch) * sizeof *owner);
+    int64_t *parent = malloc(((size_t)nobj + 1) * sizeof *parent);
+    if (!b || !owner || !parent) {
+        free(b);
+        free(owner);
+        free(parent);
+        return -1;
+    }
+    for (int64_t i = 0; i < nobj; i++)
+        if (objs[i].xmax >= objs[i].xmin && objs[i].ymax >= objs[i].ymin)
+            b[n++] = (win){objs[i].xmin, objs[i].ymin, objs[i].xmax, objs[i].ymax};
+    for (;;) {
+        for (int64_t c = 0; c < cw * ch; c++)
+            owner[c] = -1;
+        for (int64_t i = 0; i < n; i++) {
+            parent[i] = i;
+            for (int64_t cy = b[i].y0 / WIN_CELL; cy <= b[i].y1 / WIN_CELL; cy++)
+                for (int64_t cx = b[i].x0 / WIN_CELL; cx <= b[i].x1 / WIN_CELL; cx++) {
+                    int64_t *o = &owner[cy * cw + cx];
+                    if (*o < 0) {
+                        *o = i;
+                        continue;
+                    }
+                    int64_t ri = root_of(parent, i), ro = root_of(parent, *o);
+                    if (ri != ro) /* the smaller index is the root */
+                        parent[ri > ro ? ri : ro] = ri < ro ? ri : ro;
+                }
+        }
+        /* A set's root is its first member: the merged boxes are gathered
+         * in place, in order. */
+        int64_t m = 0;
+        for (int64_t i = 0; i < n; i++)
+            parent[i] = root_of(parent, i);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t r = parent[i];
+            if (r == i) {
+                parent[i] = -1 - m; /* a root now names its merged box */
+                b[m++] = b[i];
+                continue;
+            }
+            win *t = &b[-1 - parent[r]];
+            if (b[i].x0 < t->x0) t->x0 = b[i].x0;
+            if (b[i].y0 < t->y0) t->y0 = b[i].y0;
+            if (b[i].x1 > t->x1) t->x1 = b[i].x1;
+            if (b[i].y1 > t->y1) t->y1 = b[i].y1;
+        }
+        if (m == n)
+            break;
+        n = m;
+    }
+    free(owner);
+    free(parent);
+    *out = b;
+    return n;
+}
+enum { WIN_READ_MAX = 1 << 22 }; /* pixels: larger windows are traced through a VRT of the file */
+
+/* A window of the object ids as a dataset of its own, in pixel
+ * coordinates of the whole raster (exact integers): a view of the ids in
+ * memory (ids, W wide), or of the file's band (band), read in one go into
+ * *buf (free it after the dataset) or, a large window, through a VRT. */
+static GDALDatasetH window_ds(GDALRasterBandH band, const uint32_t *ids, int64_t W, const win *w, uint32_t **buf)
+{
+    int ww = (int)(w->x1 - w->x0 + 1), wh = (int)(w->y1 - w->y0 + 1);
+    GDALDatasetH ds = NULL;
+    win whole = {0, 0, ww - 1, wh - 1};
+    *buf = NULL;
+    if (!ids && (int64_t)ww * wh <= WIN_READ_MAX) {
+        if (!(*buf = malloc((size_t)ww * (size_t)wh * sizeof **buf)))
+            return NULL;
+        if (GDALRasterIO(band, GF_Read, (int)w->x0, (int)w->y0, ww, wh, *buf, ww, wh, GDT_UInt32, 0, 0) != CE_None)
+            return NULL;
+        ids = *buf;
+        W = ww;
+        w = &whole;
+    }
+    if (ids) {
+        ds = GDALCreate(GDALGetDriverByName("MEM"), "", ww, wh, 0, GDT_UInt32, NULL);
+        char ptr[64], line[64];
+        snprintf(ptr, sizeof ptr, "DATAPOINTER=%p", (void *)(ids + w->y0 * W + w->x0));
+        snprintf(line, sizeof line, "LINEOFFSET=%lld", (long long)(W * (int64_t)sizeof *ids));
+        char *opts[] = {ptr, "PIXELOFFSET=4", line, NULL};
+        if (ds && GDALAddBand(ds, GDT_UInt32, opts) != CE_None) {
+            GDALClose(ds);
+            ds = NULL;
+        }
+    } else {
+        ds = VRTCreate(ww, wh);
+        if (ds && (VRTAddBand(ds, GDT_UInt32, NULL) != CE_None ||
+                   VRTAddSimpleSource(GDALGetRasterBand(ds, 1), band, (int)w->x0, (int)w->y0, ww, wh, 0, 0, ww, wh,
+                                      "near", VRT_NODATA_UNSET) != CE_None)) {
+            GDALClose(ds);
+            ds = NULL;
+        }
+    }
+    return ds;
+}
+
+/* Pixel coordinates to the grid's, as GDALPolygonize computes them. */
+static void to_grid(OGRGeometryH geom, const double gt[6])
+{
+    int n = OGR_G_GetGeometryCount(geom);
+    for (int i = 0; i < n; i++)
+        to_grid(OGR_G_GetGeometryRef(geom, i), gt);
+    int np = n ? 0 : OGR_G_GetPointCount(geom);
+    for (int i = 0; i < np; i++) {
+        double x = OGR_G_GetX(geom, i), y = OGR_G_GetY(geom, i);
+        OGR_G_SetPoint_2D(geom, i, gt[0] + x * gt[1] + y * gt[2], gt[3] + x * gt[4] + y * gt[5]);
+    }
+}
+
+/* Traces the objects objs[0..nobj) into geoms[id] (one multipolygon per
+ * id, 1..nobj), window by window (windows()), from the file's band or the
+ * ids in memory, through a layer of the memory dataset mem. GDAL's errors
+ * are pushed by the caller. */
+static int trace(sw_ctx *ctx, GDALRasterBandH band, const uint32_t *ids, const sw__grid *g, const sw__vobject *objs,
+                 int64_t nobj, GDALDatasetH mem, OGRSpatialReferenceH srs, OGRGeometryH *geoms, const char *what)
 {
     OGRLayerH lmem = GDALDatasetCreateLayer(mem, "poly", srs, wkbPolygon, NULL);
     if (!lmem)
@@ -90,47 +230,60 @@ static int trace(sw_ctx *ctx, GDALRasterBandH band, GDALDatasetH mem, OGRSpatial
     OGRFieldDefnH fid = OGR_Fld_Create("id", OFTInteger);
     OGR_L_CreateField(lmem, fid, TRUE);
     OGR_Fld_Destroy(fid);
+    win *wins = NULL;
+    int64_t nw = windows(objs, nobj, g->width, g->height, &wins);
+    if (nw < 0)
+        return sw__err(ctx, SW_ENOMEM, "out of memory tracing %s", what);
     char *popts[] = {"8CONNECTED=8", NULL};
-    if (nobj > 0 && GDALPolygonize(band, band, lmem, 0, popts, NULL, NULL) != CE_None)
-        return sw__err(ctx, SW_EIO, "%s: polygonizing failed", what);
+    int rc = 0;
+    for (int64_t i = 0; i < nw && rc == 0; i++) {
+        uint32_t *buf;
+        GDALDatasetH ds = window_ds(band, ids, g->width, &wins[i], &buf);
+        GDALRasterBandH wb = ds ? GDALGetRasterBand(ds, 1) : NULL;
+        double gt[6] = {(double)wins[i].x0, 1.0, 0.0, (double)wins[i].y0, 0.0, 1.0};
+        if (!ds)
+            rc = sw__err(ctx, SW_EIO, "%s: cannot read a window: %s", what, CPLGetLastErrorMsg());
+        else if (GDALSetGeoTransform(ds, gt) != CE_None || GDALPolygonize(wb, wb, lmem, 0, popts, NULL, NULL) != CE_None)
+            rc = sw__err(ctx, SW_EIO, "%s: polygonizing failed", what);
+        if (ds)
+            GDALClose(ds);
+        free(buf);
+    }
+    free(wins);
+    if (rc)
+        return rc;
     /* Gather the polygons of each object (several when parts touch only at
      * a corner in GDAL's tracing). */
     OGR_L_ResetReading(lmem);
     OGRFeatureH f;
     while ((f = OGR_L_GetNextFeature(lmem))) {
         int64_t id = OGR_F_GetFieldAsInteger64(f, 0);
-        if (id >= 1 && id <= nobj) {
+        OGRGeometryH poly = OGR_F_GetGeometryRef(f);
+        if (id >= 1 && id <= nobj && poly) {
+            to_grid(poly, g->gt);
             if (!geoms[id])
                 geoms[id] = OGR_G_CreateGeometry(wkbMultiPolygon);
-            OGR_G_AddGeometry(geoms[id], OGR_F_GetGeometryRef(f));
+            OGR_G_AddGeometry(geoms[id], poly);
         }
         OGR_F_Destroy(f);
     }
     return 0;
 }
 
-int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, int64_t nobj, char **wkt)
+int sw__polygons_wkt(sw_ctx *ctx, const uint32_t *ids, const sw__grid *g, const sw__vobject *objs, int64_t nobj,
+                     char **wkt)
 {
     int rc = 0;
     sw__gdal_err e;
     sw__gdal_push(&e);
     OGRSpatialReferenceH srs = grid_srs(g);
-    GDALDriverH drv = GDALGetDriverByName("MEM");
-    GDALDatasetH ras = drv ? GDALCreate(drv, "", (int)g->width, (int)g->height, 1, GDT_UInt32, NULL) : NULL;
     GDALDatasetH mem = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
     OGRGeometryH *geoms = calloc((size_t)nobj + 1, sizeof *geoms);
-    if (!ras || !mem || !geoms) {
+    if (!mem || !geoms) {
         rc = sw__err(ctx, SW_ENOMEM, "out of memory tracing change objects: %s", sw__gdal_msg(&e, "no memory"));
         goto done;
     }
-    GDALSetGeoTransform(ras, (double *)g->gt);
-    GDALRasterBandH band = GDALGetRasterBand(ras, 1);
-    if (GDALRasterIO(band, GF_Write, 0, 0, (int)g->width, (int)g->height, (void *)ids, (int)g->width, (int)g->height,
-                     GDT_UInt32, 0, 0) != CE_None) {
-        rc = sw__err(ctx, SW_ENOMEM, "out of memory tracing change objects: %s", sw__gdal_msg(&e, "no memory"));
-        goto done;
-    }
-    if ((rc = trace(ctx, band, mem, srs, nobj, geoms, "change objects")) != 0)
+    if ((rc = trace(ctx, NULL, ids, g, objs, nobj, mem, srs, geoms, "change objects")) != 0)
         goto done;
     for (int64_t i = 1; i <= nobj && rc == 0; i++) {
         char *w = NULL;
@@ -145,8 +298,6 @@ done:
     geoms_free(geoms, nobj);
     if (mem)
         GDALClose(mem);
-    if (ras)
-        GDALClose(ras);
     if (srs)
         OSRDestroySpatialReference(srs);
     sw__gdal_pop();
@@ -176,7 +327,7 @@ int sw__vectors_write(sw_ctx *ctx, const char *ids_path, const sw__grid *g,
                      sw__gdal_msg(&e, "out of memory"));
         goto done;
     }
-    if ((rc = trace(ctx, GDALGetRasterBand(ids, 1), mem, srs, nobj, geoms, ids_path)) != 0)
+    if ((rc = trace(ctx, GDALGetRasterBand(ids, 1), NULL, g, objs, nobj, mem, srs, geoms, ids_path)) != 0)
         goto done;
     lg = make_layer(gpkg, srs, NULL);
     lj = make_layer(json, srs, jopts);
