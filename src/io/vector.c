@@ -161,6 +161,7 @@ static int64_t windows(const sw__vobject *objs, int64_t nobj, int64_t W, int64_t
     *out = b;
     return n;
 }
+
 enum { WIN_READ_MAX = 1 << 22 }; /* pixels: larger windows are traced through a VRT of the file */
 
 /* A window of the object ids as a dataset of its own, in pixel

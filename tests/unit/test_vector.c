@@ -22,39 +22,16 @@
 #include <gdal_alg.h>
 #include <ogr_api.h>
 
+#include "flood.h"
 #include "io/io.h"
 
 static const double GT[6] = {500000.25, 0.3, 0.0, 4100000.75, 0.0, -0.3};
 
-/* 8-connected components of m (w x h) as ids 1..n in order of first pixel. */
+/* 8-connected components of m (w x h) as ids 1..n in order of first pixel
+ * (int32_t and uint32_t may alias each other). */
 static int64_t label(const uint8_t *m, int w, int h, uint32_t *ids)
 {
-    int64_t n = 0;
-    int *stack = malloc(sizeof(int) * (size_t)w * (size_t)h);
-    memset(ids, 0, sizeof *ids * (size_t)w * (size_t)h);
-    for (int i = 0; i < w * h; i++) {
-        if (!m[i] || ids[i])
-            continue;
-        ids[i] = (uint32_t)++n;
-        int sp = 0;
-        stack[sp++] = i;
-        while (sp) {
-            int p = stack[--sp], x = p % w, y = p / w;
-            for (int dy = -1; dy <= 1; dy++)
-                for (int dx = -1; dx <= 1; dx++) {
-                    int nx = x + dx, ny = y + dy;
-                    if (nx < 0 || ny < 0 || nx >= w || ny >= h)
-                        continue;
-                    int q = ny * w + nx;
-                    if (m[q] && !ids[q]) {
-                        ids[q] = (uint32_t)n;
-                        stack[sp++] = q;
-                    }
-                }
-        }
-    }
-    free(stack);
-    return n;
+    return flood(m, w, h, (int32_t *)ids);
 }
 
 /* Each object's bounding box, as the engine gives them. */
