@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,22 @@
 #include "cli.h"
 
 static char cmdline[4096];
+
+/* The allocator, set for this process only (the library leaves it to the
+ * program that hosts it). A detect frees and allocates tens of MB per pass
+ * and GDAL's block cache churns; by default glibc hands freed memory back to
+ * the kernel (one arena per thread, each trimmed) and takes it back as fresh
+ * zeroed pages, a fault per 4 KiB: about 206 000 faults, a sixth of a 4096²
+ * IR-MAD run. One arena, a fixed mmap threshold and trimming only above
+ * 256 MB keep that memory in use: 3.6 -> 2.8 s there, peak within 1 %. */
+static void tune_allocator(void)
+{
+#if defined(M_ARENA_MAX) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 void cli_set_command_line(int argc, char **argv)
 {
@@ -363,6 +380,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    tune_allocator();
     cli_set_command_line(argc, argv);
     if (argc < 2) {
         usage(stderr);

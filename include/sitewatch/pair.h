@@ -33,6 +33,7 @@ typedef struct sw_pair_opts {
                                 trained to tolerate misregistration; 1: applied for every
                                 method; 0: not estimated */
     double gsd;              /* without georeferencing: metres per pixel; 0: unknown */
+    int threads;             /* for the co-registration's tie points; 0: all cores */
 } sw_pair_opts;
 
 void sw_pair_opts_init(sw_pair_opts *opts);

@@ -9,45 +9,110 @@
 
 #include "align.h"
 
-enum { COREG_PATCH = 512 };
+enum { COREG_PATCH = 512, CHUNK = 32, TP = 256, GRID = 3 };
 
 
-/* Reads np S x S patches at (x0[k], y0), side by side in one band of rows,
- * of both dates as the mean of their bands, in chunks of rows so a wide
- * scene costs no more than the patches. */
-static int read_patches(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int np, const int64_t *x0, int64_t y0, int64_t S,
-                        float **pa, float **pb, uint8_t **pv, float *bx, float *by, uint8_t *v, int chunk)
+/* Reads the S x S patch at (x0, y0) of both dates as the mean of their
+ * bands, in chunks of rows (bx, by, v hold S x chunk pixels); only the
+ * patch's columns, so a tiled image decodes only the patch's tiles. */
+static int read_patch(sw_ctx *ctx, int nb, sw__reader *rd, int64_t x0, int64_t y0, int64_t S, float *pa, float *pb,
+                      uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
 {
-    (void)W;
     for (int64_t y = 0; y < S; y += chunk) {
         int n = (int)(S - y < chunk ? S - y : chunk);
-        for (int p = 0; p < np; p++) {
-            /* only the patch's columns: a tiled image decodes only its tiles */
-            int rc = sw__reader_read_cols(rd, ctx, x0[p], S, y0 + y, n, bx, by, v);
-            if (rc)
-                return rc;
-            for (int k = 0; k < n; k++)
-                for (int64_t x = 0; x < S; x++) {
-                    size_t src = (size_t)k * (size_t)S + (size_t)x;
-                    size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
-                    float sa = 0, sb = 0;
-                    for (int b = 0; b < nb; b++) {
-                        sa += bx[src * nb + b];
-                        sb += by[src * nb + b];
-                    }
-                    pa[p][dst] = sa / nb;
-                    pb[p][dst] = sb / nb;
-                    pv[p][dst] = v[src];
+        int rc = sw__reader_read_cols(rd, ctx, x0, S, y0 + y, n, bx, by, v);
+        if (rc)
+            return rc;
+        for (int k = 0; k < n; k++)
+            for (int64_t x = 0; x < S; x++) {
+                size_t src = (size_t)k * (size_t)S + (size_t)x;
+                size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                float sa = 0, sb = 0;
+                for (int b = 0; b < nb; b++) {
+                    sa += bx[src * nb + b];
+                    sb += by[src * nb + b];
                 }
-        }
+                pa[dst] = sa / nb;
+                pb[dst] = sb / nb;
+                pv[dst] = v[src];
+            }
     }
     return 0;
 }
 
-static int read_patch(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int64_t x0, int64_t y0, int64_t S,
-                      float *pa, float *pb, uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
+/* The tie points: GRID x GRID patches of TP x TP, one job each, on workers
+ * with their own reader; each result lands in its own slot of r->tp, so the
+ * order they finish in does not matter. */
+typedef struct tp_job {
+    const sw__pair *p;
+    int64_t W, H;
+    int nb;
+    sw__align *r;
+} tp_job;
+
+typedef struct tp_worker {
+    const tp_job *job;
+    sw__reader *rd;
+    float *pa, *pb, *bx, *by;
+    uint8_t *pv, *v;
+} tp_worker;
+
+static void tp_stop(void *state)
 {
-    return read_patches(ctx, W, nb, rd, 1, &x0, y0, S, &pa, &pb, &pv, bx, by, v, chunk);
+    tp_worker *w = state;
+    sw__reader_close(w->rd);
+    free(w->pa);
+    free(w->pb);
+    free(w->pv);
+    free(w->bx);
+    free(w->by);
+    free(w->v);
+    free(w);
+}
+
+static void *tp_start(void *user, sw_ctx *wctx)
+{
+    const tp_job *job = user;
+    tp_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->job = job;
+    w->pa = malloc(sizeof(float) * TP * TP);
+    w->pb = malloc(sizeof(float) * TP * TP);
+    w->pv = malloc(TP * TP);
+    w->bx = malloc(sizeof(float) * TP * CHUNK * (size_t)job->nb);
+    w->by = malloc(sizeof(float) * TP * CHUNK * (size_t)job->nb);
+    w->v = malloc(TP * CHUNK);
+    if (!w->pa || !w->pb || !w->pv || !w->bx || !w->by || !w->v) {
+        sw__err(wctx, SW_ENOMEM, "out of memory for co-registration");
+        tp_stop(w);
+        return NULL;
+    }
+    if (!(w->rd = sw__reader_open(wctx, job->p))) {
+        tp_stop(w);
+        return NULL;
+    }
+    return w;
+}
+
+static int tp_generate(void *state, int64_t i, sw_ctx *wctx)
+{
+    tp_worker *w = state;
+    const tp_job *job = w->job;
+    int64_t px = (int64_t)((i % GRID + 0.5) * (double)job->W / GRID) - TP / 2;
+    int64_t py = (int64_t)((i / GRID + 0.5) * (double)job->H / GRID) - TP / 2;
+    int rc = read_patch(wctx, job->nb, w->rd, px, py, TP, w->pa, w->pb, w->pv, w->bx, w->by, w->v, CHUNK);
+    if (rc)
+        return rc;
+    sw__tiepoint *t = &job->r->tp[i];
+    t->x = (double)px + TP / 2.0;
+    t->y = (double)py + TP / 2.0;
+    sw__coreg c;
+    t->reliable = sw__coreg_estimate(w->pa, w->pb, w->pv, TP, TP, &c) == 0 && c.peak >= 10.0;
+    t->dx = c.dx;
+    t->dy = c.dy;
+    t->peak = c.peak;
+    return 0;
 }
 
 /* The global shift from a central patch; then, on scenes large enough,
@@ -55,7 +120,7 @@ static int read_patch(sw_ctx *ctx, int64_t W, int nb, sw__reader *rd, int64_t x0
  * used when it explains them far better than one shift and departs from
  * the global shift by more than 0.2 px somewhere in the scene. Applied
  * when reliable. */
-int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, sw__align *r)
+int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, int threads, sw__align *r)
 {
     const sw__pair_info *info = sw__pair_get_info(p);
     const int64_t W = info->grid.width, H = info->grid.height;
@@ -77,19 +142,18 @@ int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, sw__align *r)
     r->win[1] = y0;
     r->win[2] = S;
     r->win[3] = S;
-    enum { CHUNK = 32, TP = 256, GRID = 3 };
     float *pa = malloc(sizeof(float) * (size_t)(S * S)), *pb = malloc(sizeof(float) * (size_t)(S * S));
     uint8_t *pv = malloc((size_t)(S * S));
-    float *bx = malloc(sizeof(float) * (size_t)W * CHUNK * (size_t)nb);
-    float *by = malloc(sizeof(float) * (size_t)W * CHUNK * (size_t)nb);
-    uint8_t *v = malloc((size_t)W * CHUNK);
+    float *bx = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
+    float *by = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
+    uint8_t *v = malloc((size_t)S * CHUNK);
     sw__reader *rd = sw__reader_open(ctx, p);
     int rc = 0;
     if (!pa || !pb || !pv || !bx || !by || !v || !rd) {
         rc = rd ? sw__err(ctx, SW_ENOMEM, "out of memory for co-registration") : ctx->code;
         goto done;
     }
-    if ((rc = read_patch(ctx, W, nb, rd, x0, y0, S, pa, pb, pv, bx, by, v, CHUNK)) != 0)
+    if ((rc = read_patch(ctx, nb, rd, x0, y0, S, pa, pb, pv, bx, by, v, CHUNK)) != 0)
         goto done;
     if (sw__coreg_estimate(pa, pb, pv, (int)S, (int)S, &r->cr) != 0) {
         r->note = "no estimate: the patch is mostly invalid or the fit did not converge";
@@ -101,34 +165,12 @@ int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, sw__align *r)
     r->ay[0] = r->cr.dy;
     /* Tie points over the scene. */
     if (r->reliable && W >= GRID * TP && H >= GRID * TP) {
-        /* One row of tie points from one pass over its rows (the central
-         * patch's buffers hold the three patches: 3 TP^2 <= S^2). */
-        float *qa[GRID], *qb[GRID];
-        uint8_t *qv[GRID];
-        for (int i = 0; i < GRID; i++) {
-            qa[i] = pa + (size_t)i * TP * TP;
-            qb[i] = pb + (size_t)i * TP * TP;
-            qv[i] = pv + (size_t)i * TP * TP;
-        }
-        for (int j = 0; j < GRID && rc == 0; j++) {
-            int64_t px[GRID], py = (int64_t)((j + 0.5) * (double)H / GRID) - TP / 2;
-            for (int i = 0; i < GRID; i++)
-                px[i] = (int64_t)((i + 0.5) * (double)W / GRID) - TP / 2;
-            if ((rc = read_patches(ctx, W, nb, rd, GRID, px, py, TP, qa, qb, qv, bx, by, v, CHUNK)) != 0)
-                break;
-            for (int i = 0; i < GRID; i++) {
-                sw__tiepoint *t = &r->tp[r->ntp++];
-                t->x = (double)px[i] + TP / 2.0;
-                t->y = (double)py + TP / 2.0;
-                sw__coreg c;
-                t->reliable = sw__coreg_estimate(qa[i], qb[i], qv[i], TP, TP, &c) == 0 && c.peak >= 10.0;
-                t->dx = c.dx;
-                t->dy = c.dy;
-                t->peak = c.peak;
-            }
-        }
-        if (rc)
+        tp_job job = {p, W, H, nb, r};
+        sw__pool_job pj = {.njobs = GRID * GRID, .threads = threads < GRID * GRID ? threads : GRID * GRID,
+                           .user = &job, .start = tp_start, .generate = tp_generate, .stop = tp_stop};
+        if ((rc = sw__pool_run(ctx, &pj)) != 0)
             goto done;
+        r->ntp = GRID * GRID;
         double ax[3], ay[3], rms, rms0;
         r->tp_used = sw__coreg_fit_affine(r->tp, r->ntp, 1.0, ax, ay, &rms, &rms0);
         r->tp_rms = rms;

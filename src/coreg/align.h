@@ -25,8 +25,9 @@ typedef struct sw__align {
  * fit on a central patch; on scenes of at least 768 x 768, a 3 x 3 grid of
  * tie points whose agreeing ones fit an affine field, kept when it explains
  * them far better than one shift and departs from it by more than 0.2 px
- * somewhere. Reads the pair as it is (no shift set). Returns 0 (a failed
+ * somewhere; the tie points on up to `threads` threads, each its own
+ * reader. Reads the pair as it is (no shift set). Returns 0 (a failed
  * estimate is not an error: a->note says why) or an I/O error. */
-int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, sw__align *a);
+int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, int threads, sw__align *a);
 
 #endif

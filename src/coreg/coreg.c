@@ -9,12 +9,18 @@
  * A(x, y).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
 
 #include "coreg.h"
+
+/* FFTW's planner is not thread-safe (executing a plan is): the tie points
+ * are estimated on several threads, so plans are made and destroyed under
+ * this lock. */
+static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
 
 /* Keys' cubic convolution kernel (a = -0.5). */
 static double cubic(double t)
@@ -111,9 +117,11 @@ int sw__coreg_estimate(const float *a, const float *b, const uint8_t *valid, int
             rb[i] = valid[i] ? (b[i] - mb) * win : 0.0;
         }
     }
-    /* FFTW planners are not thread-safe; detect calls this from one thread. */
+    pthread_mutex_lock(&planner);
     fftw_plan pa = fftw_plan_dft_r2c_2d(h, w, ra, fa, FFTW_ESTIMATE);
     fftw_plan pb = fftw_plan_dft_r2c_2d(h, w, rb, fb, FFTW_ESTIMATE);
+    fftw_plan pi = fftw_plan_dft_c2r_2d(h, w, fa, ra, FFTW_ESTIMATE);
+    pthread_mutex_unlock(&planner);
     fftw_execute(pa);
     fftw_execute(pb);
     /* Normalized cross-power spectrum of B against A: its inverse peaks at
@@ -125,7 +133,6 @@ int sw__coreg_estimate(const float *a, const float *b, const uint8_t *valid, int
         fa[i][0] = mag > 1e-30 ? re / mag : 0.0;
         fa[i][1] = mag > 1e-30 ? im / mag : 0.0;
     }
-    fftw_plan pi = fftw_plan_dft_c2r_2d(h, w, fa, ra, FFTW_ESTIMATE);
     fftw_execute(pi);
     size_t best = 0;
     double sum = 0, sum2 = 0;
@@ -142,9 +149,11 @@ int sw__coreg_estimate(const float *a, const float *b, const uint8_t *valid, int
     if (py > h / 2)
         py -= h;
     out->peak = sd > 0 ? (ra[best] - mean) / sd : 0.0;
+    pthread_mutex_lock(&planner);
     fftw_destroy_plan(pa);
     fftw_destroy_plan(pb);
     fftw_destroy_plan(pi);
+    pthread_mutex_unlock(&planner);
     fftw_free(ra);
     fftw_free(rb);
     fftw_free(fa);

@@ -34,6 +34,10 @@ int sw_pair_open(sw_ctx *ctx, const char *before, const char *after, const sw_pa
         p->opts.size = sizeof p->opts;
     }
     const sw_pair_opts *o = &p->opts;
+    if (o->threads < 0) {
+        free(p);
+        return sw__err(ctx, SW_EARG, "sw_pair_open: threads must not be negative");
+    }
     p->cloud_frac[0] = p->cloud_frac[1] = NAN;
     p->before = strdup(before);
     p->after = strdup(after);
@@ -60,7 +64,7 @@ int sw_pair_open(sw_ctx *ctx, const char *before, const char *after, const sw_pa
         rc = sw__screen_pair(ctx, p->io, own, o->gsd, p->cloud_frac, p->cloud_mask);
     }
     if (rc == 0 && o->coregister != 0)
-        rc = sw__align_estimate(ctx, p->io, &p->align);
+        rc = sw__align_estimate(ctx, p->io, o->threads > 0 ? o->threads : sw__ncores(), &p->align);
     if (rc) {
         sw_pair_close(p);
         return rc;

@@ -25,6 +25,9 @@ struct sw__reader {
     float *sbuf;       /* shifted AFTER: the rows it is resampled from */
     uint8_t *svalid;
     size_t scap;
+    int64_t *cix;      /* shifted AFTER by columns alone: each column's source */
+    float *ctx;        /*   column (-1: outside) and bilinear weight */
+    size_t ccap;
     int64_t held0, held1; /* block rows [held0, held1] of the grid read since
                              the handles' blocks were last dropped */
     int64_t bh[2];     /* each date's block height */
@@ -105,6 +108,8 @@ void sw__reader_close(sw__reader *r)
     free(r->ubuf);
     free(r->sbuf);
     free(r->svalid);
+    free(r->cix);
+    free(r->ctx);
     free(r);
 }
 
@@ -320,6 +325,61 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
     int rc = read_rows(r, ctx, 1, da, ca, sw, (int)sh, r->sbuf, r->svalid);
     if (rc)
         return rc;
+    /* A field whose x offset does not vary with y nor its y offset with x
+     * (one shift, or a scale along each axis): each column's source column
+     * and weight are the same on every row, so are worked out once. The
+     * same arithmetic as below, to the bit (the terms left out are zero). */
+    if (ax[2] == 0.0 && ay[1] == 0.0) {
+        if ((size_t)w > r->ccap) {
+            free(r->cix);
+            free(r->ctx);
+            r->cix = malloc((size_t)w * sizeof *r->cix);
+            r->ctx = malloc((size_t)w * sizeof *r->ctx);
+            r->ccap = r->cix && r->ctx ? (size_t)w : 0;
+            if (!r->ccap)
+                return sw__err(ctx, SW_ENOMEM, "out of memory");
+        }
+        for (int64_t i = 0; i < w; i++) {
+            double x = (double)(X0 + i);
+            double sx = x + ax[0] + ax[1] * x + ax[2] * (double)Y0;
+            double fx = floor(sx);
+            int64_t ix = (int64_t)fx;
+            r->cix[i] = ix < da || ix + 1 >= db ? -1 : ix - da;
+            r->ctx[i] = (float)(sx - fx);
+        }
+        for (int k = 0; k < nrows; k++) {
+            double y = (double)(Y0 + k);
+            double sy = y + ay[0] + ay[1] * (double)X0 + ay[2] * y;
+            double fy = floor(sy);
+            int64_t iy = (int64_t)fy;
+            size_t o0 = (size_t)k * (size_t)w;
+            if (iy < ca || iy + 1 >= cb) {
+                memset(valid + o0, 0, (size_t)w);
+                memset(after + o0 * nb, 0, (size_t)w * (size_t)nb * sizeof(float));
+                continue;
+            }
+            iy -= ca;
+            float ty = (float)(sy - fy);
+            for (int64_t i = 0; i < w; i++) {
+                size_t o = o0 + (size_t)i;
+                int64_t ix = r->cix[i];
+                if (ix < 0) {
+                    valid[o] = 0;
+                    memset(after + o * nb, 0, (size_t)nb * sizeof(float));
+                    continue;
+                }
+                float tx = r->ctx[i];
+                float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+                size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
+                if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
+                    valid[o] = 0;
+                const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
+                for (int c = 0; c < nb; c++)
+                    after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+            }
+        }
+        return 0;
+    }
     for (int k = 0; k < nrows; k++) {
         double y = (double)(Y0 + k);
         for (int64_t i = 0; i < w; i++) {

@@ -57,6 +57,7 @@ static void pair_opts(const sw_detect_opts *o, sw_pair_opts *p)
     p->cloud_screen = o->cloud_screen;
     p->coregister = o->coregister;
     p->gsd = o->gsd;
+    p->threads = o->threads;
 }
 
 static int write_outputs(sw__run *r, sw__hashes *h, sw_detect_result *res)

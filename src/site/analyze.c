@@ -70,6 +70,7 @@ static int compare(sw_ctx *ctx, sw_catalog *cat, const sw_site *site, const char
     po.mask_before = base_mask;
     po.mask_after = mask;
     po.mask_cloudy = 1;
+    po.threads = threads > 0 ? threads : 0;
     sw_detect_opts d;
     sw_detect_opts_init(&d);
     /* Monitoring settings: few changes per scene, so the threshold is
