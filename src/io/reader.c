@@ -276,6 +276,20 @@ static int read_rows(sw__reader *r, sw_ctx *ctx, int d, int64_t x0, int64_t y0, 
                   : read_date(r, ctx, d, r->ds[d], r->mask[d], x0, y0, w, nrows, buf, valid);
 }
 
+/* One pixel of AFTER from the source rows in r->sbuf (sw wide): bilinear at
+ * (ix + tx, iy + ty), invalid unless all four neighbours are valid. */
+static inline void bilinear(const sw__reader *r, int nb, int64_t sw, int64_t ix, int64_t iy, float tx, float ty,
+                            float *restrict out, uint8_t *restrict valid)
+{
+    float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+    size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
+    if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
+        *valid = 0;
+    const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
+    for (int c = 0; c < nb; c++)
+        out[c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+}
+
 /* AFTER resampled at (x + dx(x, y), y + dy(x, y)), bilinear; a pixel is
  * valid when all four neighbours are. The shift field is affine (in the
  * whole grid's pixels), so the source rows and columns a strip of the
@@ -368,14 +382,7 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
                     memset(after + o * nb, 0, (size_t)nb * sizeof(float));
                     continue;
                 }
-                float tx = r->ctx[i];
-                float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
-                size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
-                if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
-                    valid[o] = 0;
-                const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
-                for (int c = 0; c < nb; c++)
-                    after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+                bilinear(r, nb, sw, ix, iy, r->ctx[i], ty, after + o * nb, valid + o);
             }
         }
         return 0;
@@ -396,14 +403,7 @@ static int read_shifted(sw__reader *r, sw_ctx *ctx, int64_t x0, int64_t w, int64
             }
             ix -= da;
             iy -= ca;
-            float tx = (float)(sx - fx), ty = (float)(sy - fy);
-            float w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
-            size_t s0 = (size_t)iy * (size_t)sw + (size_t)ix, s1 = s0 + (size_t)sw;
-            if (!(r->svalid[s0] && r->svalid[s0 + 1] && r->svalid[s1] && r->svalid[s1 + 1]))
-                valid[o] = 0;
-            const float *a = r->sbuf + s0 * nb, *b = r->sbuf + s1 * nb;
-            for (int c = 0; c < nb; c++)
-                after[o * nb + c] = w00 * a[c] + w10 * a[nb + c] + w01 * b[c] + w11 * b[nb + c];
+            bilinear(r, nb, sw, ix, iy, (float)(sx - fx), (float)(sy - fy), after + o * nb, valid + o);
         }
     }
     return 0;
