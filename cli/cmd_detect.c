@@ -59,7 +59,7 @@ static void usage(FILE *f)
             "      --normalize on|off  diff, pcakm: fit AFTER's radiometry to BEFORE's per band on\n"
             "                          IR-MAD's unchanged pixels; logratio: remove a gain between\n"
             "                          the dates (the log-ratio of unchanged ground) (default on)\n"
-            "  -j, --threads N         worker threads (default: all cores)\n"
+            "  -j, --threads N         worker threads (default: all cores it may run on)\n"
             "      --tile-rows N       strip height in rows (default: from --max-memory)\n"
             "      --max-memory SIZE   memory budget, e.g. 512M (default 1G)\n"
             "      --sample-pixels N   pixels sampled to fit the method (default 1000000)\n"

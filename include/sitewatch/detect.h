@@ -59,7 +59,7 @@ typedef struct sw_detect_opts {
     /* -- the pair (sw_detect_run; sw_detect_window's pair was opened with its own) -- */
     const char *bands;       /* "1,2,4" or "B02,B03,B04,B08"; NULL: all (no alpha) */
     const char *resampling;  /* warping of AFTER: "bilinear" (NULL), "near", "cubic" */
-    int threads;             /* worker threads; 0: all cores */
+    int threads;             /* worker threads; 0: all cores it may run on (its CPU affinity) */
     int tile_rows;           /* strip height; 0: from max_memory */
     int64_t max_memory;      /* bytes; 0: 1 GiB */
     int irmad_iterations;    /* most IR-MAD iterations; 0: 30 */

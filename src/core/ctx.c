@@ -1,6 +1,8 @@
 /*
  * ctx.c: the error context, error names, clocks and core counts.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +107,14 @@ double sw__now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The cores this process may run on: its CPU affinity (taskset, a Slurm
+ * job's or a container's cpuset), not every core of the machine, so that a
+ * job given one core runs one worker instead of crowding it with several. */
 int sw__ncores(void)
 {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
 }

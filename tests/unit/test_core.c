@@ -1,5 +1,7 @@
-/* test_core.c: the JSON writer, the error context, the worker pool, and
- * temporary files that follow nothing planted for them. */
+/* test_core.c: the JSON writer, the error context, the worker pool, the
+ * core count, and temporary files that follow nothing planted for them. */
+#define _GNU_SOURCE /* sched_setaffinity */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,6 +201,25 @@ static void test_mgrs(void **state)
     assert_int_equal(sw__mgrs(0, 38.0, 323487.0, 4306483.0, 5, out, sizeof out), -1);
 }
 
+/* The core count follows the process's CPU affinity (as taskset or a Slurm
+ * job's cpuset sets it), not the machine's. */
+static void test_ncores_follows_affinity(void **state)
+{
+    (void)state;
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    assert_int_equal(sw__ncores(), CPU_COUNT(&all));
+    int first = 0;
+    while (!CPU_ISSET(first, &all))
+        first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    int n = sw__ncores();
+    assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+    assert_int_equal(n, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_pool_error),
         cmocka_unit_test(test_tmp_files_follow_no_symlink),
         cmocka_unit_test(test_mgrs),
+        cmocka_unit_test(test_ncores_follows_affinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
