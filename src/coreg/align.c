@@ -12,54 +12,23 @@
 enum { COREG_PATCH = 512, CHUNK = 32, TP = 256, GRID = 3 };
 
 
-/* Reads the S x S patch at (x0, y0) of both dates as the mean of their
- * bands, in chunks of rows (bx, by, v hold S x chunk pixels); only the
- * patch's columns, so a tiled image decodes only the patch's tiles. */
-static int read_patch(sw_ctx *ctx, int nb, sw__reader *rd, int64_t x0, int64_t y0, int64_t S, float *pa, float *pb,
-                      uint8_t *pv, float *bx, float *by, uint8_t *v, int chunk)
-{
-    for (int64_t y = 0; y < S; y += chunk) {
-        int n = (int)(S - y < chunk ? S - y : chunk);
-        int rc = sw__reader_read_cols(rd, ctx, x0, S, y0 + y, n, bx, by, v);
-        if (rc)
-            return rc;
-        for (int k = 0; k < n; k++)
-            for (int64_t x = 0; x < S; x++) {
-                size_t src = (size_t)k * (size_t)S + (size_t)x;
-                size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
-                float sa = 0, sb = 0;
-                for (int b = 0; b < nb; b++) {
-                    sa += bx[src * nb + b];
-                    sb += by[src * nb + b];
-                }
-                pa[dst] = sa / nb;
-                pb[dst] = sb / nb;
-                pv[dst] = v[src];
-            }
-    }
-    return 0;
-}
+typedef struct tp_job tp_job;
 
-/* The tie points: GRID x GRID patches of TP x TP, one job each, on workers
- * with their own reader; each result lands in its own slot of r->tp, so the
- * order they finish in does not matter. */
-typedef struct tp_job {
-    const sw__pair *p;
-    int64_t W, H;
-    int nb;
-    sw__align *r;
-} tp_job;
-
-typedef struct tp_worker {
-    const tp_job *job;
+/* Reads S x S patches of both dates as the mean of their bands: its own
+ * reader and buffers; the central patch's, and each tie-point worker's. */
+typedef struct patcher {
+    const tp_job *job; /* a tie-point worker's job; NULL for the central patch */
     sw__reader *rd;
+    int nb;
+    int64_t S;
     float *pa, *pb, *bx, *by;
     uint8_t *pv, *v;
-} tp_worker;
+} patcher;
 
-static void tp_stop(void *state)
+static void patcher_free(patcher *w)
 {
-    tp_worker *w = state;
+    if (!w)
+        return;
     sw__reader_close(w->rd);
     free(w->pa);
     free(w->pb);
@@ -70,38 +39,92 @@ static void tp_stop(void *state)
     free(w);
 }
 
-static void *tp_start(void *user, sw_ctx *wctx)
+static patcher *patcher_new(sw_ctx *ctx, const sw__pair *p, int nb, int64_t S)
 {
-    const tp_job *job = user;
-    tp_worker *w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    w->job = job;
-    w->pa = malloc(sizeof(float) * TP * TP);
-    w->pb = malloc(sizeof(float) * TP * TP);
-    w->pv = malloc(TP * TP);
-    w->bx = malloc(sizeof(float) * TP * CHUNK * (size_t)job->nb);
-    w->by = malloc(sizeof(float) * TP * CHUNK * (size_t)job->nb);
-    w->v = malloc(TP * CHUNK);
-    if (!w->pa || !w->pb || !w->pv || !w->bx || !w->by || !w->v) {
-        sw__err(wctx, SW_ENOMEM, "out of memory for co-registration");
-        tp_stop(w);
+    patcher *w = calloc(1, sizeof *w);
+    if (!w) {
+        sw__err(ctx, SW_ENOMEM, "out of memory for co-registration");
         return NULL;
     }
-    if (!(w->rd = sw__reader_open(wctx, job->p))) {
-        tp_stop(w);
+    w->nb = nb;
+    w->S = S;
+    w->pa = malloc(sizeof(float) * (size_t)(S * S));
+    w->pb = malloc(sizeof(float) * (size_t)(S * S));
+    w->pv = malloc((size_t)(S * S));
+    w->bx = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
+    w->by = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
+    w->v = malloc((size_t)S * CHUNK);
+    if (!w->pa || !w->pb || !w->pv || !w->bx || !w->by || !w->v) {
+        sw__err(ctx, SW_ENOMEM, "out of memory for co-registration");
+        patcher_free(w);
+        return NULL;
+    }
+    if (!(w->rd = sw__reader_open(ctx, p))) {
+        patcher_free(w);
         return NULL;
     }
     return w;
 }
 
+/* Reads the patch at (x0, y0) into w->pa, w->pb, w->pv, in chunks of rows;
+ * only the patch's columns, so a tiled image decodes only its tiles. */
+static int patcher_read(patcher *w, sw_ctx *ctx, int64_t x0, int64_t y0)
+{
+    const int64_t S = w->S;
+    const int nb = w->nb;
+    for (int64_t y = 0; y < S; y += CHUNK) {
+        int n = (int)(S - y < CHUNK ? S - y : CHUNK);
+        int rc = sw__reader_read_cols(w->rd, ctx, x0, S, y0 + y, n, w->bx, w->by, w->v);
+        if (rc)
+            return rc;
+        for (int k = 0; k < n; k++)
+            for (int64_t x = 0; x < S; x++) {
+                size_t src = (size_t)k * (size_t)S + (size_t)x;
+                size_t dst = (size_t)(y + k) * (size_t)S + (size_t)x;
+                float sa = 0, sb = 0;
+                for (int b = 0; b < nb; b++) {
+                    sa += w->bx[src * nb + b];
+                    sb += w->by[src * nb + b];
+                }
+                w->pa[dst] = sa / nb;
+                w->pb[dst] = sb / nb;
+                w->pv[dst] = w->v[src];
+            }
+    }
+    return 0;
+}
+
+/* The tie points: GRID x GRID patches of TP x TP, one job each, on workers
+ * with their own patcher; each result lands in its own slot of r->tp, so
+ * the order they finish in does not matter. */
+struct tp_job {
+    const sw__pair *p;
+    int64_t W, H;
+    int nb;
+    sw__align *r;
+};
+
+static void tp_stop(void *state)
+{
+    patcher_free(state);
+}
+
+static void *tp_start(void *user, sw_ctx *wctx)
+{
+    const tp_job *job = user;
+    patcher *w = patcher_new(wctx, job->p, job->nb, TP);
+    if (w)
+        w->job = job;
+    return w;
+}
+
 static int tp_generate(void *state, int64_t i, sw_ctx *wctx)
 {
-    tp_worker *w = state;
+    patcher *w = state;
     const tp_job *job = w->job;
     int64_t px = (int64_t)((i % GRID + 0.5) * (double)job->W / GRID) - TP / 2;
     int64_t py = (int64_t)((i / GRID + 0.5) * (double)job->H / GRID) - TP / 2;
-    int rc = read_patch(wctx, job->nb, w->rd, px, py, TP, w->pa, w->pb, w->pv, w->bx, w->by, w->v, CHUNK);
+    int rc = patcher_read(w, wctx, px, py);
     if (rc)
         return rc;
     sw__tiepoint *t = &job->r->tp[i];
@@ -142,20 +165,11 @@ int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, int threads, sw__align *r
     r->win[1] = y0;
     r->win[2] = S;
     r->win[3] = S;
-    float *pa = malloc(sizeof(float) * (size_t)(S * S)), *pb = malloc(sizeof(float) * (size_t)(S * S));
-    uint8_t *pv = malloc((size_t)(S * S));
-    float *bx = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
-    float *by = malloc(sizeof(float) * (size_t)S * CHUNK * (size_t)nb);
-    uint8_t *v = malloc((size_t)S * CHUNK);
-    sw__reader *rd = sw__reader_open(ctx, p);
-    int rc = 0;
-    if (!pa || !pb || !pv || !bx || !by || !v || !rd) {
-        rc = rd ? sw__err(ctx, SW_ENOMEM, "out of memory for co-registration") : ctx->code;
+    patcher *central = patcher_new(ctx, p, nb, S);
+    int rc = central ? patcher_read(central, ctx, x0, y0) : ctx->code;
+    if (rc)
         goto done;
-    }
-    if ((rc = read_patch(ctx, nb, rd, x0, y0, S, pa, pb, pv, bx, by, v, CHUNK)) != 0)
-        goto done;
-    if (sw__coreg_estimate(pa, pb, pv, (int)S, (int)S, &r->cr) != 0) {
+    if (sw__coreg_estimate(central->pa, central->pb, central->pv, (int)S, (int)S, &r->cr) != 0) {
         r->note = "no estimate: the patch is mostly invalid or the fit did not converge";
         goto done;
     }
@@ -205,13 +219,7 @@ int sw__align_estimate(sw_ctx *ctx, const sw__pair *p, int threads, sw__align *r
     }
 done:
     r->seconds = sw__now() - t0;
-    sw__reader_close(rd);
-    free(pa);
-    free(pb);
-    free(pv);
-    free(bx);
-    free(by);
-    free(v);
+    patcher_free(central);
     return rc;
 }
 
