@@ -14,5 +14,5 @@ ctest --test-dir build --output-on-failure -j "$JOBS"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSW_WERROR=ON -DSW_SANITIZE=ON
 cmake --build build-asan -j "$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -L 'unit|cli|demo'
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'unit|cli|demo'
 bench/fuzz.sh 15 build-fuzz
