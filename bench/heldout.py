@@ -29,7 +29,8 @@ OSCD_IMG = "oscd-sentinel2/Onera Satellite Change Detection dataset - Images"
 OSCD_LAB = "oscd-sentinel2/Onera Satellite Change Detection dataset - Train Labels"
 # Held out of the Sentinel-2 model tried (train/README.md: not shipped).
 S2_HELDOUT = ("abudhabi", "aguasclaras")
-# The building-change sets no 3 m model trained on (train/README.md).
+# The building-change sets of the "buildings pooled" column (of FOTBCD and
+# EGY-BCD, in the 3 m blocks, only the pairs the 3 m model did not train on).
 BUILDINGS_3M = ("LEVIR-CD test_5", "FOTBCD", "EGY-BCD")
 # The FOTBCD and EGY-BCD pairs the 3 m model trained on (train/README.md: each
 # set's names in order, the even positions); the 3 m blocks leave them out.
